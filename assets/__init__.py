@@ -1,0 +1,1 @@
+"""Files: storage backends, inspection, text extraction, thumbnails and deck assembly."""

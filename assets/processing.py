@@ -1,0 +1,346 @@
+"""The one entry point the background worker calls: `process_file`.
+
+The work (inspection, extraction, rendering) runs in a child process,
+`python -m assets.processing`, with an address-space limit (RLIMIT_AS) and a
+wall-clock deadline; the parent kills it when either is exceeded, and a crash of
+the child (a segfault in PDFium, say) becomes a failed result, never an exception.
+
+The child reports over a pipe, one JSON object per line:
+  {"t": "progress", "stage", "done", "total"}   -> on_progress(stage, done, total)
+  {"t": "extracted", ...}  text of every page, sent as soon as it exists, so a
+                           rendering problem afterwards still leaves a ready result
+  {"t": "page", "number", "path"} / {"t": "cover", "path"}  thumbnails as they appear
+  {"t": "office", "pgid"}  a LibreOffice process group to kill if the child dies
+  {"t": "warning", "text"} / {"t": "failed", "error"} / {"t": "done"}
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import select
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from assets.extract import PageContent
+
+log = logging.getLogger(__name__)
+
+__all__ = ["PageContent", "ProcessingResult", "process_file"]
+
+_REPO_ROOT = str(Path(__file__).resolve().parent.parent)
+_MEMORY_HINTS = ("MemoryError", "bad_alloc", "Cannot allocate memory", "out of memory",
+                 "Out of memory")
+
+
+@dataclass
+class ProcessingResult:
+    kind: str                      # pdf, pptx, docx, xlsx, image, video, other, empty
+    status: str                    # "ready" | "failed"
+    error: str | None              # human reason when failed
+    page_count: int = 0
+    pages: list[PageContent] = field(default_factory=list)
+    cover_png: str | None = None   # path of a PNG file in work_dir
+    page_pngs: dict[int, str] = field(default_factory=dict)
+    metadata: dict = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+
+def process_file(path: str, *, filename: str, work_dir: str, thumbnails: bool = True,
+                 timeout_seconds: float = 300, memory_limit_mb: int = 1536,
+                 on_progress: Callable[[str, int, int], None] | None = None,
+                 office_timeout: float = 120, soffice: str | None = None) -> ProcessingResult:
+    """Inspect, extract and render one stored file. Never raises for a bad file.
+
+    Thumbnails go to `work_dir/pages/page-NNNN.png` and `work_dir/cover.png`.
+    `office_timeout` bounds the LibreOffice step (it also stays inside
+    `timeout_seconds`); `soffice` overrides where LibreOffice is found.
+    """
+    os.makedirs(work_dir, exist_ok=True)
+    job = {"path": os.path.abspath(path), "filename": filename,
+           "work_dir": os.path.abspath(work_dir), "thumbnails": thumbnails,
+           "timeout": timeout_seconds, "memory_limit_mb": memory_limit_mb,
+           "office_timeout": office_timeout, "soffice": soffice}
+    state = _ParentState()
+    read_fd, write_fd = os.pipe()
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (_REPO_ROOT, env.get("PYTHONPATH")) if p)
+    started = time.monotonic()
+    deadline = started + timeout_seconds
+    with tempfile.TemporaryFile() as stderr:
+        try:
+            child = subprocess.Popen(
+                [sys.executable, "-m", "assets.processing", str(write_fd), json.dumps(job)],
+                pass_fds=(write_fd,), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                stderr=stderr, cwd=work_dir, env=env, start_new_session=True)
+        except OSError as error:
+            os.close(read_fd)
+            os.close(write_fd)
+            return ProcessingResult(kind="other", status="failed",
+                                    error=f"The processing worker could not start ({error}).")
+        os.close(write_fd)
+        timed_out = False
+        try:
+            buffer = b""
+            with os.fdopen(read_fd, "rb", buffering=0) as pipe:
+                while True:
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        timed_out = True
+                        break
+                    ready, _, _ = select.select([pipe], [], [], min(remaining, 1.0))
+                    if not ready:
+                        continue
+                    chunk = pipe.read(1 << 16)
+                    if not chunk:
+                        break
+                    buffer += chunk
+                    *lines, buffer = buffer.split(b"\n")
+                    for line in lines:
+                        if line.strip():
+                            state.handle(json.loads(line), on_progress)
+        finally:
+            if timed_out or child.poll() is None:
+                _stop(child, grace=0 if timed_out else 5)
+            child.wait()
+            for pgid in state.office_groups:
+                _killpg(pgid, signal.SIGKILL)
+        stderr.seek(0, os.SEEK_END)
+        stderr.seek(max(0, stderr.tell() - 8192))
+        stderr_tail = stderr.read().decode("utf-8", "replace")
+    return state.result(child.returncode, timed_out, timeout_seconds, memory_limit_mb,
+                        stderr_tail)
+
+
+def _killpg(pgid: int, sig: int) -> None:
+    try:
+        os.killpg(pgid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _stop(child: subprocess.Popen, grace: float) -> None:
+    """SIGTERM lets the child stop its LibreOffice first; SIGKILL follows."""
+    if grace:
+        try:
+            child.wait(timeout=grace)
+            return
+        except subprocess.TimeoutExpired:
+            pass
+    _killpg(child.pid, signal.SIGTERM)
+    try:
+        child.wait(timeout=2)
+    except subprocess.TimeoutExpired:
+        pass
+    _killpg(child.pid, signal.SIGKILL)
+
+
+class _ParentState:
+    def __init__(self) -> None:
+        self.kind = "other"
+        self.extracted: dict | None = None
+        self.error: str | None = None
+        self.warnings: list[str] = []
+        self.metadata: dict = {}
+        self.page_pngs: dict[int, str] = {}
+        self.cover: str | None = None
+        self.done = False
+        self.stage = "starting"
+        self.office_groups: list[int] = []
+
+    def handle(self, message: dict, on_progress) -> None:
+        kind = message.get("t")
+        if kind == "progress":
+            self.stage = message["stage"]
+            if on_progress:
+                try:
+                    on_progress(message["stage"], message["done"], message["total"])
+                except Exception:  # a reporting problem must not stop the job
+                    log.exception("on_progress failed")
+        elif kind == "kind":
+            self.kind = message["kind"]
+            self.metadata.update(message.get("metadata") or {})
+        elif kind == "extracted":
+            self.extracted = message
+        elif kind == "page":
+            self.page_pngs[int(message["number"])] = message["path"]
+        elif kind == "cover":
+            self.cover = message["path"]
+        elif kind == "office":
+            self.office_groups.append(int(message["pgid"]))
+        elif kind == "warning":
+            self.warnings.append(message["text"])
+        elif kind == "failed":
+            self.error = message["error"]
+        elif kind == "done":
+            self.done = True
+
+    def result(self, returncode: int, timed_out: bool, timeout: float, memory_limit_mb: int,
+               stderr_tail: str) -> ProcessingResult:
+        if timed_out:
+            problem = f"Processing took longer than {timeout:g} s"
+        elif any(hint in stderr_tail for hint in _MEMORY_HINTS) or returncode == -signal.SIGKILL:
+            problem = f"Processing needed more memory than allowed ({memory_limit_mb} MB)"
+        elif returncode and returncode < 0:
+            problem = f"Processing crashed ({signal.Signals(-returncode).name}) while reading the file"
+        elif returncode:
+            problem = f"Processing stopped unexpectedly (exit status {returncode})"
+        else:
+            problem = None
+        if not self.done and problem is None and self.error is None:
+            problem = "Processing stopped before it finished"
+        if returncode and stderr_tail.strip():
+            log.warning("processing child exited with %s: %s", returncode, stderr_tail[-2000:])
+        result = ProcessingResult(kind=self.kind, status="ready", error=None,
+                                  metadata=dict(self.metadata), warnings=list(self.warnings),
+                                  page_pngs=dict(self.page_pngs), cover_png=self.cover)
+        if self.error is not None or self.extracted is None:
+            result.status = "failed"
+            result.error = self.error or (problem + ".")
+            return result
+        result.page_count = int(self.extracted["page_count"])
+        result.pages = [PageContent(**page) for page in self.extracted["pages"]]
+        result.metadata.update(self.extracted.get("metadata") or {})
+        result.warnings = list(self.extracted.get("warnings") or []) + result.warnings
+        if not self.done:
+            # The text is safe; only the pictures are missing or partial.
+            result.warnings.append(f"Thumbnails unavailable or incomplete: {problem.lower()}.")
+            if result.cover_png is None and result.page_pngs:
+                from assets.thumbnails import make_cover
+
+                result.cover_png = make_cover(result.page_pngs, os.path.dirname(
+                    os.path.dirname(next(iter(result.page_pngs.values())))))
+        return result
+
+
+# --- the child ------------------------------------------------------------------------
+
+def _child(fd: int, job: dict) -> int:
+    import resource
+
+    started = time.monotonic()
+    out = os.fdopen(fd, "w", buffering=1, encoding="utf-8")
+
+    def send(**message) -> None:
+        out.write(json.dumps(message) + "\n")
+        out.flush()
+
+    def stop(signum, frame) -> None:
+        from assets import office
+
+        office.kill_all()
+        os._exit(128 + signum)
+
+    signal.signal(signal.SIGTERM, stop)
+    limit = int(job["memory_limit_mb"]) * 2**20
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if hard == resource.RLIM_INFINITY or limit < hard:
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+
+    progress_state = {"extracted": False}
+    try:
+        _run(job, send, started, progress_state)
+    except MemoryError:
+        reason = f"needed more memory than allowed ({job['memory_limit_mb']} MB)"
+        if progress_state["extracted"]:
+            send(t="warning", text=f"Thumbnails unavailable: processing {reason}.")
+        else:
+            send(t="failed", error=f"Processing {reason}.")
+    except Exception as error:  # the last line of defence: a reason, never a traceback
+        import traceback
+
+        traceback.print_exc()
+        if progress_state["extracted"]:
+            send(t="warning", text=f"Thumbnails unavailable ({error.__class__.__name__}).")
+        else:
+            send(t="failed",
+                 error=f"The file could not be processed ({error.__class__.__name__}).")
+    send(t="done")
+    out.close()
+    return 0
+
+
+def _run(job: dict, send, started: float, progress_state: dict) -> None:
+    from assets import extract as ex
+    from assets import inspect as ins
+    from assets import thumbnails as th
+
+    path, filename, work_dir = job["path"], job["filename"], job["work_dir"]
+
+    def progress(stage: str, done: int, total: int) -> None:
+        send(t="progress", stage=stage, done=done, total=total)
+
+    progress("inspecting", 0, 1)
+    kind = ins.sniff(path)
+    metadata: dict = {"detected": kind.value, "bytes": os.path.getsize(path)}
+    mismatch = ins.describe_mismatch(kind, filename)
+    if mismatch:
+        metadata["mismatch"] = mismatch
+        send(t="warning", text=mismatch)
+    send(t="kind", kind=ins.category(kind), metadata=metadata)
+    progress("inspecting", 1, 1)
+
+    claimed = ins.claimed_kinds(filename) or frozenset()
+    if kind in (ins.FileKind.ZIP, ins.FileKind.OTHER, ins.FileKind.OLE) and \
+            claimed & (ins.OFFICE_KINDS | {ins.FileKind.PDF} | ins.IMAGE_KINDS):
+        if kind is ins.FileKind.ZIP:
+            try:
+                ex.check_zip(path)
+            except ex.ExtractionFailed as error:
+                send(t="failed", error=error.reason)
+                return
+        send(t="failed", error=mismatch or "The file is damaged.")
+        return
+
+    try:
+        extraction = ex.extract(path, kind, on_progress=progress)
+    except ex.ExtractionFailed as error:
+        send(t="failed", error=error.reason)
+        return
+    send(t="extracted", page_count=extraction.page_count,
+         pages=[asdict(page) for page in extraction.pages],
+         metadata=extraction.metadata, warnings=extraction.warnings)
+    progress_state["extracted"] = True
+
+    if not job["thumbnails"]:
+        return
+
+    def on_page(number: int, png: str) -> None:
+        send(t="page", number=number, path=png)
+        if number == 1:
+            send(t="cover", path=th.make_cover({1: png}, work_dir))
+
+    try:
+        if kind is ins.FileKind.PDF:
+            th.render_pdf_pages(path, work_dir, on_page=on_page, on_progress=progress)
+        elif kind in (ins.FileKind.PPTX, ins.FileKind.DOCX):
+            remaining = job["timeout"] - (time.monotonic() - started)
+            # Leave time to render the PDF so a slow LibreOffice costs only the pictures.
+            office_timeout = max(0.05, min(float(job["office_timeout"]), remaining * 0.8 - 2))
+            th.render_office(path, work_dir, kind=kind.value, timeout=office_timeout,
+                             soffice=job.get("soffice"),
+                             memory_limit_mb=max(2048, int(job["memory_limit_mb"])),
+                             on_start=lambda pgid: send(t="office", pgid=pgid),
+                             on_page=on_page, on_progress=progress)
+        elif kind in ins.IMAGE_KINDS and not extraction.metadata.get("too_large"):
+            png = th.render_image(path, os.path.join(work_dir, "pages", "page-0001.png"))
+            on_page(1, png)
+    except th.ThumbnailFailed as error:
+        send(t="warning", text=f"Thumbnails unavailable: {error.reason}")
+    except Exception as error:
+        from assets.office import OfficeError
+
+        if not isinstance(error, OfficeError):
+            raise
+        send(t="warning", text=f"Thumbnails unavailable: {error.reason}")
+
+
+if __name__ == "__main__":
+    sys.exit(_child(int(sys.argv[1]), json.loads(sys.argv[2])))

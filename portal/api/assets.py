@@ -1,0 +1,134 @@
+"""Assets API: the contract in shared/api.md."""
+
+from __future__ import annotations
+
+from flask import current_app, request
+from flask_login import current_user
+from sqlalchemy import select
+
+from portal.access import EVERYONE, allow
+from portal.api import bp, json_body, listing, pagination
+from portal.errors import InvalidInput
+from portal.extensions import db
+from portal.files import send_stored
+from portal.library import services
+from portal.library.serializers import asset_json, page_json, version_json
+from portal.library.stats import stats_for
+from portal.models import PUBLISHER_ROLES, AssetVersion, UsageKind
+
+
+def _one(asset, status: int = 200, **extra):
+    return {**asset_json(asset, stats_for([asset.id])[asset.id]), **extra}, status
+
+
+def _uploaded_file():
+    file = request.files.get("file")
+    if file is None or not file.filename:
+        raise InvalidInput("Send the file as multipart field 'file'.", {"file": "A file is required."}, 400)
+    return file
+
+
+def _duplicates(result: services.UploadResult) -> list[dict]:
+    return [{"id": a.id, "title": a.title} for a in result.duplicate_of]
+
+
+@bp.post("/assets")
+@allow(*PUBLISHER_ROLES)
+def create_asset():
+    """Upload a new asset (multipart: file and metadata fields)."""
+    file = _uploaded_file()
+    result = services.create_asset(current_user, file.stream, file.filename, request.form.to_dict(),
+                                   current_app.config["SETTINGS"].max_upload_bytes)
+    return _one(result.asset, 201, duplicate_of=_duplicates(result))
+
+
+@bp.get("/assets")
+@allow(*EVERYONE)
+def list_assets():
+    """List assets the caller may see; filters as query parameters."""
+    page, per_page = pagination()
+    result = services.list_assets(current_user, request.args, request.args.get("sort", "newest"), page, per_page)
+    stats = stats_for([a.id for a in result.items])
+    return listing([asset_json(a, stats[a.id]) for a in result.items], result.total, page, per_page)
+
+
+@bp.get("/assets/<int:asset_id>")
+@allow(*EVERYONE)
+def get_asset(asset_id: int):
+    """One asset."""
+    return _one(services.get_asset_for(current_user, asset_id))
+
+
+@bp.patch("/assets/<int:asset_id>")
+@allow(*PUBLISHER_ROLES)
+def update_asset(asset_id: int):
+    """Change metadata."""
+    asset = services.get_asset_for(current_user, asset_id)
+    return _one(services.update_metadata(asset, json_body()))
+
+
+@bp.post("/assets/<int:asset_id>/versions")
+@allow(*PUBLISHER_ROLES)
+def create_version(asset_id: int):
+    """Publish a new version (multipart: file)."""
+    asset = services.get_asset_for(current_user, asset_id)
+    file = _uploaded_file()
+    result = services.add_version(asset, current_user, file.stream, file.filename,
+                                  current_app.config["SETTINGS"].max_upload_bytes)
+    return _one(result.asset, 201, duplicate_of=_duplicates(result))
+
+
+@bp.get("/assets/<int:asset_id>/versions")
+@allow(*EVERYONE)
+def list_versions(asset_id: int):
+    """Versions of an asset (reps see only the current one)."""
+    asset = services.get_asset_for(current_user, asset_id)
+    query = select(AssetVersion).where(AssetVersion.asset_id == asset.id).order_by(AssetVersion.number.desc())
+    if not current_user.is_staff:
+        query = query.where(AssetVersion.id == asset.current_version_id)
+    versions = list(db.session.scalars(query))
+    return listing([version_json(v) for v in versions], len(versions), 1, max(1, len(versions)))
+
+
+@bp.get("/assets/<int:asset_id>/download")
+@allow(*EVERYONE)
+def download(asset_id: int):
+    """The file (or a 302 to a presigned URL); counts a download."""
+    asset = services.get_asset_for(current_user, asset_id)
+    version = services.get_version_for(current_user, asset, request.args.get("version", type=int))
+    services.record_usage(current_user, asset, UsageKind.DOWNLOAD, version)
+    return send_stored(version.storage_key, filename=version.filename, mime=version.mime)
+
+
+@bp.post("/assets/<int:asset_id>/retire")
+@allow(*PUBLISHER_ROLES)
+def retire(asset_id: int):
+    """Retire with a reason (reversible)."""
+    asset = services.get_asset_for(current_user, asset_id)
+    reason = json_body().get("reason")
+    if asset.status == "retired":
+        raise InvalidInput("This item is already retired.", status=409)
+    services.retire_assets([asset], current_user, reason if isinstance(reason, str) else "")
+    return _one(asset)
+
+
+@bp.post("/assets/<int:asset_id>/restore")
+@allow(*PUBLISHER_ROLES)
+def restore(asset_id: int):
+    """Restore a retired asset."""
+    asset = services.get_asset_for(current_user, asset_id)
+    data = request.get_json(silent=True) or {}
+    reason = data.get("reason", "") if isinstance(data, dict) else ""
+    return _one(services.restore_asset(asset, current_user, reason if isinstance(reason, str) else ""))
+
+
+@bp.get("/assets/<int:asset_id>/pages")
+@allow(*EVERYONE)
+def list_pages(asset_id: int):
+    """Pages (slides) of the current version, with text, notes and thumbnails."""
+    asset = services.get_asset_for(current_user, asset_id)
+    pages = asset.current_version.pages if asset.current_version else []
+    return listing([page_json(p) for p in pages], len(pages), 1, max(1, len(pages)),
+                   processing=asset.current_version.processing if asset.current_version else None)
+
+

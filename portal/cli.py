@@ -1,0 +1,95 @@
+"""Operator commands: `flask --app portal <command>`."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from portal.errors import InvalidInput
+from portal.models import ROLES
+
+db_cli = AppGroup("db", help="Database schema (Alembic migrations).")
+
+
+@db_cli.command("upgrade")
+@click.argument("revision", default="head")
+def db_upgrade(revision: str) -> None:
+    """Apply migrations up to REVISION (default: head)."""
+    from portal.database import upgrade
+
+    upgrade(revision)
+    click.echo(f"Database at {revision}.")
+
+
+@click.command("create-user")
+@click.argument("email")
+@click.option("--role", type=click.Choice(ROLES), required=True)
+@click.option("--password", required=True)
+@click.option("--name", default=None)
+@click.option("--team", default=None)
+@click.option("--region", default=None)
+def create_user(email, role, password, name, team, region) -> None:
+    """Create a user, or update one with this email."""
+    from portal.admin.services import save_user
+
+    try:
+        user, created = save_user(email, role=role, password=password, name=name, team=team, region=region,
+                                  active=True)
+    except InvalidInput as error:
+        raise click.ClickException("; ".join(f"{k}: {v}" for k, v in error.fields.items()) or error.message) from None
+    click.echo(f"{'Created' if created else 'Updated'} {user.email} ({user.role}).")
+
+
+@click.command("reindex")
+@click.option("--batch-size", default=200, show_default=True)
+def reindex(batch_size: int) -> None:
+    """Rebuild the search index from the database."""
+    from sqlalchemy import func, select
+
+    from portal.extensions import db
+    from portal.indexing import reindex_all
+    from portal.models import Asset
+
+    total = db.session.scalar(select(func.count()).select_from(Asset)) or 0
+    with click.progressbar(length=total, label="Indexing assets") as bar:
+        count = reindex_all(on_progress=bar.update, batch_size=batch_size)
+    click.echo(f"Indexed {count} assets.")
+
+
+@click.command("index-check")
+def index_check() -> None:
+    """Report assets missing from, or stale in, the search index."""
+    from portal.indexing import index_check as run_check
+
+    report = run_check()
+    for name in ("missing", "stale", "extra"):
+        click.echo(f"{name}: {len(report[name])}" + (f" {report[name][:20]}" if report[name] else ""))
+    if any(report.values()):
+        raise SystemExit(1)
+
+
+@click.command("worker")
+@click.option("--workers", default=2, show_default=True)
+def worker(workers: int) -> None:
+    """Consume the task queue (production, with REDIS_URL)."""
+    from portal.queue import get_queue
+
+    queue = get_queue()
+    click.echo(f"Consuming {type(queue.huey).__name__} with {workers} worker thread(s).")
+    queue.huey.create_consumer(workers=workers, worker_type="thread", periodic=True).run()
+
+
+@click.command("seed-demo")
+def seed_demo() -> None:
+    """Load the demo users and a small demo library of real files."""
+    from portal.demo import seed
+
+    for line in seed(current_app.config["SETTINGS"]):
+        click.echo(line)
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(db_cli)
+    for command in (create_user, reindex, index_check, worker, seed_demo):
+        app.cli.add_command(command)

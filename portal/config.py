@@ -1,0 +1,133 @@
+"""Settings parsed from the environment, refusing bad values at start-up."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class ConfigError(ValueError):
+    """A setting in the environment has a value the portal cannot use."""
+
+
+def _text(env: Mapping[str, str], name: str, default: str | None = None) -> str | None:
+    value = env.get(name)
+    if value is None or value.strip() == "":
+        return default
+    return value.strip()
+
+
+def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = _text(env, name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+    if value <= 0:
+        raise ConfigError(f"{name} must be greater than 0, got {value}")
+    return value
+
+
+def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...], default: str) -> str:
+    value = (_text(env, name) or default).lower()
+    if value not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    secret_key: str
+    database_url: str
+    storage_backend: str
+    s3_bucket: str | None
+    s3_endpoint_url: str | None
+    s3_prefix: str
+    redis_url: str | None
+    max_upload_mb: int
+    # "embedded": SQLite-backed queue consumed by a thread inside the web process;
+    # "redis": Redis-backed queue consumed by `flask --app portal worker`;
+    # "immediate": run tasks inline (tests only).
+    queue_mode: str
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return self.max_upload_mb * 1024 * 1024
+
+    @property
+    def index_dir(self) -> Path:
+        return self.data_dir / "index"
+
+    @property
+    def files_dir(self) -> Path:
+        return self.data_dir / "files"
+
+    @property
+    def queue_path(self) -> Path:
+        return self.data_dir / "queue.db"
+
+    @property
+    def is_embedded_database(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def _secret_key(env: Mapping[str, str], data_dir: Path) -> str:
+    configured = _text(env, "SECRET_KEY")
+    if configured:
+        return configured
+    key_file = data_dir / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    key = secrets.token_hex(32)
+    key_file.write_text(key)
+    key_file.chmod(0o600)
+    return key
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    env = os.environ if env is None else env
+    data_dir = Path(_text(env, "PORTAL_DATA_DIR", "instance")).resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+
+    database_url = _text(env, "DATABASE_URL", f"sqlite:///{data_dir / 'portal.db'}")
+    if "://" not in database_url:
+        raise ConfigError(f"DATABASE_URL must be an SQLAlchemy URL, got {database_url!r}")
+    if database_url.startswith("postgres://"):
+        database_url = "postgresql+psycopg://" + database_url.removeprefix("postgres://")
+    elif database_url.startswith("postgresql://"):
+        database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
+
+    storage_backend = _choice(env, "STORAGE_BACKEND", ("local", "s3"), "local")
+    s3_bucket = _text(env, "S3_BUCKET")
+    if storage_backend == "s3" and not s3_bucket:
+        raise ConfigError("STORAGE_BACKEND=s3 needs S3_BUCKET")
+    endpoint = _text(env, "S3_ENDPOINT_URL")
+    if endpoint and not endpoint.startswith(("http://", "https://")):
+        raise ConfigError(f"S3_ENDPOINT_URL must start with http:// or https://, got {endpoint!r}")
+
+    redis_url = _text(env, "REDIS_URL")
+    if redis_url and not redis_url.startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigError(f"REDIS_URL must be a redis:// URL, got {redis_url!r}")
+    default_queue = "redis" if redis_url else "embedded"
+    queue_mode = _choice(env, "PORTAL_QUEUE", ("embedded", "redis", "immediate"), default_queue)
+    if queue_mode == "redis" and not redis_url:
+        raise ConfigError("PORTAL_QUEUE=redis needs REDIS_URL")
+
+    return Settings(
+        data_dir=data_dir,
+        secret_key=_secret_key(env, data_dir),
+        database_url=database_url,
+        storage_backend=storage_backend,
+        s3_bucket=s3_bucket,
+        s3_endpoint_url=endpoint,
+        s3_prefix=(_text(env, "S3_PREFIX", "") or "").strip("/"),
+        redis_url=redis_url,
+        max_upload_mb=_positive_int(env, "MAX_UPLOAD_MB", 512),
+        queue_mode=queue_mode,
+    )

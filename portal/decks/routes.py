@@ -1,0 +1,153 @@
+"""Deck pages: the tray (the deck being built), the editor and "My decks".
+Views parse input, call a service, render or redirect."""
+
+from __future__ import annotations
+
+from flask import flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from portal.access import EVERYONE, allow
+from portal.decks import bp, services
+from portal.decks.api import send_deck
+from portal.errors import InvalidInput, wants_json
+from portal.models import Deck
+
+
+def tray_json(deck: Deck | None) -> dict:
+    if deck is None:
+        return {"id": None, "count": 0, "url": None, "slides": []}
+    return {
+        "id": deck.id,
+        "count": len(deck.slides),
+        "url": url_for("decks.edit", deck_id=deck.id),
+        "slides": [
+            {"position": s.slide.position, "page_id": s.page.id, "asset_id": s.asset.id,
+             "asset_title": s.asset.title, "number": s.page.number, "title": s.page.title,
+             "stale": s.stale, "retired": s.retired}
+            for s in services.slide_states(deck)
+        ],
+    }
+
+
+@bp.get("/decks")
+@allow(*EVERYONE)
+def index():
+    decks, _ = services.list_decks(current_user, include_tray=False)
+    return render_template("decks/index.html", decks=decks, tray=services.tray_for(current_user))
+
+
+@bp.get("/decks/tray")
+@allow(*EVERYONE)
+def tray():
+    return jsonify(tray_json(services.tray_for(current_user)))
+
+
+@bp.post("/decks/tray/add")
+@allow(*EVERYONE)
+def tray_add():
+    data = request.get_json(silent=True) if request.is_json else request.form
+    raw = data.get("page_id") if hasattr(data, "get") else None
+    try:
+        page_id = int(str(raw).strip())
+    except ValueError:
+        raise InvalidInput("Choose a slide to add.", {"page_id": "A slide id is required."}) from None
+    deck = services.add_to_tray(current_user, page_id)
+    if request.is_json or wants_json():
+        return jsonify(tray_json(deck))
+    flash(f"Added. The deck in progress has {len(deck.slides)} slides.", "success")
+    return redirect(request.referrer or url_for("decks.edit", deck_id=deck.id))
+
+
+def _form_order(deck: Deck) -> list[int]:
+    """The order the editor sent; without it, the saved order."""
+    if "page_id" in request.form or request.form.get("order") == "sent":
+        return services.parse_page_ids(request.form.getlist("page_id"))
+    return [s.page_id for s in deck.slides]
+
+
+def _apply_button(page_ids: list[int]) -> list[int]:
+    """Without JavaScript, Up, Down and Remove are submit buttons carrying an index (0-based)."""
+    for action in ("up", "down", "remove"):
+        value = request.form.get(action, "")
+        if not value.isdigit():
+            continue
+        i = int(value)
+        if not 0 <= i < len(page_ids):
+            break
+        if action == "remove":
+            page_ids.pop(i)
+        elif action == "up" and i > 0:
+            page_ids[i - 1], page_ids[i] = page_ids[i], page_ids[i - 1]
+        elif action == "down" and i < len(page_ids) - 1:
+            page_ids[i + 1], page_ids[i] = page_ids[i], page_ids[i + 1]
+        break
+    return page_ids
+
+
+@bp.get("/decks/<int:deck_id>")
+@allow(*EVERYONE)
+def edit(deck_id: int):
+    deck = services.get_deck_for(current_user, deck_id)
+    states = services.slide_states(deck)
+    return render_template(
+        "decks/edit.html", deck=deck, states=states, is_tray=deck.title == "",
+        blocked=[s for s in states if s.retired] if not current_user.is_staff else [],
+    )
+
+
+@bp.post("/decks/<int:deck_id>")
+@allow(*EVERYONE)
+def save(deck_id: int):
+    deck = services.get_deck_for(current_user, deck_id)
+    try:
+        title = services.parse_title(request.form.get("title", deck.title), required=False)
+        page_ids = _apply_button(_form_order(deck))
+        services.update_deck(current_user, deck, title, page_ids)
+    except InvalidInput as error:
+        flash(" ".join([error.message, *error.fields.values()]), "error")
+        return redirect(url_for("decks.edit", deck_id=deck.id))
+    if any(request.form.get(a) for a in ("up", "down", "remove")):
+        flash("Saved.", "success")
+    elif title:
+        flash(f"Saved “{title}”. It is in My decks; new slides you add start a new deck.", "success")
+    else:
+        flash("Saved. Give the deck a name to keep it in My decks.", "success")
+    return redirect(url_for("decks.edit", deck_id=deck.id))
+
+
+@bp.post("/decks/<int:deck_id>/duplicate")
+@allow(*EVERYONE)
+def duplicate(deck_id: int):
+    copy = services.duplicate_deck(current_user, services.get_deck_for(current_user, deck_id))
+    flash(f"Made a copy: “{copy.title}”.", "success")
+    return redirect(url_for("decks.edit", deck_id=copy.id))
+
+
+@bp.post("/decks/<int:deck_id>/delete")
+@allow(*EVERYONE)
+def delete(deck_id: int):
+    deck = services.get_deck_for(current_user, deck_id)
+    name = deck.title or "The deck in progress"
+    services.delete_deck(deck)
+    flash(f"Deleted “{name}”.", "success")
+    return redirect(url_for("decks.index"))
+
+
+@bp.post("/decks/<int:deck_id>/slides/<int:position>/refresh")
+@allow(*EVERYONE)
+def refresh(deck_id: int, position: int):
+    deck = services.get_deck_for(current_user, deck_id)
+    try:
+        old, new = services.refresh_slide(current_user, deck, position)
+    except InvalidInput as error:
+        flash(error.message, "error")
+    else:
+        flash(f"Slide {position} now comes from version {new.version.number} of “{new.asset.title}” "
+              f"(slide {new.number}).", "success")
+    return redirect(url_for("decks.edit", deck_id=deck.id))
+
+
+@bp.get("/decks/<int:deck_id>/download")
+@allow(*EVERYONE)
+def download(deck_id: int):
+    return send_deck(services.get_deck_for(current_user, deck_id))

@@ -1,0 +1,339 @@
+"""Use cases of meeting decks: the tray (the deck being built), saved decks,
+stale and retired slides, and assembling the .pptx. Plain arguments in; no
+request or session."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from werkzeug.exceptions import NotFound
+
+from assets.deck_builder import DeckAssemblyError, SlideRef, build_deck
+from assets.storage import ObjectNotFound, StorageError
+from portal.errors import InvalidInput
+from portal.extensions import db
+from portal.models import (
+    Asset,
+    AssetVersion,
+    Deck,
+    DeckSlide,
+    Page,
+    UsageEvent,
+    UsageKind,
+    User,
+    utcnow,
+)
+from portal.storage import get_storage
+
+MAX_SLIDES = 300
+TITLE_LIMIT = 300
+PPTX_MIME = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
+
+
+# --- input ---------------------------------------------------------------------
+
+def parse_title(raw: object, *, required: bool) -> str:
+    if raw is not None and not isinstance(raw, str):
+        raise InvalidInput("Some fields need attention.", {"title": "The title must be text."})
+    title = (raw or "").strip()
+    if required and not title:
+        raise InvalidInput("Some fields need attention.", {"title": "Give the deck a name."})
+    if len(title) > TITLE_LIMIT:
+        raise InvalidInput("Some fields need attention.", {"title": f"At most {TITLE_LIMIT} characters."})
+    return title
+
+
+def parse_page_ids(raw: object) -> list[int]:
+    """A list of slide (page) ids, from JSON numbers or form strings."""
+    if raw is None:
+        return []
+    if not isinstance(raw, list | tuple):
+        raise InvalidInput("Some fields need attention.", {"page_ids": "Send page_ids as a list of slide ids."})
+    ids: list[int] = []
+    bad: list[str] = []
+    for item in raw:
+        if isinstance(item, bool):
+            bad.append(str(item))
+        elif isinstance(item, int):
+            ids.append(item)
+        elif isinstance(item, str) and item.strip().isdigit():
+            ids.append(int(item.strip()))
+        else:
+            bad.append(repr(item))
+    if bad:
+        raise InvalidInput("Some fields need attention.",
+                           {"page_ids": f"Slide ids are whole numbers; these are not: {', '.join(bad[:10])}."})
+    if len(ids) > MAX_SLIDES:
+        raise InvalidInput("Some fields need attention.",
+                           {"page_ids": f"A deck holds at most {MAX_SLIDES} slides; this one has {len(ids)}."})
+    return ids
+
+
+def parse_deck(data: Mapping[str, object]) -> tuple[str, list[int]]:
+    """The API's body: {"title", "page_ids"}; the title is required."""
+    errors: dict[str, str] = {}
+    title = page_ids = None
+    try:
+        title = parse_title(data.get("title"), required=True)
+    except InvalidInput as error:
+        errors.update(error.fields)
+    try:
+        page_ids = parse_page_ids(data.get("page_ids"))
+    except InvalidInput as error:
+        errors.update(error.fields)
+    if errors:
+        raise InvalidInput("Some fields need attention: " + " ".join(errors.values()), errors)
+    return title, page_ids
+
+
+def _pages_for(user: User, page_ids: list[int], already_in_deck: Iterable[int] = ()) -> list[Page]:
+    """The pages, in order, if every one may go into a deck; 422 naming those that may not.
+
+    Slides already in the deck stay allowed even if their item has since been
+    retired, so a rep can still reorder or trim such a deck."""
+    if not page_ids:
+        return []
+    found = {p.id: p for p in db.session.scalars(select(Page).where(Page.id.in_(set(page_ids))))}
+    kept = set(already_in_deck)
+    unknown = [i for i in dict.fromkeys(page_ids) if i not in found]
+    hidden = [i for i in dict.fromkeys(page_ids)
+              if i in found and i not in kept and not user.is_staff and found[i].asset.is_hidden_from_reps()]
+    not_slides = [i for i in dict.fromkeys(page_ids) if i in found and found[i].version.kind != "pptx"]
+    problems = []
+    if unknown or hidden:
+        problems.append("No such slides (or no longer available): "
+                        + ", ".join(str(i) for i in [*unknown, *hidden]) + ".")
+    if not_slides:
+        problems.append("Only slides of PowerPoint decks can go into a deck; these are pages of other files: "
+                        + "; ".join(f"{found[i].asset.title}, page {found[i].number} (id {i})" for i in not_slides)
+                        + ".")
+    if problems:
+        raise InvalidInput(" ".join(problems), {"page_ids": " ".join(problems)})
+    return [found[i] for i in page_ids]
+
+
+# --- decks -----------------------------------------------------------------------
+
+def get_deck_for(user: User, deck_id: int) -> Deck:
+    """The deck if this user owns it; otherwise 404 (decks are private)."""
+    deck = db.session.get(Deck, deck_id)
+    if deck is None or deck.owner_id != user.id:
+        raise NotFound()
+    return deck
+
+
+def list_decks(user: User, *, include_tray: bool = True, page: int = 1, per_page: int = 100) -> tuple[list[Deck], int]:
+    query = select(Deck).where(Deck.owner_id == user.id)
+    if not include_tray:
+        query = query.where(Deck.title != "")
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    items = list(db.session.scalars(
+        query.order_by(Deck.updated_at.desc(), Deck.id.desc()).offset((page - 1) * per_page).limit(per_page)
+    ))
+    return items, total
+
+
+def _set_slides(deck: Deck, pages: list[Page]) -> None:
+    # Replace rows rather than renumber in place: positions are rewritten as 1..n.
+    deck.slides.clear()
+    db.session.flush()
+    deck.slides.extend(DeckSlide(position=n, page_id=p.id) for n, p in enumerate(pages, start=1))
+
+
+def create_deck(user: User, title: str, page_ids: list[int]) -> Deck:
+    pages = _pages_for(user, page_ids)
+    deck = Deck(owner_id=user.id, title=title)
+    db.session.add(deck)
+    _set_slides(deck, pages)
+    db.session.commit()
+    return deck
+
+
+def update_deck(user: User, deck: Deck, title: str, page_ids: list[int]) -> Deck:
+    pages = _pages_for(user, page_ids, already_in_deck=[s.page_id for s in deck.slides])
+    deck.title = title
+    _set_slides(deck, pages)
+    deck.updated_at = utcnow()
+    db.session.commit()
+    return deck
+
+
+def delete_deck(deck: Deck) -> None:
+    db.session.delete(deck)
+    db.session.commit()
+
+
+def duplicate_deck(user: User, deck: Deck) -> Deck:
+    title = f"Copy of {deck.title}" if deck.title else "Copy of untitled deck"
+    copy = Deck(owner_id=user.id, title=title[:TITLE_LIMIT])
+    db.session.add(copy)
+    copy.slides.extend(DeckSlide(position=s.position, page_id=s.page_id) for s in deck.slides)
+    db.session.commit()
+    return copy
+
+
+# --- the tray: the deck being built -------------------------------------------------
+
+def tray_for(user: User) -> Deck | None:
+    """The user's draft: their most recently updated deck without a name."""
+    return db.session.scalars(
+        select(Deck).where(Deck.owner_id == user.id, Deck.title == "")
+        .order_by(Deck.updated_at.desc(), Deck.id.desc()).limit(1)
+    ).first()
+
+
+def tray_count(user: User) -> int:
+    tray = tray_for(user)
+    return len(tray.slides) if tray else 0
+
+
+def add_to_tray(user: User, page_id: int) -> Deck:
+    page = _pages_for(user, [page_id])[0]
+    tray = tray_for(user)
+    if tray is None:
+        tray = Deck(owner_id=user.id, title="")
+        db.session.add(tray)
+    if len(tray.slides) >= MAX_SLIDES:
+        raise InvalidInput(f"A deck holds at most {MAX_SLIDES} slides; this one is full.",
+                           {"page_id": "The deck is full."})
+    tray.slides.append(DeckSlide(position=len(tray.slides) + 1, page_id=page.id))
+    tray.updated_at = utcnow()
+    db.session.commit()
+    return tray
+
+
+def nav_badges(user: User) -> dict[str, int]:
+    return {"deck_tray": tray_count(user)}
+
+
+# --- stale and retired slides ------------------------------------------------------
+
+@dataclass
+class SlideState:
+    slide: DeckSlide
+    page: Page
+    asset: Asset
+    stale: bool  # the item has a newer version than the one this slide came from
+    retired: bool  # the item is retired or expired: reps cannot download it
+
+    @property
+    def label(self) -> str:
+        return f"slide {self.slide.position} ({self.asset.title}, slide {self.page.number})"
+
+
+def slide_states(deck: Deck) -> list[SlideState]:
+    states = []
+    for slide in deck.slides:
+        page = slide.page
+        asset = page.asset
+        states.append(SlideState(slide, page, asset, stale=asset.current_version_id != page.version_id,
+                                 retired=asset.is_hidden_from_reps()))
+    return states
+
+
+def _matching_page(page: Page, version: AssetVersion) -> Page | None:
+    """The current version's page for an old one: the same number, or the same
+    title if the slides were moved."""
+    by_number = {p.number: p for p in version.pages}
+    same_number = by_number.get(page.number)
+    title = page.title.strip()
+    if not title or (same_number is not None and same_number.title.strip() == title):
+        return same_number
+    same_title = [p for p in version.pages if p.title.strip() == title]
+    if same_title:
+        return min(same_title, key=lambda p: abs(p.number - page.number))
+    return same_number
+
+
+def refresh_slide(user: User, deck: Deck, position: int) -> tuple[Page, Page]:
+    """Swap a stale slide for its counterpart in the current version; returns (old, new)."""
+    slide = next((s for s in deck.slides if s.position == position), None)
+    if slide is None:
+        raise NotFound()
+    old = slide.page
+    asset = old.asset
+    if not user.is_staff and asset.is_hidden_from_reps():
+        raise InvalidInput(f"“{asset.title}” has been retired; remove this slide from the deck.")
+    current = asset.current_version
+    if current is None or current.id == old.version_id:
+        raise InvalidInput("This slide already comes from the current version.")
+    if current.kind != "pptx":
+        raise InvalidInput(f"The current version of “{asset.title}” is not a PowerPoint deck; "
+                           "keep this slide or remove it.")
+    new = _matching_page(old, current)
+    if new is None:
+        raise InvalidInput(f"The current version of “{asset.title}” has no slide matching slide {old.number}; "
+                           "keep this slide or remove it.")
+    slide.page_id = new.id
+    slide.page = new
+    deck.updated_at = utcnow()
+    db.session.commit()
+    return old, new
+
+
+# --- download ------------------------------------------------------------------------
+
+def download_name(deck: Deck) -> str:
+    stem = re.sub(r"[^\w .()&+-]+", "", deck.title or "").strip(" .")
+    stem = re.sub(r"\s+", " ", stem)[:120] or "deck"
+    return f"{stem}.pptx"
+
+
+def assemble(user: User, deck: Deck) -> tuple[str, str]:
+    """Build the deck's .pptx in a new temporary directory; returns (directory, path).
+
+    The caller removes the directory once the file has been sent. Records one
+    deck-inclusion usage event per slide."""
+    states = slide_states(deck)
+    if not states:
+        raise InvalidInput("This deck has no slides yet; add some before downloading it.")
+    if not user.is_staff:
+        retired = [s for s in states if s.retired]
+        if retired:
+            raise InvalidInput(
+                "These slides come from retired or expired items and cannot be downloaded: "
+                + "; ".join(s.label for s in retired) + ". Remove them and try again.",
+                {"slides": ", ".join(str(s.slide.position) for s in retired)},
+            )
+    not_slides = [s for s in states if s.page.version.kind != "pptx"]
+    if not_slides:
+        raise InvalidInput("These are not slides of a PowerPoint deck: " + "; ".join(s.label for s in not_slides) + ".")
+    workdir = tempfile.mkdtemp(prefix="collateral-deck-")
+    try:
+        storage = get_storage()
+        sources: dict[int, str] = {}
+        for state in states:
+            version = state.page.version
+            if version.id in sources:
+                continue
+            path = os.path.join(workdir, f"source-{version.id}.pptx")
+            try:
+                storage.download_to(version.storage_key, path)
+            except (ObjectNotFound, FileNotFoundError):
+                raise InvalidInput(f"The file of “{state.asset.title}” (version {version.number}) is missing "
+                                   "from storage; remove its slides or ask its owner to upload it again.") from None
+            except StorageError as error:
+                raise InvalidInput(f"The file of “{state.asset.title}” could not be fetched ({error}); "
+                                   "try again later.", status=503) from None
+            sources[version.id] = path
+        out = os.path.join(workdir, download_name(deck))
+        try:
+            build_deck([SlideRef(sources[s.page.version_id], s.page.number) for s in states], out)
+        except DeckAssemblyError as error:
+            raise InvalidInput(str(error)) from None
+    except BaseException:
+        shutil.rmtree(workdir, ignore_errors=True)
+        raise
+    db.session.add_all(
+        UsageEvent(asset_id=s.asset.id, version_id=s.page.version_id, user_id=user.id,
+                   kind=UsageKind.DECK_INCLUSION.value, page_number=s.page.number, deck_id=deck.id)
+        for s in states
+    )
+    db.session.commit()
+    return workdir, out

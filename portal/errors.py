@@ -1,0 +1,90 @@
+"""Clear errors for people (HTML pages) and integrations (JSON), never a traceback."""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+ERROR_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    415: "unsupported_file",
+    422: "invalid",
+    429: "too_many_requests",
+    500: "server_error",
+}
+
+FRIENDLY_MESSAGES = {
+    401: "Sign in (or send a valid API token) to do that.",
+    403: "Your role does not allow this.",
+    404: "There is nothing here, or it is not available to you.",
+    405: "That method is not allowed here.",
+}
+
+
+class InvalidInput(Exception):
+    """Input that a service refuses, with one message per field."""
+
+    status = 422
+
+    def __init__(self, message: str, fields: dict[str, str] | None = None, status: int = 422):
+        super().__init__(message)
+        self.message = message
+        self.fields = fields or {}
+        self.status = status
+
+
+class Conflict(InvalidInput):
+    def __init__(self, message: str):
+        super().__init__(message, status=409)
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+
+
+def error_response(status: int, message: str, code: str | None = None, fields: dict | None = None):
+    if wants_json():
+        body: dict = {"error": {"code": code or ERROR_CODES.get(status, "error"), "message": message}}
+        if fields:
+            body["error"]["fields"] = fields
+        return jsonify(body), status
+    return render_template("error.html", status=status, message=message, fields=fields or {}), status
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError):
+        return error_response(
+            400,
+            "This form has expired or was sent from another page. Reload the page and try again; "
+            "nothing was saved.",
+            code="csrf_failed",
+        )
+
+    @app.errorhandler(413)
+    def too_large(error: HTTPException):
+        limit = app.config["SETTINGS"].max_upload_mb
+        return error_response(413, f"The file is larger than the {limit} MB upload limit.")
+
+    @app.errorhandler(InvalidInput)
+    def invalid_input(error: InvalidInput):
+        return error_response(error.status, error.message, fields=error.fields)
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        status = error.code or 500
+        message = FRIENDLY_MESSAGES.get(status) if error.description == type(error).description else None
+        return error_response(status, message or error.description or "Error")
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception):
+        app.logger.exception("Unhandled error on %s %s", request.method, request.path)
+        return error_response(500, "Something went wrong on our side; it has been logged.")
+

@@ -1,0 +1,166 @@
+"""Feedback API: ratings, reported uses, flags and the review queue (shared/api.md)."""
+
+from __future__ import annotations
+
+from flask import request
+from flask_login import current_user
+
+from portal.access import EVERYONE, allow
+from portal.api import bp, json_body, listing, pagination
+from portal.feedback import services
+from portal.feedback.services import REVIEWER_ROLES
+from portal.library.serializers import iso
+from portal.models import Flag, Rating, ReportedUse
+
+
+def _asset_ref(item) -> dict:
+    return {"id": item.asset.id, "title": item.asset.title}
+
+
+def _person(user) -> dict:
+    return {"id": user.id, "email": user.email, "team": user.team}
+
+
+def rating_json(rating: Rating) -> dict:
+    return {
+        "id": rating.id,
+        "asset": _asset_ref(rating),
+        "author": _person(rating.user),
+        "stars": rating.stars,
+        "comment": rating.comment,
+        "status": rating.review_status,
+        "created_at": iso(rating.created_at),
+        "updated_at": iso(rating.updated_at),
+        "resolution_note": rating.resolution_note,
+        "resolved_at": iso(rating.resolved_at),
+        "resolved_by": rating.resolved_by.email if rating.resolved_by else None,
+    }
+
+
+def use_json(use: ReportedUse) -> dict:
+    return {
+        "id": use.id,
+        "asset": _asset_ref(use),
+        "user": {"id": use.user.id, "email": use.user.email},
+        "kind": use.kind,
+        "account": use.account,
+        "opportunity": use.opportunity,
+        "outcome": use.outcome,
+        "note": use.note,
+        "occurred_on": iso(use.occurred_on),
+        "created_at": iso(use.created_at),
+        "updated_at": iso(use.updated_at),
+    }
+
+
+def flag_json(flag: Flag) -> dict:
+    return {
+        "id": flag.id,
+        "asset": _asset_ref(flag),
+        "author": _person(flag.user),
+        "reason_kind": flag.reason_kind,
+        "reason": flag.reason,
+        "status": flag.review_status,
+        "created_at": iso(flag.created_at),
+        "resolution_note": flag.resolution_note,
+        "resolved_at": iso(flag.resolved_at),
+    }
+
+
+@bp.put("/assets/<int:asset_id>/rating")
+@allow(*EVERYONE)
+def put_rating(asset_id: int):
+    """Rate an asset 1 to 5 stars with an optional comment; a second PUT replaces the caller's rating."""
+    stars, comment = services.parse_rating(json_body())
+    rating, _ = services.rate_asset(current_user, asset_id, stars, comment)
+    return rating_json(rating)
+
+
+@bp.get("/assets/<int:asset_id>/ratings")
+@allow(*EVERYONE)
+def list_ratings(asset_id: int):
+    """Ratings of an asset, newest first, with the average, count and distribution."""
+    from portal.library.services import get_asset_for
+
+    asset = get_asset_for(current_user, asset_id)
+    page, per_page = pagination()
+    result = services.ratings_for(asset.id, page, per_page)
+    summary = services.rating_summary(asset.id)
+    mine = services.rating_of(current_user, asset.id)
+    return listing(
+        [rating_json(r) for r in result.items], result.total, page, per_page,
+        average=summary.average, count=summary.count,
+        distribution={str(k): v for k, v in summary.distribution.items()},
+        mine=rating_json(mine) if mine else None,
+    )
+
+
+@bp.post("/assets/<int:asset_id>/usage")
+@allow(*EVERYONE)
+def post_usage(asset_id: int):
+    """Report a use of an asset: kind, account, opportunity, outcome, note, occurred_on."""
+    values = services.parse_use(json_body())
+    return use_json(services.report_use(current_user, asset_id, values)), 201
+
+
+@bp.get("/my/usage")
+@allow(*EVERYONE)
+def my_usage():
+    """The caller's own reported uses, latest first."""
+    page, per_page = pagination()
+    result = services.uses_of(current_user, page, per_page)
+    return listing([use_json(u) for u in result.items], result.total, page, per_page)
+
+
+@bp.patch("/usage/<int:use_id>")
+@allow(*EVERYONE)
+def patch_usage(use_id: int):
+    """Change one of the caller's own reported uses (for example its outcome, open to won)."""
+    values = services.parse_use(json_body(), partial=True)
+    return use_json(services.update_use(current_user, use_id, values))
+
+
+@bp.post("/assets/<int:asset_id>/flags")
+@allow(*EVERYONE)
+def post_flag(asset_id: int):
+    """Flag an asset as outdated, wrong or off_brand with a reason; its owner is notified."""
+    kind, reason = services.parse_flag(json_body())
+    return flag_json(services.flag_asset(current_user, asset_id, kind, reason)), 201
+
+
+@bp.get("/reviews")
+@allow(*REVIEWER_ROLES)
+def reviews():
+    """The rating review queue: ratings at or under max_stars (default 2) and, unless
+    comments=exclude, higher ratings with a comment; status open (default) or resolved;
+    filters product, team (of the author), region (of the asset). Newest first."""
+    filters = services.parse_review_filters(request.args)
+    page, per_page = pagination()
+    result = services.review_ratings(filters, page, per_page)
+    return listing([rating_json(r) for r in result.items], result.total, page, per_page)
+
+
+@bp.post("/reviews/<int:rating_id>/resolve")
+@allow(*REVIEWER_ROLES)
+def resolve_review(rating_id: int):
+    """Resolve a rating in the review queue with a note."""
+    note = services.parse_note(json_body())
+    return rating_json(services.resolve_rating(current_user, rating_id, note))
+
+
+@bp.get("/flags")
+@allow(*REVIEWER_ROLES)
+def flags():
+    """Flags, newest first: status open (default) or resolved; filters product, team, region."""
+    filters = services.parse_review_filters(request.args)
+    page, per_page = pagination()
+    result = services.review_flags(filters, page, per_page)
+    return listing([flag_json(f) for f in result.items], result.total, page, per_page)
+
+
+@bp.post("/flags/<int:flag_id>/resolve")
+@allow(*REVIEWER_ROLES)
+def resolve_flag(flag_id: int):
+    """Resolve a flag with a note."""
+    note = services.parse_note(json_body())
+    return flag_json(services.resolve_flag(current_user, flag_id, note))

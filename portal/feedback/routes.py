@@ -1,0 +1,213 @@
+"""Feedback pages. Views parse input, call a service, render or redirect."""
+
+from __future__ import annotations
+
+from datetime import date
+from urllib.parse import parse_qsl
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from portal.access import EVERYONE, allow
+from portal.errors import InvalidInput
+from portal.extensions import db
+from portal.feedback import bp, services
+from portal.feedback.services import (
+    FLAG_KIND_LABELS,
+    FLAG_KINDS,
+    OUTCOMES,
+    REVIEWER_ROLES,
+    USE_KIND_LABELS,
+    USE_KINDS,
+)
+from portal.models import PUBLISHER_ROLES
+
+
+def _page_arg() -> int:
+    try:
+        return max(1, min(10_000, int(request.args.get("page", 1))))
+    except ValueError:
+        return 1
+
+
+def _back_to_asset(asset_id: int):
+    return redirect(url_for("library.asset", asset_id=asset_id) + "#feedback")
+
+
+def _flash_problems(error: InvalidInput) -> None:
+    details = " ".join(error.fields.values())
+    flash(f"{error.message} {details}".strip(), "error")
+
+
+def asset_section(asset) -> dict:
+    """What the asset page's feedback section shows (templates/sections/feedback.html)."""
+    return {
+        "summary": services.rating_summary(asset.id),
+        "comments": services.recent_comments(asset.id),
+        "mine": services.rating_of(current_user, asset.id),
+        "use_kinds": USE_KINDS,
+        "use_kind_labels": USE_KIND_LABELS,
+        "outcomes": OUTCOMES,
+        "flag_kinds": FLAG_KINDS,
+        "flag_kind_labels": FLAG_KIND_LABELS,
+        "today": date.today().isoformat(),
+    }
+
+
+# --- from the asset page -----------------------------------------------------------
+
+@bp.post("/assets/<int:asset_id>/rating")
+@allow(*EVERYONE)
+def rate(asset_id: int):
+    try:
+        stars, comment = services.parse_rating(request.form)
+    except InvalidInput as error:
+        services.get_asset_for(current_user, asset_id)  # unknown or hidden asset: 404 first
+        _flash_problems(error)
+        return _back_to_asset(asset_id)
+    rating, created = services.rate_asset(current_user, asset_id, stars, comment)
+    flash(f"Thanks: you rated this {rating.stars} star{'s' if rating.stars != 1 else ''}."
+          if created else f"Your rating is now {rating.stars} star{'s' if rating.stars != 1 else ''}.", "success")
+    return _back_to_asset(asset_id)
+
+
+@bp.post("/assets/<int:asset_id>/usage")
+@allow(*EVERYONE)
+def report_use(asset_id: int):
+    try:
+        values = services.parse_use(request.form)
+    except InvalidInput as error:
+        services.get_asset_for(current_user, asset_id)
+        _flash_problems(error)
+        return _back_to_asset(asset_id)
+    services.report_use(current_user, asset_id, values)
+    flash("Thanks: your use is recorded. You can change it (and its outcome) under My activity.", "success")
+    return _back_to_asset(asset_id)
+
+
+@bp.post("/assets/<int:asset_id>/flag")
+@allow(*EVERYONE)
+def flag(asset_id: int):
+    try:
+        kind, reason = services.parse_flag(request.form)
+    except InvalidInput as error:
+        services.get_asset_for(current_user, asset_id)
+        _flash_problems(error)
+        return _back_to_asset(asset_id)
+    services.flag_asset(current_user, asset_id, kind, reason)
+    flash("Thanks: the owner has been told and the flag is in the review queue.", "success")
+    return _back_to_asset(asset_id)
+
+
+# --- My activity ----------------------------------------------------------------------
+
+@bp.get("/my/activity")
+@allow(*EVERYONE)
+def my_activity():
+    return render_template(
+        "feedback/my_activity.html", result=services.uses_of(current_user, _page_arg(), 25),
+        ratings=services.ratings_by(current_user), use_kind_labels=USE_KIND_LABELS,
+    )
+
+
+@bp.route("/my/activity/uses/<int:use_id>/edit", methods=["GET", "POST"])
+@allow(*EVERYONE)
+def edit_use(use_id: int):
+    use = services.get_use(current_user, use_id, hide_others=True)
+    context = {"use": use, "use_kinds": USE_KINDS, "use_kind_labels": USE_KIND_LABELS, "outcomes": OUTCOMES,
+               "today": date.today().isoformat()}
+    if request.method == "POST":
+        try:
+            values = services.parse_use(request.form, partial=True)
+        except InvalidInput as error:
+            return render_template("feedback/edit_use.html", values=request.form, errors=error.fields,
+                                   message=error.message, **context), 422
+        services.update_use(current_user, use.id, values, hide_others=True)
+        flash("Saved.", "success")
+        return redirect(url_for("feedback.my_activity"))
+    values = {"kind": use.kind, "account": use.account, "opportunity": use.opportunity,
+              "outcome": use.outcome or "", "note": use.note, "occurred_on": use.occurred_on.isoformat()}
+    return render_template("feedback/edit_use.html", values=values, errors={}, message=None, **context)
+
+
+# --- review queue ---------------------------------------------------------------------
+
+@bp.get("/reviews")
+@allow(*REVIEWER_ROLES)
+def reviews():
+    filters = services.parse_review_filters(request.args)
+    return render_template(
+        "feedback/reviews.html", filters=filters, result=services.review_queue(filters, _page_arg(), 25),
+        choices=services.review_choices(), flag_kind_labels=FLAG_KIND_LABELS, back=request.query_string.decode(),
+    )
+
+
+def _back_to_queue():
+    # Back to the same filters; the path is fixed, so this cannot redirect elsewhere.
+    args = dict(parse_qsl(request.form.get("back", "")))
+    return redirect(url_for("feedback.reviews", **args))
+
+
+@bp.post("/reviews/ratings/<int:rating_id>/resolve")
+@allow(*REVIEWER_ROLES)
+def resolve_rating(rating_id: int):
+    try:
+        services.resolve_rating(current_user, rating_id, services.parse_note(request.form))
+    except InvalidInput as error:
+        db.session.rollback()
+        _flash_problems(error)
+        return _back_to_queue()
+    flash("Resolved.", "success")
+    return _back_to_queue()
+
+
+@bp.post("/reviews/flags/<int:flag_id>/resolve")
+@allow(*REVIEWER_ROLES)
+def resolve_flag(flag_id: int):
+    try:
+        services.resolve_flag(current_user, flag_id, services.parse_note(request.form))
+    except InvalidInput as error:
+        db.session.rollback()
+        _flash_problems(error)
+        return _back_to_queue()
+    flash("Resolved.", "success")
+    return _back_to_queue()
+
+
+# --- My collateral --------------------------------------------------------------------
+
+@bp.get("/my/collateral")
+@allow(*PUBLISHER_ROLES)
+def my_collateral():
+    return render_template(
+        "feedback/my_collateral.html", result=services.owned_assets(current_user, _page_arg()),
+        flag_kind_labels=FLAG_KIND_LABELS,
+    )
+
+
+# --- notifications --------------------------------------------------------------------
+
+@bp.get("/notifications")
+@allow(*EVERYONE)
+def notifications():
+    return render_template("feedback/notifications.html",
+                           result=services.notifications_for(current_user, _page_arg()))
+
+
+@bp.post("/notifications/<int:notification_id>/read")
+@allow(*EVERYONE)
+def read_notification(notification_id: int):
+    notification = services.mark_read(current_user, notification_id)
+    if request.form.get("open") and notification.link and notification.link.startswith("/") \
+            and not notification.link.startswith("//"):
+        return redirect(notification.link)
+    return redirect(url_for("feedback.notifications"))
+
+
+@bp.post("/notifications/read-all")
+@allow(*EVERYONE)
+def read_all_notifications():
+    count = services.mark_all_read(current_user)
+    flash(f"Marked {count} notification{'s' if count != 1 else ''} as read." if count else "Nothing unread.",
+          "success")
+    return redirect(url_for("feedback.notifications"))

@@ -1,0 +1,143 @@
+"""Keeps the search index in step with the database.
+
+The index is derived data: documents are built from committed rows and written
+by background tasks (the queue's consumer) through search.SearchIndex, whose
+cross-process lock makes it the single writer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+from flask import Flask, current_app
+from sqlalchemy import func, select
+
+from portal.extensions import db
+from portal.models import Asset, Page, Rating, ReportedUse, UsageEvent
+from search.documents import AssetDocument, PageDocument
+from search.index import SearchIndex
+
+INDEXED_TEXT_LIMIT = 2_000_000
+
+
+def init_app(app: Flask) -> None:
+    settings = app.config["SETTINGS"]
+    index = SearchIndex(str(app.config.get("INDEX_DIR") or settings.index_dir))
+    app.extensions["collateral_index"] = index
+    recreated = index.ensure()
+    if recreated:
+        # A missing, outdated or corrupt index was replaced by an empty one:
+        # refill it from the database, the source of truth.
+        with app.app_context():
+            if db.inspect(db.engine).has_table("assets"):
+                reindex_all()
+
+
+def get_index() -> SearchIndex:
+    return current_app.extensions["collateral_index"]
+
+
+def _usage_counts(asset_ids: list[int]) -> dict[int, int]:
+    events = db.session.execute(
+        select(UsageEvent.asset_id, func.count()).where(UsageEvent.asset_id.in_(asset_ids))
+        .group_by(UsageEvent.asset_id)
+    ).all()
+    reported = db.session.execute(
+        select(ReportedUse.asset_id, func.count()).where(ReportedUse.asset_id.in_(asset_ids))
+        .group_by(ReportedUse.asset_id)
+    ).all()
+    counts: dict[int, int] = {}
+    for asset_id, count in [*events, *reported]:
+        counts[asset_id] = counts.get(asset_id, 0) + count
+    return counts
+
+
+def _ratings(asset_ids: list[int]) -> dict[int, tuple[float, int]]:
+    rows = db.session.execute(
+        select(Rating.asset_id, func.avg(Rating.stars), func.count()).where(Rating.asset_id.in_(asset_ids))
+        .group_by(Rating.asset_id)
+    ).all()
+    return {asset_id: (float(avg), count) for asset_id, avg, count in rows}
+
+
+def build_documents(assets: list[Asset]) -> list[tuple[AssetDocument, list[PageDocument]]]:
+    """Index documents for these assets and the pages of their current versions."""
+    ids = [a.id for a in assets]
+    usage = _usage_counts(ids)
+    ratings = _ratings(ids)
+    version_ids = [a.current_version_id for a in assets if a.current_version_id]
+    pages_by_version: dict[int, list[Page]] = {}
+    if version_ids:
+        for page in db.session.scalars(
+            select(Page).where(Page.version_id.in_(version_ids)).order_by(Page.version_id, Page.number)
+        ):
+            pages_by_version.setdefault(page.version_id, []).append(page)
+
+    documents = []
+    for asset in assets:
+        average, count = ratings.get(asset.id, (None, 0))
+        pages = pages_by_version.get(asset.current_version_id or -1, [])
+        text_parts: list[str] = []
+        size = 0
+        for page in pages:
+            for part in (page.title, page.text, page.notes):
+                if part and size < INDEXED_TEXT_LIMIT:
+                    text_parts.append(part)
+                    size += len(part)
+        owner = f"{asset.owner.name} {asset.owner.email}".strip()
+        asset_document = AssetDocument(
+            asset_id=asset.id, title=asset.title, description=asset.description or "",
+            tags=asset.tags, content_type=asset.content_type, product=asset.product,
+            stage=asset.stage, region=asset.region, persona=asset.persona, owner=owner,
+            text="\n".join(text_parts), status=asset.status, expires_on=asset.expires_on,
+            rating_average=average, rating_count=count, usage_count=usage.get(asset.id, 0),
+            updated_at=asset.updated_at,
+        )
+        page_documents = [
+            PageDocument(
+                page_id=page.id, asset_id=asset.id, number=page.number, title=page.title or "",
+                text=page.text or "", notes=page.notes or "", asset_title=asset.title,
+                content_type=asset.content_type, product=asset.product, stage=asset.stage,
+                region=asset.region, persona=asset.persona, tags=asset.tags, status=asset.status,
+                expires_on=asset.expires_on, rating_average=average,
+                usage_count=usage.get(asset.id, 0), updated_at=asset.updated_at,
+            )
+            for page in pages
+        ]
+        documents.append((asset_document, page_documents))
+    return documents
+
+
+def index_assets(asset_ids: list[int]) -> None:
+    """Bring these assets (and their pages) up to date in the index; ids that
+    no longer exist are removed."""
+    assets = list(db.session.scalars(select(Asset).where(Asset.id.in_(asset_ids))))
+    index = get_index()
+    if assets:
+        index.update_assets(build_documents(assets))
+    for missing in set(asset_ids) - {a.id for a in assets}:
+        index.delete_asset(missing)
+
+
+def _batches(batch_size: int) -> Iterator[list[tuple[AssetDocument, list[PageDocument]]]]:
+    last_id = 0
+    while True:
+        assets = list(db.session.scalars(
+            select(Asset).where(Asset.id > last_id).order_by(Asset.id).limit(batch_size)
+        ))
+        if not assets:
+            return
+        last_id = assets[-1].id
+        yield build_documents(assets)
+        db.session.expunge_all()  # bounded memory: forget the rows of this batch
+
+
+def reindex_all(on_progress: Callable[[int], None] | None = None, batch_size: int = 200) -> int:
+    total = db.session.scalar(select(func.count()).select_from(Asset)) or 0
+    return get_index().rebuild(_batches(batch_size), total=total, on_progress=on_progress)
+
+
+def index_check() -> dict:
+    expected = dict(db.session.execute(select(Asset.id, Asset.updated_at)).all())
+    report = get_index().check(expected)
+    return {"missing": sorted(report.missing), "stale": sorted(report.stale), "extra": sorted(report.extra)}

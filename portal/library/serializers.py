@@ -1,0 +1,82 @@
+"""JSON shapes of the library's records, as documented in shared/api.md."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from flask import url_for
+
+from portal.library.stats import AssetStats
+from portal.models import Asset, AssetVersion, Page
+
+
+def iso(value: date | datetime | None) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.replace(microsecond=0).isoformat() + "Z"
+    return value.isoformat()
+
+
+def version_json(version: AssetVersion | None) -> dict | None:
+    if version is None:
+        return None
+    return {
+        "number": version.number,
+        "filename": version.filename,
+        "size": version.size,
+        "sha256": version.sha256,
+        "mime": version.mime,
+        "kind": version.kind,
+        "processing": version.processing,
+        "error": version.error,
+        "page_count": version.page_count,
+        "progress": {"done": version.progress_done, "total": version.progress_total},
+        "created_at": iso(version.created_at),
+        "uploaded_by": version.uploaded_by.email if version.uploaded_by else None,
+    }
+
+
+def asset_json(asset: Asset, stats: AssetStats, versions_count: int | None = None) -> dict:
+    return {
+        "id": asset.id,
+        "title": asset.title,
+        "description": asset.description,
+        "content_type": asset.content_type,
+        "product": asset.product,
+        "stage": asset.stage,
+        "region": asset.region,
+        "persona": asset.persona,
+        "tags": asset.tags,
+        "status": asset.status,
+        "expired": asset.is_expired(),
+        "expires_on": iso(asset.expires_on),
+        "retired_reason": asset.retired_reason,
+        "owner": {"id": asset.owner.id, "email": asset.owner.email},
+        "created_at": iso(asset.created_at),
+        "updated_at": iso(asset.updated_at),
+        "current_version": version_json(asset.current_version),
+        "versions_count": versions_count if versions_count is not None else len(asset.versions),
+        "rating": {"average": stats.rating_average, "count": stats.rating_count},
+        "usage": {
+            "views": stats.views,
+            "downloads": stats.downloads,
+            "reported": stats.reported,
+            "deck_inclusions": stats.deck_inclusions,
+        },
+        "thumbnail_url": url_for("library.cover", asset_id=asset.id, _external=False)
+        if asset.current_version and asset.current_version.cover_key else None,
+    }
+
+
+def page_json(page: Page) -> dict:
+    return {
+        "id": page.id,
+        "asset_id": page.asset_id,
+        "version": page.version.number,
+        "number": page.number,
+        "title": page.title,
+        "text": page.text,
+        "notes": page.notes,
+        "thumbnail_url": url_for("library.page_thumbnail", page_id=page.id) if page.thumbnail_key else None,
+    }

@@ -1,0 +1,387 @@
+"""Use cases of the collateral library: upload, versions, metadata, retire and
+restore, visibility, downloads. Plain arguments in; no request or session."""
+
+from __future__ import annotations
+
+import mimetypes
+import re
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import BinaryIO
+
+from sqlalchemy import Select, and_, func, or_, select
+from werkzeug.exceptions import NotFound
+
+from assets.storage import ObjectTooLarge, StoredObject, safe_key
+from portal.errors import InvalidInput
+from portal.extensions import db
+from portal.models import (
+    CONTENT_TYPES,
+    Asset,
+    AssetTag,
+    AssetVersion,
+    Rating,
+    RetirementEvent,
+    UsageEvent,
+    UsageKind,
+    User,
+    utcnow,
+)
+from portal.queue import enqueue
+from portal.storage import get_storage
+
+METADATA_FIELDS = ("title", "description", "content_type", "product", "stage", "region", "persona", "tags", "expires_on")
+TEXT_LIMITS = {"title": 300, "product": 120, "stage": 60, "region": 120, "persona": 120, "description": 10_000}
+TAG_PATTERN = re.compile(r"^[\w][\w .&+/-]{0,79}$", re.UNICODE)
+SORTS = {
+    "newest": Asset.updated_at.desc(),
+    "oldest": Asset.updated_at.asc(),
+    "title": func.lower(Asset.title).asc(),
+}
+
+
+def parse_metadata(data: Mapping[str, object], *, partial: bool = False) -> dict:
+    """Validate asset metadata from a form or JSON body; refuse with one message per field."""
+    errors: dict[str, str] = {}
+    values: dict = {}
+    for name in METADATA_FIELDS:
+        if name not in data:
+            continue
+        raw = data[name]
+        if name == "tags":
+            items = raw if isinstance(raw, list) else str(raw or "").split(",")
+            tags = [str(t).strip().lower() for t in items if str(t).strip()]
+            bad = [t for t in tags if not TAG_PATTERN.match(t)]
+            if bad:
+                errors["tags"] = f"Tags may hold letters, digits, spaces and .&+/- (up to 80 characters): {bad[0]!r}"
+            values["tags"] = tags
+            continue
+        if raw is not None and not isinstance(raw, str | int | float):
+            errors[name] = "Must be text."
+            continue
+        text = "" if raw is None else str(raw).strip()
+        if name == "expires_on":
+            if text == "":
+                values[name] = None
+            else:
+                try:
+                    values[name] = date.fromisoformat(text)
+                except ValueError:
+                    errors[name] = "Use a date like 2026-12-31."
+            continue
+        if name == "content_type":
+            if text not in CONTENT_TYPES:
+                errors[name] = f"Choose one of: {', '.join(CONTENT_TYPES)}."
+            values[name] = text
+            continue
+        if len(text) > TEXT_LIMITS[name]:
+            errors[name] = f"At most {TEXT_LIMITS[name]} characters."
+        values[name] = text if (text or name in ("title", "description")) else None
+    if not partial:
+        values.setdefault("content_type", "other")
+        values.setdefault("description", "")
+        values.setdefault("tags", [])
+        if not values.get("title"):
+            errors.setdefault("title", "A title is required.")
+    elif "title" in values and not values["title"]:
+        errors["title"] = "A title is required."
+    if errors:
+        raise InvalidInput("Some fields need attention.", errors)
+    return values
+
+
+# --- visibility ---------------------------------------------------------------
+
+def hidden_from_reps_clause(today: date | None = None):
+    today = today or date.today()
+    return or_(Asset.status != "published", and_(Asset.expires_on.is_not(None), Asset.expires_on < today))
+
+
+def visible_assets(user: User) -> Select:
+    query = select(Asset)
+    if not user.is_staff:
+        query = query.where(~hidden_from_reps_clause())
+    return query
+
+
+def get_asset_for(user: User, asset_id: int) -> Asset:
+    """The asset if this user may see it; otherwise 404 (reps never learn that
+    a retired or expired item exists)."""
+    asset = db.session.get(Asset, asset_id)
+    if asset is None or (not user.is_staff and asset.is_hidden_from_reps()):
+        raise NotFound()
+    return asset
+
+
+def get_version_for(user: User, asset: Asset, number: int | None) -> AssetVersion:
+    """The current version, or an older one for staff (reps get only the current one)."""
+    current = asset.current_version
+    if number is None or (current is not None and number == current.number):
+        if current is None:
+            raise NotFound()
+        return current
+    if not user.is_staff:
+        raise NotFound()
+    version = db.session.execute(
+        select(AssetVersion).where(AssetVersion.asset_id == asset.id, AssetVersion.number == number)
+    ).scalar_one_or_none()
+    if version is None:
+        raise NotFound()
+    return version
+
+
+# --- upload and versions ----------------------------------------------------
+
+@dataclass
+class UploadResult:
+    asset: Asset
+    duplicate_of: list[Asset]
+
+
+def _extension(filename: str) -> str:
+    match = re.search(r"\.([A-Za-z0-9]{1,10})$", filename or "")
+    return match.group(1).lower() if match else "bin"
+
+
+def clean_filename(filename: str | None) -> str:
+    name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if ch.isprintable()).strip()
+    return name[:255] or "file"
+
+
+def _store_upload(stream: BinaryIO, filename: str, max_bytes: int) -> tuple[str, StoredObject]:
+    key = safe_key("assets", uuid.uuid4().hex, f"original.{_extension(filename)}")
+    try:
+        stored = get_storage().save(key, stream, content_type=guess_mime(filename), max_bytes=max_bytes)
+    except ObjectTooLarge:
+        raise InvalidInput(
+            f"The file is larger than the {max_bytes // (1024 * 1024)} MB upload limit.", status=413
+        ) from None
+    if stored.size == 0:
+        get_storage().delete(key)
+        raise InvalidInput("The file is empty (0 bytes); nothing was uploaded.", {"file": "The file is empty."})
+    return key, stored
+
+
+def guess_mime(filename: str) -> str:
+    return mimetypes.guess_type(filename)[0] or "application/octet-stream"
+
+
+def find_duplicates(sha256: str, exclude_asset_id: int | None = None) -> list[Asset]:
+    query = (
+        select(Asset).join(AssetVersion, Asset.current_version_id == AssetVersion.id)
+        .where(AssetVersion.sha256 == sha256)
+    )
+    if exclude_asset_id is not None:
+        query = query.where(Asset.id != exclude_asset_id)
+    return list(db.session.scalars(query))
+
+
+def _new_version(asset: Asset, number: int, filename: str, key: str, stored: StoredObject, user: User) -> AssetVersion:
+    version = AssetVersion(
+        asset=asset, number=number, filename=filename, storage_key=key, size=stored.size,
+        sha256=stored.sha256, mime=guess_mime(filename), processing="pending", uploaded_by_id=user.id,
+    )
+    db.session.add(version)
+    db.session.flush()
+    asset.current_version = version
+    return version
+
+
+def _commit_or_discard(key: str) -> None:
+    """Commit the rows that point at a stored file; if that fails, remove the file
+    so that an upload is either fully stored or not at all."""
+    try:
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        get_storage().delete(key)
+        raise
+
+
+def _owner_from(data: Mapping, default: User | None) -> User | None:
+    """The owner named by `owner_email`, if given: the marketer answerable for the item."""
+    email = str(data.get("owner_email") or "").strip()
+    if not email:
+        return default
+    from portal.admin.services import find_user
+
+    owner = find_user(email)
+    if owner is None or not owner.active:
+        raise InvalidInput("Some fields need attention.", {"owner_email": f"No active user {email}."})
+    if not owner.can_publish:
+        raise InvalidInput("Some fields need attention.", {"owner_email": "The owner must be a marketer or an admin."})
+    return owner
+
+
+def create_asset(owner: User, stream: BinaryIO, filename: str, metadata: Mapping, max_bytes: int) -> UploadResult:
+    values = parse_metadata(metadata)
+    owner = _owner_from(metadata, owner)
+    filename = clean_filename(filename)
+    key, stored = _store_upload(stream, filename, max_bytes)
+    duplicates = find_duplicates(stored.sha256)
+    tags = values.pop("tags")
+    asset = Asset(owner_id=owner.id, status="published", **values)
+    asset.set_tags(tags)
+    db.session.add(asset)
+    try:
+        db.session.flush()
+        _new_version(asset, 1, filename, key, stored, owner)
+    except Exception:
+        db.session.rollback()
+        get_storage().delete(key)
+        raise
+    _commit_or_discard(key)
+    after_file_change(asset)
+    return UploadResult(asset, duplicates)
+
+
+def add_version(asset: Asset, user: User, stream: BinaryIO, filename: str, max_bytes: int) -> UploadResult:
+    filename = clean_filename(filename)
+    key, stored = _store_upload(stream, filename, max_bytes)
+    duplicates = find_duplicates(stored.sha256, exclude_asset_id=asset.id)
+    number = (db.session.scalar(
+        select(func.max(AssetVersion.number)).where(AssetVersion.asset_id == asset.id)
+    ) or 0) + 1
+    _new_version(asset, number, filename, key, stored, user)
+    asset.updated_at = utcnow()
+    _commit_or_discard(key)
+    after_file_change(asset)
+    return UploadResult(asset, duplicates)
+
+
+def after_file_change(asset: Asset) -> None:
+    """A new file needs processing (text, pages, thumbnails), then indexing."""
+    enqueue("process_version", asset.current_version_id)
+    enqueue("index_assets", [asset.id])
+
+
+def update_metadata(asset: Asset, data: Mapping) -> Asset:
+    values = parse_metadata(data, partial=True)
+    asset.owner = _owner_from(data, asset.owner)
+    if "tags" in values:
+        asset.set_tags(values.pop("tags"))
+    for name, value in values.items():
+        setattr(asset, name, value)
+    asset.updated_at = utcnow()
+    db.session.commit()
+    enqueue("index_assets", [asset.id])
+    return asset
+
+
+# --- retire and restore -----------------------------------------------------
+
+def retire_assets(assets: list[Asset], user: User | None, reason: str) -> int:
+    """Retire these assets with a reason; history is kept and it can be undone."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput("Say why these items are retired.", {"reason": "A reason is required."})
+    changed = []
+    for asset in assets:
+        if asset.status == "retired":
+            continue
+        asset.status = "retired"
+        asset.retired_at = utcnow()
+        asset.retired_reason = reason[:2000]
+        asset.updated_at = utcnow()
+        db.session.add(RetirementEvent(asset_id=asset.id, action="retired", reason=reason[:2000],
+                                       user_id=user.id if user else None))
+        changed.append(asset.id)
+    db.session.commit()
+    if changed:
+        enqueue("index_assets", changed)
+    return len(changed)
+
+
+def restore_asset(asset: Asset, user: User, reason: str = "") -> Asset:
+    if asset.status != "retired":
+        raise InvalidInput("This item is not retired.", status=409)
+    asset.status = "published"
+    asset.retired_at = None
+    asset.retired_reason = None
+    asset.updated_at = utcnow()
+    db.session.add(RetirementEvent(asset_id=asset.id, action="restored", reason=reason.strip(), user_id=user.id))
+    db.session.commit()
+    enqueue("index_assets", [asset.id])
+    return asset
+
+
+# --- usage and listing -------------------------------------------------------
+
+def record_usage(user: User | None, asset: Asset, kind: UsageKind, version: AssetVersion | None = None,
+                 **details: int | None) -> None:
+    version = version or asset.current_version
+    db.session.add(UsageEvent(asset_id=asset.id, version_id=version.id if version else None,
+                              user_id=user.id if user else None, kind=kind.value, **details))
+    db.session.commit()
+
+
+@dataclass
+class AssetPage:
+    items: list[Asset]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+LIST_FILTERS = ("content_type", "product", "stage", "region", "persona")
+STATUS_FILTERS = {
+    "published": lambda: Asset.status == "published",
+    "retired": lambda: Asset.status == "retired",
+    "expired": lambda: Asset.expires_on < date.today(),
+}
+
+
+def list_assets(user: User, filters: Mapping[str, str], sort: str = "newest", page: int = 1,
+                per_page: int = 20) -> AssetPage:
+    query = visible_assets(user)
+    for name in LIST_FILTERS:
+        value = (filters.get(name) or "").strip()
+        if value:
+            query = query.where(getattr(Asset, name) == value)
+    tag = (filters.get("tag") or "").strip().lower()
+    if tag:
+        query = query.where(Asset.tag_rows.any(AssetTag.tag == tag))
+    owner_id = (filters.get("owner_id") or "").strip()
+    if owner_id:
+        if not owner_id.isdigit():
+            raise InvalidInput("owner_id must be a number.", {"owner_id": "Not a number."}, 400)
+        query = query.where(Asset.owner_id == int(owner_id))
+    status = (filters.get("status") or "").strip()
+    if status and status not in STATUS_FILTERS:
+        raise InvalidInput("status must be published, retired or expired.", {"status": "Unknown status."}, 400)
+    if status and user.is_staff:  # reps only ever see published, unexpired items
+        query = query.where(STATUS_FILTERS[status]())
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    if sort == "rating":
+        average = (
+            select(func.avg(Rating.stars)).where(Rating.asset_id == Asset.id).correlate(Asset).scalar_subquery()
+        )
+        query = query.order_by(func.coalesce(average, 0).desc(), Asset.id.desc())
+    elif sort == "usage":
+        usage = (
+            select(func.count()).select_from(UsageEvent).where(UsageEvent.asset_id == Asset.id)
+            .correlate(Asset).scalar_subquery()
+        )
+        query = query.order_by(usage.desc(), Asset.id.desc())
+    else:
+        query = query.order_by(SORTS.get(sort, SORTS["newest"]), Asset.id.desc())
+    page = max(1, page)
+    items = list(db.session.scalars(query.offset((page - 1) * per_page).limit(per_page)))
+    return AssetPage(items, total, page, per_page)
+
+
+def facet_values(user: User) -> dict[str, list[str]]:
+    """Distinct values for the library's filter menus."""
+    values = {}
+    base = visible_assets(user).subquery()
+    for name in ("product", "stage", "region", "persona"):
+        column = getattr(base.c, name)
+        values[name] = [v for v in db.session.scalars(select(column).distinct().where(column.is_not(None)).order_by(column))]
+    return values

@@ -1,0 +1,388 @@
+"""The portal's data: the database is the source of truth; the index,
+thumbnails and rollups are derived from it."""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, date, datetime
+
+from flask_login import UserMixin
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from portal.extensions import db
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class Role(enum.StrEnum):
+    REP = "rep"
+    MARKETER = "marketer"
+    ENABLEMENT = "enablement"
+    ADMIN = "admin"
+
+
+ROLES = tuple(r.value for r in Role)
+# Roles that curate the library: they see retired and expired items and old versions.
+STAFF_ROLES = (Role.MARKETER.value, Role.ENABLEMENT.value, Role.ADMIN.value)
+PUBLISHER_ROLES = (Role.MARKETER.value, Role.ADMIN.value)
+
+CONTENT_TYPES = (
+    "deck", "case_study", "datasheet", "battlecard", "one_pager", "price_sheet", "video", "other",
+)
+CONTENT_TYPE_LABELS = {
+    "deck": "Deck", "case_study": "Case study", "datasheet": "Datasheet", "battlecard": "Battlecard",
+    "one_pager": "One-pager", "price_sheet": "Price sheet", "video": "Video", "other": "Other",
+}
+STAGES = ("awareness", "discovery", "evaluation", "proposal", "negotiation", "closed", "onboarding")
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20), default=Role.REP.value)
+    team: Mapped[str | None] = mapped_column(String(100))
+    region: Mapped[str | None] = mapped_column(String(100))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive users
+        return self.active
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in STAFF_ROLES
+
+    @property
+    def can_publish(self) -> bool:
+        return self.role in PUBLISHER_ROLES
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.email
+
+
+class ApiToken(db.Model):
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # Only the SHA-256 of the token is kept; the token itself is shown once.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    user: Mapped[User] = relationship()
+
+
+class AssetTag(db.Model):
+    __tablename__ = "asset_tags"
+
+    asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"), primary_key=True)
+    tag: Mapped[str] = mapped_column(String(80), primary_key=True, index=True)
+
+
+class Asset(db.Model):
+    __tablename__ = "assets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(Text, default="")
+    content_type: Mapped[str] = mapped_column(String(40), index=True)
+    product: Mapped[str | None] = mapped_column(String(120), index=True)
+    stage: Mapped[str | None] = mapped_column(String(60), index=True)
+    region: Mapped[str | None] = mapped_column(String(120), index=True)
+    persona: Mapped[str | None] = mapped_column(String(120))
+    status: Mapped[str] = mapped_column(String(20), default="published", index=True)
+    expires_on: Mapped[date | None] = mapped_column(Date, index=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    current_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("asset_versions.id", use_alter=True, ondelete="SET NULL")
+    )
+    retired_at: Mapped[datetime | None] = mapped_column(DateTime)
+    retired_reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+
+    owner: Mapped[User] = relationship(foreign_keys=[owner_id])
+    tag_rows: Mapped[list[AssetTag]] = relationship(
+        cascade="all, delete-orphan", order_by=AssetTag.tag, lazy="selectin"
+    )
+    current_version: Mapped[AssetVersion | None] = relationship(
+        foreign_keys=[current_version_id], post_update=True
+    )
+    versions: Mapped[list[AssetVersion]] = relationship(
+        back_populates="asset", foreign_keys="AssetVersion.asset_id",
+        order_by="AssetVersion.number.desc()",
+    )
+
+    @property
+    def tags(self) -> list[str]:
+        return [row.tag for row in self.tag_rows]
+
+    def set_tags(self, tags: list[str]) -> None:
+        self.tag_rows = [AssetTag(tag=t) for t in dict.fromkeys(tags)]
+
+    def is_expired(self, today: date | None = None) -> bool:
+        return self.expires_on is not None and self.expires_on < (today or date.today())
+
+    def is_hidden_from_reps(self, today: date | None = None) -> bool:
+        return self.status != "published" or self.is_expired(today)
+
+
+class AssetVersion(db.Model):
+    __tablename__ = "asset_versions"
+    __table_args__ = (UniqueConstraint("asset_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    filename: Mapped[str] = mapped_column(String(255))
+    storage_key: Mapped[str] = mapped_column(String(512))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    mime: Mapped[str] = mapped_column(String(120))
+    kind: Mapped[str | None] = mapped_column(String(20))  # what the bytes really are: pdf, pptx, ...
+    processing: Mapped[str] = mapped_column(String(20), default="pending")
+    error: Mapped[str | None] = mapped_column(Text)
+    warnings: Mapped[str | None] = mapped_column(Text)
+    progress_done: Mapped[int] = mapped_column(Integer, default=0)
+    progress_total: Mapped[int] = mapped_column(Integer, default=0)
+    page_count: Mapped[int | None] = mapped_column(Integer)
+    cover_key: Mapped[str | None] = mapped_column(String(512))
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    processed_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    asset: Mapped[Asset] = relationship(back_populates="versions", foreign_keys=[asset_id])
+    uploaded_by: Mapped[User | None] = relationship()
+    pages: Mapped[list[Page]] = relationship(
+        back_populates="version", order_by="Page.number", cascade="all, delete-orphan"
+    )
+
+
+class Page(db.Model):
+    """A slide of a deck or a page of a document, of one version."""
+
+    __tablename__ = "pages"
+    __table_args__ = (UniqueConstraint("version_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("asset_versions.id", ondelete="CASCADE"), index=True)
+    asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(Text, default="")
+    text: Mapped[str] = mapped_column(Text, default="")
+    notes: Mapped[str] = mapped_column(Text, default="")
+    thumbnail_key: Mapped[str | None] = mapped_column(String(512))
+
+    version: Mapped[AssetVersion] = relationship(back_populates="pages")
+    asset: Mapped[Asset] = relationship()
+
+
+class UsageKind(enum.StrEnum):
+    VIEW = "view"
+    DOWNLOAD = "download"
+    SEARCH_CLICK = "search_click"
+    DECK_INCLUSION = "deck_inclusion"
+    REPORTED = "reported"
+
+
+class UsageEvent(db.Model):
+    """Something a user did with an asset, recorded as it happened."""
+
+    __tablename__ = "usage_events"
+    __table_args__ = (
+        Index("ix_usage_events_asset_time", "asset_id", "occurred_at"),
+        Index("ix_usage_events_time", "occurred_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"))
+    version_id: Mapped[int | None] = mapped_column(ForeignKey("asset_versions.id", ondelete="SET NULL"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    page_number: Mapped[int | None] = mapped_column(Integer)
+    deck_id: Mapped[int | None] = mapped_column(Integer)
+    search_log_id: Mapped[int | None] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
+    occurred_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class ReportedUse(db.Model):
+    """A rep's report of where an asset was used, with the deal's outcome."""
+
+    __tablename__ = "reported_uses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    account: Mapped[str] = mapped_column(String(200), default="")
+    opportunity: Mapped[str] = mapped_column(String(200), default="")
+    outcome: Mapped[str | None] = mapped_column(String(10))
+    note: Mapped[str] = mapped_column(Text, default="")
+    occurred_on: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    asset: Mapped[Asset] = relationship()
+    user: Mapped[User] = relationship()
+
+
+class Rating(db.Model):
+    __tablename__ = "ratings"
+    __table_args__ = (UniqueConstraint("asset_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    stars: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    review_status: Mapped[str] = mapped_column(String(20), default="open", index=True)
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime)
+    resolution_note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    asset: Mapped[Asset] = relationship()
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    resolved_by: Mapped[User | None] = relationship(foreign_keys=[resolved_by_id])
+
+
+class Flag(db.Model):
+    """A rep's warning that an asset is outdated, wrong or off-brand."""
+
+    __tablename__ = "flags"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    reason_kind: Mapped[str] = mapped_column(String(20))  # outdated, wrong, off_brand
+    reason: Mapped[str] = mapped_column(Text, default="")
+    review_status: Mapped[str] = mapped_column(String(20), default="open", index=True)
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime)
+    resolution_note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    asset: Mapped[Asset] = relationship()
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+
+
+class SearchLog(db.Model):
+    __tablename__ = "search_logs"
+    __table_args__ = (Index("ix_search_logs_time", "created_at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    query: Mapped[str] = mapped_column(String(500))
+    normalized_query: Mapped[str] = mapped_column(String(500), index=True)
+    scope: Mapped[str] = mapped_column(String(10), default="assets")  # assets | pages
+    filters: Mapped[str] = mapped_column(Text, default="{}")  # JSON
+    result_count: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Deck(db.Model):
+    """A meeting deck a rep assembles from slides of existing decks."""
+
+    __tablename__ = "decks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    title: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    owner: Mapped[User] = relationship()
+    slides: Mapped[list[DeckSlide]] = relationship(
+        order_by="DeckSlide.position", cascade="all, delete-orphan"
+    )
+
+
+class DeckSlide(db.Model):
+    __tablename__ = "deck_slides"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    deck_id: Mapped[int] = mapped_column(ForeignKey("decks.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    # The page chosen (of a specific version); kept even when the asset gets a newer version.
+    page_id: Mapped[int] = mapped_column(ForeignKey("pages.id", ondelete="CASCADE"), index=True)
+
+    page: Mapped[Page] = relationship()
+
+
+class RetirementEvent(db.Model):
+    """Audit trail of retirements and restorations (who, when, why)."""
+
+    __tablename__ = "retirement_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"), index=True)
+    action: Mapped[str] = mapped_column(String(20))  # retired | restored
+    reason: Mapped[str] = mapped_column(Text, default="")
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # None: the scheduled job
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    user: Mapped[User | None] = relationship()
+
+
+class Notification(db.Model):
+    __tablename__ = "notifications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    message: Mapped[str] = mapped_column(Text)
+    link: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class DailyUsage(db.Model):
+    """Rollup of usage events per day, asset, kind, team and region (rebuildable)."""
+
+    __tablename__ = "daily_usage"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    team: Mapped[str] = mapped_column(String(100), primary_key=True, default="")
+    region: Mapped[str] = mapped_column(String(100), primary_key=True, default="")
+    events: Mapped[int] = mapped_column(Integer, default=0)
+    users: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class DailyActivity(db.Model):
+    """Distinct active users per day (rollup)."""
+
+    __tablename__ = "daily_activity"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    active_users: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,0 +1,129 @@
+"""The background task queue (Huey).
+
+Extraction, thumbnails, indexing and rollups never run in the request: views
+enqueue them. Modes (see config.Settings.queue_mode):
+- embedded: SQLite-backed queue consumed by a thread inside the web process,
+  so the default install needs nothing else running;
+- redis: Redis-backed queue consumed by `flask --app portal worker`;
+- immediate: tasks run inline (tests).
+Each app gets its own Huey instance; tasks are registered on it with the app
+context they need.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Flask, current_app
+from huey import MemoryHuey, RedisHuey, SqliteHuey
+from huey.api import Huey
+from huey.consumer import Consumer
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TaskDefinition:
+    function: Callable[..., Any]
+    retries: int = 0
+    retry_delay: int = 10
+    schedule: Any = None  # a huey.crontab for periodic tasks
+
+
+@dataclass
+class TaskQueue:
+    huey: Huey
+    tasks: dict[str, Any] = field(default_factory=dict)
+    _consumer_started: bool = False
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def enqueue(self, name: str, *args: Any) -> None:
+        self.tasks[name](*args)
+
+    def start_embedded_consumer(self) -> None:
+        """Consume the embedded queue in daemon threads of this process (once)."""
+        with self._lock:
+            if self._consumer_started:
+                return
+            consumer = EmbeddedConsumer(self.huey, workers=1, worker_type="thread", periodic=True)
+            consumer.start()
+            self._consumer_started = True
+            log.info("embedded task consumer started")
+
+
+class EmbeddedConsumer(Consumer):
+    """A consumer running in threads of the web process. start() launches the
+    scheduler and worker threads and returns; signal handlers stay with the
+    web server, since only the main thread may install them."""
+
+    def _set_signal_handlers(self) -> None:
+        pass
+
+
+REGISTRY: dict[str, TaskDefinition] = {}
+
+
+def task(name: str, *, retries: int = 0, retry_delay: int = 10, schedule: Any = None) -> Callable:
+    """Register a background task; it runs inside an app context."""
+
+    def decorate(function: Callable) -> Callable:
+        REGISTRY[name] = TaskDefinition(function, retries, retry_delay, schedule)
+        return function
+
+    return decorate
+
+
+def _make_huey(app: Flask) -> Huey:
+    settings = app.config["SETTINGS"]
+    # Separate names keep several deployments (or test runs) on one Redis apart.
+    name = app.config.get("QUEUE_NAME") or os.environ.get("PORTAL_QUEUE_NAME") or "collateral"
+    if settings.queue_mode == "immediate":
+        return MemoryHuey(name, immediate=True)
+    if settings.queue_mode == "redis":
+        return RedisHuey(name, url=settings.redis_url)
+    return SqliteHuey(name, filename=str(settings.queue_path))
+
+
+def _bind(app: Flask, queue: TaskQueue) -> None:
+    for name, definition in REGISTRY.items():
+
+        def run(*args: Any, _function=definition.function) -> Any:
+            with app.app_context():
+                return _function(*args)
+
+        run.__name__ = name
+        if definition.schedule is not None:
+            queue.tasks[name] = queue.huey.periodic_task(definition.schedule, name=name)(run)
+        else:
+            queue.tasks[name] = queue.huey.task(
+                name=name, retries=definition.retries, retry_delay=definition.retry_delay
+            )(run)
+
+
+def init_app(app: Flask) -> None:
+    queue = TaskQueue(_make_huey(app))
+    app.extensions["collateral_queue"] = queue
+
+    if app.config["START_EMBEDDED_WORKER"]:
+
+        @app.before_request
+        def _start_consumer() -> None:
+            queue.start_embedded_consumer()
+
+
+def bind_tasks(app: Flask) -> None:
+    """Called once every task module has been imported."""
+    _bind(app, app.extensions["collateral_queue"])
+
+
+def get_queue() -> TaskQueue:
+    return current_app.extensions["collateral_queue"]
+
+
+def enqueue(name: str, *args: Any) -> None:
+    get_queue().enqueue(name, *args)

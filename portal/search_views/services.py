@@ -1,0 +1,144 @@
+"""Searching assets and slides for a user, logging every search and click.
+
+The index returns ids; the rows, their text and highlights come from the
+database (the source of truth)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+
+from portal.extensions import db
+from portal.indexing import get_index
+from portal.library.services import get_asset_for
+from portal.library.stats import AssetStats, stats_for
+from portal.models import Asset, Page, SearchLog, UsageEvent, UsageKind, User
+from search.highlight import highlight
+
+FILTER_FIELDS = ("content_type", "product", "stage", "region", "persona", "tag")
+SORTS = ("relevance", "rating", "usage", "newest")
+MAX_QUERY = 500
+
+
+def clean_filters(args: Mapping[str, str]) -> dict[str, str]:
+    return {name: args[name].strip() for name in FILTER_FIELDS if (args.get(name) or "").strip()}
+
+
+def normalize(query: str) -> str:
+    return " ".join(query.lower().split())[:MAX_QUERY]
+
+
+@dataclass
+class AssetResult:
+    asset: Asset
+    score: float
+    stats: AssetStats
+    highlights: list[str] = field(default_factory=list)
+
+
+@dataclass
+class PageResult:
+    page: Page
+    score: float
+    highlights: list[str] = field(default_factory=list)
+
+
+@dataclass
+class SearchOutcome:
+    query: str
+    items: list
+    total: int
+    page: int
+    per_page: int
+    facets: dict[str, dict[str, int]]
+    suggestion: str | None
+    log_id: int | None
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def _log(user: User, query: str, scope: str, filters: dict, total: int) -> int | None:
+    if not query.strip() and not filters:
+        return None  # browsing, not searching
+    entry = SearchLog(user_id=user.id, query=query[:MAX_QUERY], normalized_query=normalize(query), scope=scope,
+                      filters=json.dumps(filters, sort_keys=True), result_count=total)
+    db.session.add(entry)
+    db.session.commit()
+    return entry.id
+
+
+def _snippets(terms: list[str], texts: list[str], limit: int = 2) -> list[str]:
+    snippets = []
+    for text in texts:
+        if text:
+            snippet = highlight(text, terms)
+            if snippet:
+                snippets.append(snippet)
+                if len(snippets) >= limit:
+                    break
+    return snippets
+
+
+def search_assets(user: User, query: str, filters: dict[str, str], sort: str, page: int, per_page: int,
+                  include_hidden: bool = False) -> SearchOutcome:
+    query = query[:MAX_QUERY]
+    sort = sort if sort in SORTS else "relevance"
+    results = get_index().search_assets(query, filters=filters, sort=sort, page=page, per_page=per_page,
+                                        include_hidden=include_hidden and user.is_staff)
+    ids = [hit.asset_id for hit in results.hits]
+    rows = {a.id: a for a in db.session.scalars(select(Asset).where(Asset.id.in_(ids)))}
+    stats = stats_for(ids)
+    pages_by_asset: dict[int, list[Page]] = {}
+    if results.terms:
+        version_ids = [a.current_version_id for a in rows.values() if a.current_version_id]
+        for row in db.session.scalars(select(Page).where(Page.version_id.in_(version_ids)).order_by(Page.number)):
+            pages_by_asset.setdefault(row.asset_id, []).append(row)
+    items = []
+    for hit in results.hits:
+        asset = rows.get(hit.asset_id)
+        if asset is None or (not user.is_staff and asset.is_hidden_from_reps()):
+            continue  # the index lags the database for a moment: trust the database
+        texts = [asset.description] + [f"{p.title}\n{p.text}\n{p.notes}" for p in pages_by_asset.get(asset.id, [])]
+        items.append(AssetResult(asset, hit.score, stats[asset.id], _snippets(results.terms, texts)))
+    log_id = _log(user, query, "assets", filters, results.total)
+    return SearchOutcome(query, items, results.total, page, per_page, results.facets, results.suggestion, log_id)
+
+
+def search_pages(user: User, query: str, filters: dict[str, str], page: int, per_page: int,
+                 include_hidden: bool = False) -> SearchOutcome:
+    query = query[:MAX_QUERY]
+    results = get_index().search_pages(query, filters=filters, page=page, per_page=per_page,
+                                       include_hidden=include_hidden and user.is_staff)
+    ids = [hit.page_id for hit in results.hits]
+    rows = {p.id: p for p in db.session.scalars(select(Page).where(Page.id.in_(ids)))}
+    items = []
+    for hit in results.hits:
+        row = rows.get(hit.page_id)
+        if row is None or (not user.is_staff and row.asset.is_hidden_from_reps()):
+            continue
+        items.append(PageResult(row, hit.score, _snippets(results.terms, [row.title, row.text, row.notes])))
+    log_id = _log(user, query, "pages", filters, results.total)
+    return SearchOutcome(query, items, results.total, page, per_page, results.facets, results.suggestion, log_id)
+
+
+def more_like_this(user: User, asset: Asset, limit: int = 5) -> list[Asset]:
+    ids = get_index().more_like_this(asset.id, limit=limit, include_hidden=user.is_staff)
+    rows = {a.id: a for a in db.session.scalars(select(Asset).where(Asset.id.in_(ids)))}
+    return [rows[i] for i in ids if i in rows and (user.is_staff or not rows[i].is_hidden_from_reps())]
+
+
+def record_click(user: User, asset_id: int, search_log_id: int | None, page_number: int | None) -> Asset:
+    """A click from a result list: counted as a search click-through of that asset."""
+    asset = get_asset_for(user, asset_id)
+    if search_log_id is not None and db.session.get(SearchLog, search_log_id) is None:
+        search_log_id = None
+    db.session.add(UsageEvent(asset_id=asset.id, version_id=asset.current_version_id, user_id=user.id,
+                              kind=UsageKind.SEARCH_CLICK.value, search_log_id=search_log_id,
+                              page_number=page_number))
+    db.session.commit()
+    return asset

@@ -1,0 +1,623 @@
+"""The search index: two Whoosh indexes (assets and pages) in one directory.
+
+Assets and pages have different fields and are searched separately (the
+search page's "Collateral" and "Slides" tabs), so each has its own index and
+schema; they share one cross-process write lock and one generation.
+
+Layout of `directory`:
+  CURRENT          name of the live generation directory (swapped atomically)
+  gen-<n>/         the Whoosh files of both indexes and a SCHEMA_VERSION marker
+  write.lock       fcntl lock: the single writer across every process
+
+One writer: every write takes `write.lock` (bounded wait, then IndexBusy),
+opens one Whoosh writer per index, applies the whole batch, commits. Readers
+never take the lock; they search the last commit through a per-thread
+searcher that is refreshed when the index changed.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import os
+import re
+import shutil
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from whoosh import index as whoosh_index
+from whoosh import query as q
+
+from search.documents import AssetDocument, PageDocument
+from search.query import ASSET_FIELDS, PAGE_FIELDS, filter_terms, matching_docs, parse, term_docs
+from search.schema import ANALYZER, NEVER, SCHEMA_VERSION, SINGLE_FACETS, asset_schema, page_schema
+from search.writer import IndexBusy, write_lock
+
+__all__ = ["IndexBusy", "SearchIndex", "AssetResults", "PageResults", "AssetHit", "PageHit", "CheckReport"]
+
+ASSETS, PAGES = "assets", "pages"
+TEXT_LIMIT = 2_000_000
+MLT_SAMPLE = 4_000
+RERANK_DEPTH = 200
+FEW_RESULTS = 3
+FACET_EXACT_LIMIT = 5000
+# A query with operators, fields or phrases means exactly what it says; plain words may be widened.
+OPERATORS = re.compile(r'\b(AND|OR|NOT)\b|["():*]')
+
+
+@dataclass
+class AssetHit:
+    asset_id: int
+    score: float
+
+
+@dataclass
+class PageHit:
+    page_id: int
+    asset_id: int
+    score: float
+
+
+@dataclass
+class AssetResults:
+    hits: list[AssetHit]
+    total: int
+    facets: dict[str, dict[str, int]]
+    suggestion: str | None
+    terms: list[str]
+
+
+@dataclass
+class PageResults:
+    hits: list[PageHit]
+    total: int
+    facets: dict[str, dict[str, int]]
+    suggestion: str | None
+    terms: list[str]
+
+
+@dataclass
+class CheckReport:
+    missing: list[int] = field(default_factory=list)
+    stale: list[int] = field(default_factory=list)
+    extra: list[int] = field(default_factory=list)
+
+
+def _stamp(value: datetime) -> int:
+    return int(value.timestamp() * 1000) if value.tzinfo else int(
+        (value - datetime(1970, 1, 1)).total_seconds() * 1000)
+
+
+def _common_fields(doc: AssetDocument | PageDocument) -> dict:
+    # Every document gets every facet column ("" when unset): Whoosh's column
+    # readers misalign across segments where a column has gaps.
+    fields = {name: getattr(doc, name) or "" for name in SINGLE_FACETS}
+    return {
+        **fields,
+        "tags": ",".join(t.lower().replace(",", " ") for t in doc.tags),
+        "status": doc.status,
+        "expires": doc.expires_on.toordinal() if doc.expires_on else NEVER,
+        "rating": int(round((doc.rating_average or 0.0) * 100)),
+        "usage": int(doc.usage_count or 0),
+        "updated": _stamp(doc.updated_at),
+    }
+
+
+def _asset_fields(doc: AssetDocument) -> dict:
+    text = doc.text[:TEXT_LIMIT]
+    return {
+        "asset_id": str(doc.asset_id),
+        "title": doc.title,
+        "body": "\n".join([doc.description or "", " ".join(doc.tags), doc.owner or "", text]),
+        "stamp": _stamp(doc.updated_at),
+        "mlt": " ".join([doc.title, doc.description or "", " ".join(doc.tags), text[:MLT_SAMPLE]]),
+        **_common_fields(doc),
+    }
+
+
+def _page_fields(doc: PageDocument) -> dict:
+    return {
+        "page_id": str(doc.page_id),
+        "asset_id": str(doc.asset_id),
+        "number": doc.number,
+        "title": doc.title or "",
+        "body": "\n".join([(doc.text or "")[:TEXT_LIMIT], doc.notes or "", doc.asset_title or ""]),
+        **_common_fields(doc),
+    }
+
+
+class _Segment:
+    """What queries need from one immutable Whoosh segment, read once: each
+    document's facet profile, the sort columns, and cached filter sets (local
+    docnums; deletions change over time and are subtracted per searcher)."""
+
+    def __init__(self, reader):
+        self.size = reader.doc_count_all()
+        values = [[_text(v) for v in reader.column_reader(name)] for name in SINGLE_FACETS]
+        tags: list[list[str]] = [[] for _ in range(self.size)]
+        for term in reader.lexicon("tags"):
+            tag = _text(term)
+            for docnum in term_docs(reader, "tags", term):
+                tags[docnum].append(tag)
+        known: dict[tuple, int] = {}
+        self.profile = [known.setdefault((*row, tuple(sorted(t))), len(known))
+                        for *row, t in zip(*values, tags, strict=True)]
+        self.profiles = list(known)
+        self.columns = {name: list(reader.column_reader(name)) for name in ("rating", "usage", "updated", "expires")}
+        self._published = term_docs(reader, "status", "published")
+        self._filters: dict[tuple, frozenset] = {}
+
+    def allowed(self, searcher, filters: tuple, visible_on: int | None) -> frozenset | None:
+        if not filters and visible_on is None:
+            return None
+        key = (filters, visible_on)
+        cached = self._filters.get(key)
+        if cached is None:
+            parts = [matching_docs(searcher, q.Term(name, value)) for name, value in filters]
+            if visible_on is not None:
+                expires = self.columns["expires"]
+                parts.append({d for d in self._published if expires[d] >= visible_on})
+            parts.sort(key=len)
+            cached = frozenset(parts[0].intersection(*parts[1:]))
+            if len(self._filters) > 256:
+                self._filters.clear()
+            self._filters[key] = cached
+        return cached
+
+
+def _words_of_phrase(query):
+    if isinstance(query, q.Phrase):
+        return q.And([q.Term(query.fieldname, word, boost=query.boost) for word in query.words])
+    return query
+
+
+def _text(value) -> str:
+    return value.decode("utf-8") if isinstance(value, bytes) else (value or "")
+
+
+class SearchIndex:
+    def __init__(self, directory: str, *, lock_timeout: float = 30.0):
+        self.directory = os.path.abspath(directory)
+        self.lock_timeout = lock_timeout
+        self._local = threading.local()
+        self._segments: dict[str, _Segment] = {}
+        self._segments_lock = threading.Lock()
+
+    # --- generations and opening -------------------------------------------------
+
+    def _current_name(self) -> str | None:
+        try:
+            with open(os.path.join(self.directory, "CURRENT")) as handle:
+                return handle.read().strip() or None
+        except FileNotFoundError:
+            return None
+
+    def _generation_path(self, name: str) -> str:
+        return os.path.join(self.directory, name)
+
+    def _create_generation(self) -> str:
+        name = f"gen-{int(time.time() * 1000)}-{uuid.uuid4().hex[:6]}"
+        path = self._generation_path(name)
+        os.makedirs(path)
+        whoosh_index.create_in(path, asset_schema(), indexname=ASSETS)
+        whoosh_index.create_in(path, page_schema(), indexname=PAGES)
+        with open(os.path.join(path, "SCHEMA_VERSION"), "w") as handle:
+            handle.write(SCHEMA_VERSION)
+        return name
+
+    def _publish(self, name: str) -> None:
+        temporary = os.path.join(self.directory, f".CURRENT-{uuid.uuid4().hex}")
+        with open(temporary, "w") as handle:
+            handle.write(name)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, os.path.join(self.directory, "CURRENT"))
+        self.close()
+
+    def _remove_old_generations(self, keep: str) -> None:
+        # Readers that still have an old generation open keep their file handles;
+        # removing the directory does not disturb them on POSIX.
+        for entry in os.listdir(self.directory):
+            if entry.startswith("gen-") and entry != keep:
+                shutil.rmtree(self._generation_path(entry), ignore_errors=True)
+
+    def _healthy(self, name: str | None) -> bool:
+        if not name:
+            return False
+        path = self._generation_path(name)
+        try:
+            with open(os.path.join(path, "SCHEMA_VERSION")) as handle:
+                if handle.read().strip() != SCHEMA_VERSION:
+                    return False
+            for indexname in (ASSETS, PAGES):
+                ix = whoosh_index.open_dir(path, indexname=indexname)
+                with ix.searcher() as searcher:
+                    searcher.doc_count()
+        except Exception:  # missing, unreadable or corrupt: rebuild
+            return False
+        return True
+
+    def ensure(self) -> bool:
+        """Open the index, or create it empty when it is missing, has another
+        schema version or is corrupt. True means: refill it from the database."""
+        os.makedirs(self.directory, exist_ok=True)
+        if self._healthy(self._current_name()):
+            return False
+        with self._write_lock():
+            if self._healthy(self._current_name()):
+                return False  # another process fixed it meanwhile
+            name = self._create_generation()
+            self._publish(name)
+            self._remove_old_generations(keep=name)
+        return True
+
+    def _open(self, indexname: str):
+        name = self._current_name()
+        if name is None:
+            self.ensure()
+            name = self._current_name()
+        return whoosh_index.open_dir(self._generation_path(name), indexname=indexname)
+
+    # --- the single writer -----------------------------------------------------
+
+    def _write_lock(self):
+        return write_lock(self.directory, self.lock_timeout)
+
+    def _write(self, apply: Callable[[object, object], None]) -> None:
+        with self._write_lock():
+            assets_ix, pages_ix = self._open(ASSETS), self._open(PAGES)
+            asset_writer = assets_ix.writer()
+            try:
+                page_writer = pages_ix.writer()
+            except BaseException:
+                asset_writer.cancel()
+                raise
+            try:
+                apply(asset_writer, page_writer)
+            except BaseException:
+                asset_writer.cancel()
+                page_writer.cancel()
+                raise
+            page_writer.commit()
+            asset_writer.commit()
+
+    @staticmethod
+    def _apply_items(asset_writer, page_writer, items) -> int:
+        count = 0
+        for asset, pages in items:
+            asset_writer.update_document(**_asset_fields(asset))
+            if pages is not None:
+                page_writer.delete_by_term("asset_id", str(asset.asset_id))
+                for page in pages:
+                    page_writer.add_document(**_page_fields(page))
+            count += 1
+        return count
+
+    def update_asset(self, asset: AssetDocument, pages: list[PageDocument] | None) -> None:
+        self.update_assets([(asset, pages)])
+
+    def update_assets(self, items: Iterable[tuple[AssetDocument, list[PageDocument] | None]]) -> None:
+        """Upsert assets (and replace their pages when given) in one commit."""
+        items = list(items)
+        if items:
+            self._write(lambda aw, pw: self._apply_items(aw, pw, items))
+
+    def delete_asset(self, asset_id: int) -> None:
+        def apply(asset_writer, page_writer):
+            asset_writer.delete_by_term("asset_id", str(asset_id))
+            page_writer.delete_by_term("asset_id", str(asset_id))
+
+        self._write(apply)
+
+    def rebuild(self, batches: Iterable[list[tuple[AssetDocument, list[PageDocument]]]], *,
+                total: int | None = None, on_progress: Callable[[int], None] | None = None) -> int:
+        """Build a new generation batch by batch (one commit per batch, bounded
+        memory), then swap it in; readers keep the old one until the swap."""
+        with self._write_lock():
+            name = self._create_generation()
+            path = self._generation_path(name)
+            assets_ix = whoosh_index.open_dir(path, indexname=ASSETS)
+            pages_ix = whoosh_index.open_dir(path, indexname=PAGES)
+            count = 0
+            try:
+                for batch in batches:
+                    asset_writer = assets_ix.writer(limitmb=128)
+                    page_writer = pages_ix.writer(limitmb=128)
+                    try:
+                        done = self._apply_items(asset_writer, page_writer, batch)
+                    except BaseException:
+                        asset_writer.cancel()
+                        page_writer.cancel()
+                        raise
+                    page_writer.commit()
+                    asset_writer.commit()
+                    count += done
+                    if on_progress:
+                        on_progress(done)
+            except BaseException:
+                shutil.rmtree(path, ignore_errors=True)
+                raise
+            self._publish(name)
+            self._remove_old_generations(keep=name)
+        return count
+
+    # --- reading -----------------------------------------------------------------
+
+    def _searcher(self, indexname: str):
+        """A per-thread searcher on the last commit, refreshed when it changed."""
+        current = self._current_name()
+        cache = self._local.__dict__
+        key = (indexname, current)
+        searcher = cache.get(key)
+        if searcher is None:
+            for old_key in [k for k in cache if k[0] == indexname]:
+                cache.pop(old_key).close()
+            searcher = self._open(indexname).searcher()
+            cache[key] = searcher
+        elif not searcher.up_to_date():
+            # Reopen rather than searcher.refresh(): refresh reuses segment readers
+            # and misses deletions made since (updates would show twice).
+            searcher.close()
+            searcher = self._open(indexname).searcher()
+            cache[key] = searcher
+        return searcher
+
+    # --- per-segment data, shared by every searcher that holds the segment ----
+
+    def _segment(self, reader) -> _Segment:
+        segment = reader.segment()
+        key = segment.segment_id() if segment is not None else f"anon-{id(reader)}"
+        data = self._segments.get(key)
+        if data is None:
+            with self._segments_lock:
+                data = self._segments.get(key)
+                if data is None:
+                    data = _Segment(reader)
+                    self._segments[key] = data
+        return data
+
+    def _leaves(self, searcher) -> list[tuple[object, int, _Segment, frozenset]]:
+        """(segment searcher, docnum offset, cached segment data, deleted docnums) per segment."""
+        leaves = searcher.__dict__.get("_collateral_leaves")
+        if leaves is None:
+            leaves = []
+            for sub, offset in searcher.leaf_searchers():
+                reader = sub.reader()
+                if reader.doc_count_all() == 0:
+                    continue
+                deleted = frozenset(reader.deleted_docs_set) if reader.has_deletions() else frozenset()
+                leaves.append((sub, offset, self._segment(reader), deleted))
+            searcher.__dict__["_collateral_leaves"] = leaves
+            with self._segments_lock:  # forget segments merged away
+                live = {leaf[2] for leaf in leaves}
+                if len(self._segments) > 4 * max(1, len(live)) + 16:
+                    self._segments = {k: v for k, v in self._segments.items() if v in live}
+        return leaves
+
+    def _matches(self, searcher, query, filters: tuple, visible_on: int | None) -> list[tuple]:
+        """Per segment, the set of local docnums matching the query and the filters."""
+        out = []
+        for sub, offset, seg, deleted in self._leaves(searcher):
+            allowed = seg.allowed(sub, filters, visible_on)
+            if allowed is not None and not allowed:
+                out.append((offset, seg, set()))
+                continue
+            if isinstance(query, q.Every):
+                docs = set(allowed) if allowed is not None else set(range(seg.size))
+            else:
+                docs = matching_docs(sub, query)
+                if allowed is not None:
+                    docs &= allowed
+            if deleted:
+                docs -= deleted
+            out.append((offset, seg, docs))
+        return out
+
+    def _allowed_global(self, searcher, filters: tuple, visible_on: int | None):
+        """The filter as a set of global docnums (what Whoosh's collector takes), per searcher."""
+        if not filters and visible_on is None:
+            return None
+        cache = searcher.__dict__.setdefault("_collateral_allowed", {})
+        key = (filters, visible_on)
+        if key not in cache:
+            allowed: set[int] = set()
+            for sub, offset, seg, _ in self._leaves(searcher):
+                local = seg.allowed(sub, filters, visible_on)
+                allowed.update(map(offset.__add__, local) if offset else local)
+            if len(cache) > 64:
+                cache.clear()
+            cache[key] = allowed
+        return cache[key]
+
+    @staticmethod
+    def _facet_counts(matches) -> dict[str, dict[str, int]]:
+        """Counts over the whole filtered result: each document has a profile (its
+        facet values and tag set); count profiles in C, then spread them over values."""
+        facets: dict[str, dict[str, int]] = {name: {} for name in (*SINGLE_FACETS, "tag")}
+        for _, seg, docs in matches:
+            if not docs:
+                continue
+            counted = Counter(map(seg.profile.__getitem__, docs))
+            for profile_id, count in counted.items():
+                *values, tags = seg.profiles[profile_id]
+                for name, value in zip(SINGLE_FACETS, values, strict=True):
+                    if value:
+                        bucket = facets[name]
+                        bucket[value] = bucket.get(value, 0) + count
+                bucket = facets["tag"]
+                for tag in tags:
+                    bucket[tag] = bucket.get(tag, 0) + count
+        return {name: dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+                for name, counts in facets.items()}
+
+    @staticmethod
+    def _top_by_column(matches, column: str, depth: int) -> list[int]:
+        """The depth best documents by a stored column, newest first on ties, in C."""
+        best = []
+        for offset, seg, docs in matches:
+            values = seg.columns[column]
+            updated = seg.columns["updated"]
+            local = heapq.nlargest(depth, docs, key=lambda d: (values[d], updated[d], d))
+            best.extend(((values[d], updated[d], offset + d), offset + d) for d in local)
+        return [docnum for _, docnum in heapq.nlargest(depth, best)]
+
+    def _suggest(self, searcher, parsed, total: int, fields: dict) -> str | None:
+        """'Did you mean': replace each word the index does not know with the
+        closest known word (edit distance 2 at most). Words come from asset
+        titles and from the slides' text (the page index keeps the unstemmed
+        word lists; a second list over the large asset bodies would double
+        indexing time)."""
+        if total >= FEW_RESULTS or not parsed.text or OPERATORS.search(parsed.text):
+            return None
+        reader = searcher.reader()
+        # The page searcher of this very query when searching pages: asking for a
+        # fresh one could close the one in use.
+        pages = searcher if "page_id" in searcher.schema else self._searcher(PAGES)
+        spellers = [(searcher, "title"), (pages, "body"), (pages, "title")]
+        words = re.findall(r"\w+", parsed.text)
+        corrected, changed = [], False
+        for word in words:
+            stem = next((t.text for t in ANALYZER(word)), None)
+            if stem is None or any((name, stem) in reader for name in fields):
+                corrected.append(word)
+                continue
+            suggestion = None
+            for speller, name in spellers:
+                try:
+                    found = speller.corrector(name).suggest(word.lower(), limit=1, maxdist=2, prefix=1)
+                except Exception:  # spelling is a nicety; never fail a search for it
+                    found = []
+                if found:
+                    suggestion = found[0]
+                    break
+            corrected.append(suggestion or word)
+            changed = changed or suggestion is not None
+        return " ".join(corrected) if changed else None
+
+    def _run(self, indexname: str, fields: dict, text: str, filters, include_hidden, today, *,
+             sort: str, page: int, per_page: int):
+        searcher = self._searcher(indexname)
+        if searcher.doc_count_all() == 0:
+            return [], 0, {name: {} for name in (*SINGLE_FACETS, "tag")}, None, parse(text, searcher.schema,
+                                                                                      fields).terms
+        schema = searcher.schema
+        terms_filter = filter_terms(filters)
+        visible_on = None if include_hidden else (today or date.today()).toordinal()
+        page, per_page = max(1, page), max(1, min(per_page, 200))
+        depth = page * per_page
+        parsed = parse(text, schema, fields)
+        matches = self._matches(searcher, parsed.query, terms_filter, visible_on)
+        total = sum(len(docs) for _, _, docs in matches)
+        if total == 0 and parsed.text and not OPERATORS.search(parsed.text):
+            # Nothing has every word: widen to any word, best matches first.
+            wider = parse(text, schema, fields, conjunction=False)
+            wider_matches = self._matches(searcher, wider.query, terms_filter, visible_on)
+            wider_total = sum(len(docs) for _, _, docs in wider_matches)
+            if wider_total:
+                parsed, matches, total = wider, wider_matches, wider_total
+        column = {"rating": "rating", "usage": "usage", "newest": "updated"}.get(sort)
+        if not parsed.text and not column:
+            column = "updated"  # browsing: newest first
+        if total == 0:
+            ranked = []
+        elif column:
+            ranked = [(docnum, 0.0) for docnum in self._top_by_column(matches, column, depth)]
+        else:
+            scored = parsed.query
+            if any(isinstance(leaf, q.Phrase) for leaf in parsed.query.leaves()):
+                # Positions were already checked for the whole result (the costly part
+                # in pure Python); rank those documents by their words instead of
+                # checking every phrase a second time.
+                scored = parsed.query.accept(_words_of_phrase)
+                allowed = set()
+                for offset, _, docs in matches:
+                    allowed.update(map(offset.__add__, docs) if offset else docs)
+            else:
+                allowed = self._allowed_global(searcher, terms_filter, visible_on)
+            results = searcher.search(scored, filter=allowed, limit=max(RERANK_DEPTH, depth))
+            ranked = self._blend(searcher, [(hit.docnum, hit.score or 0.0) for hit in results])
+        window = [(docnum, score, searcher.stored_fields(docnum))
+                  for docnum, score in ranked[(page - 1) * per_page: page * per_page]]
+        facets = self._facet_counts(matches)
+        return window, total, facets, self._suggest(searcher, parsed, total, fields), parsed.terms
+
+    @staticmethod
+    def _column_reader(searcher, name: str):
+        columns = searcher.__dict__.setdefault("_collateral_columns", {})
+        if name not in columns:
+            columns[name] = searcher.reader().column_reader(name)
+        return columns[name]
+
+    def _blend(self, searcher, ranked):
+        """Relevance first, nudged by rating and usage: a well-rated, much-used
+        item moves above a slightly better text match, never above a far better one."""
+        ratings, usages = self._column_reader(searcher, "rating"), self._column_reader(searcher, "usage")
+
+        def blended(item):
+            docnum, score = item
+            rating = (ratings[docnum] or 0) / 100
+            usage = usages[docnum] or 0
+            return score * (1 + 0.04 * rating + 0.05 * math.log1p(usage))
+
+        return sorted(((docnum, blended((docnum, score))) for docnum, score in ranked),
+                      key=lambda item: item[1], reverse=True)
+
+    def search_assets(self, q_text: str, *, filters: dict[str, str] | None = None, sort: str = "relevance",
+                      page: int = 1, per_page: int = 20, include_hidden: bool = False,
+                      today: date | None = None) -> AssetResults:
+        window, total, facets, suggestion, terms = self._run(
+            ASSETS, ASSET_FIELDS, q_text, filters, include_hidden, today, sort=sort, page=page, per_page=per_page)
+        hits = [AssetHit(int(stored["asset_id"]), round(score, 4)) for _, score, stored in window]
+        return AssetResults(hits, total, facets, suggestion, terms)
+
+    def search_pages(self, q_text: str, *, filters: dict[str, str] | None = None, page: int = 1,
+                     per_page: int = 24, include_hidden: bool = False, today: date | None = None) -> PageResults:
+        window, total, facets, suggestion, terms = self._run(
+            PAGES, PAGE_FIELDS, q_text, filters, include_hidden, today, sort="relevance", page=page,
+            per_page=per_page)
+        hits = [PageHit(int(stored["page_id"]), int(stored["asset_id"]), round(score, 4))
+                for _, score, stored in window]
+        return PageResults(hits, total, facets, suggestion, terms)
+
+    def more_like_this(self, asset_id: int, *, limit: int = 5, include_hidden: bool = False,
+                       today: date | None = None) -> list[int]:
+        searcher = self._searcher(ASSETS)
+        docnum = searcher.document_number(asset_id=str(asset_id))
+        if docnum is None:
+            return []
+        sample = searcher.stored_fields(docnum).get("mlt") or ""
+        if not sample.strip():
+            return []
+        visible_on = None if include_hidden else (today or date.today()).toordinal()
+        filter_q = self._allowed_global(searcher, (), visible_on)
+        results = searcher.more_like(docnum, "body", text=sample, top=limit + 1, numterms=12, filter=filter_q)
+        return [int(hit["asset_id"]) for hit in results if int(hit["asset_id"]) != asset_id][:limit]
+
+    def check(self, expected: dict[int, datetime]) -> CheckReport:
+        """Compare the index with the database (asset id -> updated_at)."""
+        searcher = self._searcher(ASSETS)
+        indexed = {int(fields["asset_id"]): fields.get("stamp") for fields in searcher.all_stored_fields()}
+        report = CheckReport()
+        for asset_id, updated_at in expected.items():
+            if asset_id not in indexed:
+                report.missing.append(asset_id)
+            elif indexed[asset_id] is None or indexed[asset_id] < _stamp(updated_at):
+                report.stale.append(asset_id)
+        report.extra = sorted(set(indexed) - set(expected))
+        report.missing.sort()
+        report.stale.sort()
+        return report
+
+    def doc_counts(self) -> dict[str, int]:
+        return {"assets": self._searcher(ASSETS).doc_count(), "pages": self._searcher(PAGES).doc_count()}
+
+    def close(self) -> None:
+        for searcher in self._local.__dict__.values():
+            searcher.close()
+        self._local.__dict__.clear()
+

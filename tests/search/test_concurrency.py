@@ -1,0 +1,82 @@
+"""Several processes write the index at once (gunicorn workers and the queue
+worker): no LockError reaches anyone and no write is lost; readers keep going."""
+
+from __future__ import annotations
+
+import multiprocessing
+from datetime import datetime
+
+from search.documents import AssetDocument, PageDocument
+from search.index import SearchIndex
+
+WRITERS = 4
+PER_WRITER = 50
+
+
+def _doc(asset_id: int) -> tuple[AssetDocument, list[PageDocument]]:
+    doc = AssetDocument(asset_id=asset_id, title=f"Deck {asset_id} pricing", description="", tags=["pricing"],
+                        content_type="deck", product="Care", stage=None, region=None, persona=None, owner="o",
+                        text=f"healthcare pricing number {asset_id}", status="published", expires_on=None,
+                        rating_average=None, rating_count=0, usage_count=0, updated_at=datetime(2026, 1, 1))
+    page = PageDocument(page_id=asset_id * 10, asset_id=asset_id, number=1, title=f"Slide of {asset_id}",
+                        text="pricing slide", notes="", asset_title=doc.title, content_type="deck",
+                        product="Care", stage=None, region=None, persona=None)
+    return doc, [page]
+
+
+def _writer(directory: str, offset: int, errors) -> None:
+    index = SearchIndex(directory, lock_timeout=60)
+    try:
+        for n in range(PER_WRITER):
+            index.update_assets([_doc(offset + n)])  # one commit per asset: the worst case for the lock
+    except Exception as error:  # reported to the parent
+        errors.put(repr(error))
+
+
+def _reader(directory: str, rounds: int, errors) -> None:
+    index = SearchIndex(directory)
+    try:
+        for _ in range(rounds):
+            index.search_assets("pricing healthcare")
+            index.search_pages("slide")
+    except Exception as error:
+        errors.put(repr(error))
+
+
+def test_concurrent_writers_and_readers(tmp_path):
+    directory = str(tmp_path / "index")
+    SearchIndex(directory).ensure()
+    context = multiprocessing.get_context("spawn")
+    errors = context.Queue()
+    processes = [context.Process(target=_writer, args=(directory, 1000 * (w + 1), errors)) for w in range(WRITERS)]
+    processes += [context.Process(target=_reader, args=(directory, 60, errors)) for _ in range(2)]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join(timeout=240)
+        assert process.exitcode == 0
+    problems = []
+    while not errors.empty():
+        problems.append(errors.get())
+    assert problems == []
+    index = SearchIndex(directory)
+    assert index.doc_counts() == {"assets": WRITERS * PER_WRITER, "pages": WRITERS * PER_WRITER}
+    assert index.search_assets("pricing", per_page=5).total == WRITERS * PER_WRITER
+
+
+def test_a_held_lock_times_out_with_a_clear_error(tmp_path):
+    import fcntl
+    import os
+
+    import pytest
+
+    from search.index import IndexBusy
+
+    index = SearchIndex(str(tmp_path / "index"), lock_timeout=0.3)
+    index.ensure()
+    with open(os.path.join(index.directory, "write.lock"), "a+") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        with pytest.raises(IndexBusy, match="busy"):
+            index.update_assets([_doc(1)])
+    index.update_assets([_doc(1)])  # free again: the write goes through
+    assert index.doc_counts()["assets"] == 1
