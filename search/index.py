@@ -17,6 +17,7 @@ searcher that is refreshed when the index changed.
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import math
 import os
@@ -32,6 +33,7 @@ from datetime import date, datetime
 
 from whoosh import index as whoosh_index
 from whoosh import query as q
+from whoosh.reading import ReaderClosed
 
 from search.documents import AssetDocument, PageDocument
 from search.query import ASSET_FIELDS, PAGE_FIELDS, filter_terms, matching_docs, parse, term_docs
@@ -176,6 +178,11 @@ def _words_of_phrase(query):
     return query
 
 
+def _close(searcher) -> None:
+    with contextlib.suppress(ReaderClosed):  # closing twice is harmless
+        searcher.close()
+
+
 def _text(value) -> str:
     return value.decode("utf-8") if isinstance(value, bytes) else (value or "")
 
@@ -269,6 +276,15 @@ class SearchIndex:
         return write_lock(self.directory, self.lock_timeout)
 
     def _write(self, apply: Callable[[object, object], None]) -> None:
+        # Rarely, under concurrent commits, Whoosh's writer trips over a reader it
+        # closed itself (seen once in CI as ReaderClosed); the batch is idempotent,
+        # so the whole write is redone once on fresh writers.
+        try:
+            self._write_once(apply)
+        except ReaderClosed:
+            self._write_once(apply)
+
+    def _write_once(self, apply: Callable[[object, object], None]) -> None:
         with self._write_lock():
             assets_ix, pages_ix = self._open(ASSETS), self._open(PAGES)
             asset_writer = assets_ix.writer()
@@ -356,13 +372,13 @@ class SearchIndex:
         searcher = cache.get(key)
         if searcher is None:
             for old_key in [k for k in cache if k[0] == indexname]:
-                cache.pop(old_key).close()
+                _close(cache.pop(old_key))
             searcher = self._open(indexname).searcher()
             cache[key] = searcher
         elif not searcher.up_to_date():
             # Reopen rather than searcher.refresh(): refresh reuses segment readers
             # and misses deletions made since (updates would show twice).
-            searcher.close()
+            _close(searcher)
             searcher = self._open(indexname).searcher()
             cache[key] = searcher
         return searcher
@@ -499,8 +515,17 @@ class SearchIndex:
             changed = changed or suggestion is not None
         return " ".join(corrected) if changed else None
 
-    def _run(self, indexname: str, fields: dict, text: str, filters, include_hidden, today, *,
-             sort: str, page: int, per_page: int):
+    def _run(self, indexname: str, fields: dict, text: str, filters, include_hidden, today, **options):
+        try:
+            return self._run_once(indexname, fields, text, filters, include_hidden, today, **options)
+        except ReaderClosed:
+            # A cached searcher went stale in a way up_to_date() did not show:
+            # drop every cached searcher of this thread and search once more.
+            self.close()
+            return self._run_once(indexname, fields, text, filters, include_hidden, today, **options)
+
+    def _run_once(self, indexname: str, fields: dict, text: str, filters, include_hidden, today, *,
+                  sort: str, page: int, per_page: int):
         searcher = self._searcher(indexname)
         if searcher.doc_count_all() == 0:
             return [], 0, {name: {} for name in (*SINGLE_FACETS, "tag")}, None, parse(text, searcher.schema,
@@ -618,6 +643,6 @@ class SearchIndex:
 
     def close(self) -> None:
         for searcher in self._local.__dict__.values():
-            searcher.close()
+            _close(searcher)
         self._local.__dict__.clear()
 

@@ -4,6 +4,7 @@ worker): no LockError reaches anyone and no write is lost; readers keep going.""
 from __future__ import annotations
 
 import multiprocessing
+import traceback
 from datetime import datetime
 
 from search.documents import AssetDocument, PageDocument
@@ -29,8 +30,8 @@ def _writer(directory: str, offset: int, errors) -> None:
     try:
         for n in range(PER_WRITER):
             index.update_assets([_doc(offset + n)])  # one commit per asset: the worst case for the lock
-    except Exception as error:  # reported to the parent
-        errors.put(repr(error))
+    except Exception:  # reported to the parent
+        errors.put(traceback.format_exc())
 
 
 def _reader(directory: str, rounds: int, errors) -> None:
@@ -39,8 +40,8 @@ def _reader(directory: str, rounds: int, errors) -> None:
         for _ in range(rounds):
             index.search_assets("pricing healthcare")
             index.search_pages("slide")
-    except Exception as error:
-        errors.put(repr(error))
+    except Exception:
+        errors.put(traceback.format_exc())
 
 
 def test_concurrent_writers_and_readers(tmp_path):
