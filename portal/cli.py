@@ -80,6 +80,29 @@ def worker(workers: int) -> None:
     queue.huey.create_consumer(workers=workers, worker_type="thread", periodic=True).run()
 
 
+@click.command("rollup")
+@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="First day to roll up (default: the first day with events).")
+@click.option("--until", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Last day to roll up (default: the last day with events).")
+def rollup(since, until) -> None:
+    """Rebuild the analytics rollups from the raw usage events (all days by default)."""
+    from portal.analytics.rollups import event_day_range, rebuild_rollups
+
+    since, until = since and since.date(), until and until.date()
+    span = event_day_range()
+    if span is None:
+        click.echo("No usage recorded yet; nothing to roll up.")
+        return
+    first, last = since or span[0], until or span[1]
+    if first > last:
+        raise click.BadParameter("--since is after --until.")
+    with click.progressbar(length=(last - first).days + 1, label="Rolling up days") as bar:
+        report = rebuild_rollups(since, until, on_day=lambda _day: bar.update(1))
+    click.echo(f"Rolled up {report.days} days: {report.usage_rows} usage rows, "
+               f"{report.active_users} user-days, {report.assets_touched} assets.")
+
+
 @click.command("seed-demo")
 def seed_demo() -> None:
     """Load the demo users and a small demo library of real files."""
@@ -91,5 +114,5 @@ def seed_demo() -> None:
 
 def init_app(app: Flask) -> None:
     app.cli.add_command(db_cli)
-    for command in (create_user, reindex, index_check, worker, seed_demo):
+    for command in (create_user, reindex, index_check, worker, rollup, seed_demo):
         app.cli.add_command(command)

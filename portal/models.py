@@ -221,6 +221,7 @@ class UsageEvent(db.Model):
     __table_args__ = (
         Index("ix_usage_events_asset_time", "asset_id", "occurred_at"),
         Index("ix_usage_events_time", "occurred_at"),
+        Index("ix_usage_events_search_log", "search_log_id"),  # search click-throughs per search
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
@@ -366,9 +367,11 @@ class Notification(db.Model):
 
 
 class DailyUsage(db.Model):
-    """Rollup of usage events per day, asset, kind, team and region (rebuildable)."""
+    """Rollup of usage per day, asset, kind, and the user's team and region
+    (rebuilt from usage_events and reported_uses by `flask rollup`)."""
 
     __tablename__ = "daily_usage"
+    __table_args__ = (Index("ix_daily_usage_asset_day", "asset_id", "day"),)
 
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"), primary_key=True)
@@ -380,9 +383,29 @@ class DailyUsage(db.Model):
 
 
 class DailyActivity(db.Model):
-    """Distinct active users per day (rollup)."""
+    """One row per user and day they used anything (rollup): active users per
+    day, and distinct active users over any range, without raw events."""
 
     __tablename__ = "daily_activity"
 
     day: Mapped[date] = mapped_column(Date, primary_key=True)
-    active_users: Mapped[int] = mapped_column(Integer, default=0)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(20))
+    events: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class AssetUsageTotal(db.Model):
+    """All-time usage per asset (rollup, recomputed from daily_usage for the
+    assets a rollup touched): what leaderboards, scores and retirement read."""
+
+    __tablename__ = "asset_usage_totals"
+
+    asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"), primary_key=True)
+    events: Mapped[int] = mapped_column(Integer, default=0)
+    views: Mapped[int] = mapped_column(Integer, default=0)
+    downloads: Mapped[int] = mapped_column(Integer, default=0)
+    search_clicks: Mapped[int] = mapped_column(Integer, default=0)
+    deck_inclusions: Mapped[int] = mapped_column(Integer, default=0)
+    reported_uses: Mapped[int] = mapped_column(Integer, default=0)
+    first_used_on: Mapped[date | None] = mapped_column(Date)
+    last_used_on: Mapped[date | None] = mapped_column(Date)

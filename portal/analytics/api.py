@@ -1,1 +1,142 @@
-"""Filled in by the area's implementation."""
+"""Analytics API (shared/api.md): the same numbers as the analytics pages."""
+
+from __future__ import annotations
+
+from flask import request
+from flask_login import current_user
+
+from portal.access import allow
+from portal.analytics import services
+from portal.analytics.services import (
+    ANALYTICS_ROLES,
+    KINDS,
+    LEADERBOARD_LABELS,
+    AssetRow,
+    DateRange,
+)
+from portal.api import bp, listing, pagination
+from portal.errors import InvalidInput
+from portal.library.serializers import iso
+from portal.library.services import get_asset_for
+
+ASSET_SORTS = {
+    "score": lambda row: (-row.score, row.asset_id),
+    "uses": lambda row: (-row.uses, row.asset_id),
+    "rating": lambda row: (-(row.rating_average or 0), -row.rating_count, row.asset_id),
+    "last_used": lambda row: (-(row.last_used_on.toordinal() if row.last_used_on else 0), row.asset_id),
+    "title": lambda row: (row.title.lower(), row.asset_id),
+}
+
+
+def _range_json(window: DateRange) -> dict:
+    return {"since": iso(window.since), "until": iso(window.until), "granularity": "week" if window.weekly else "day"}
+
+
+def asset_row_json(row: AssetRow, quadrant: str | None) -> dict:
+    return {
+        "asset_id": row.asset_id,
+        "title": row.title,
+        "status": row.status,
+        "views": row.counts["view"],
+        "downloads": row.counts["download"],
+        "search_clicks": row.counts["search_click"],
+        "reported_uses": row.counts["reported"],
+        "deck_inclusions": row.counts["deck_inclusion"],
+        "uses": row.uses,
+        "rating_average": row.rating_average,
+        "rating_count": row.rating_count,
+        "last_used_at": iso(row.last_used_on),
+        "score": row.score,
+        "quadrant": quadrant,
+    }
+
+
+@bp.get("/analytics/overview")
+@allow(*ANALYTICS_ROLES)
+def analytics_overview():
+    """Totals, active reps, share of the library used, and the series over time."""
+    data = services.overview(services.parse_range(request.args))
+    return {
+        "range": _range_json(data.window),
+        "totals": data.totals,
+        "active_reps": data.active_reps,
+        "active_users": data.active_users,
+        "library_size": data.library_size,
+        "assets_used": data.assets_used,
+        "used_share_percent": data.used_share,
+        "series": {"labels": data.labels, **data.series},
+    }
+
+
+@bp.get("/analytics/assets")
+@allow(*ANALYTICS_ROLES)
+def analytics_assets():
+    """Per-asset usage in the range, rating, last use and content score; sort=score|uses|rating|last_used|title."""
+    window = services.parse_range(request.args)
+    sort = request.args.get("sort", "score")
+    if sort not in ASSET_SORTS:
+        raise InvalidInput(f"sort is one of {', '.join(ASSET_SORTS)}.", {"sort": "Unknown sort."}, status=400)
+    page, per_page = pagination(50)
+    table = services.asset_table(window, include_retired=request.args.get("include_retired") == "1")
+    rows = sorted(table.rows, key=ASSET_SORTS[sort])
+    window_rows = rows[(page - 1) * per_page: page * per_page]
+    return listing([asset_row_json(row, table.quadrant_of.get(row.asset_id)) for row in window_rows], len(rows),
+                   page, per_page, range=_range_json(window), used_threshold=table.used_threshold)
+
+
+@bp.get("/analytics/leaderboards")
+@allow(*ANALYTICS_ROLES)
+def analytics_leaderboards():
+    """Most and least used, never used, highest and lowest rated, low rated yet used the most."""
+    window = services.parse_range(request.args)
+    table = services.asset_table(window)
+    boards = table.leaderboards()
+    return {"range": _range_json(window), "used_threshold": table.used_threshold,
+            **{name: [asset_row_json(row, table.quadrant_of.get(row.asset_id)) for row in boards[name]]
+               for name in LEADERBOARD_LABELS}}
+
+
+@bp.get("/analytics/assets/<int:asset_id>")
+@allow(*ANALYTICS_ROLES)
+def analytics_asset(asset_id: int):
+    """One asset: usage over time, by kind, team and region, rating trend, outcomes, reused slides, recent users."""
+    item = get_asset_for(current_user, asset_id)
+    window = services.parse_range(request.args, default_days=90)
+    data = services.asset_analytics(item, window)
+    return {
+        "asset_id": item.id,
+        "title": item.title,
+        "range": _range_json(window),
+        "summary": asset_row_json(data.row, None) if data.row else None,
+        "series": {"labels": data.labels, **{kind: data.series[kind] for kind in KINDS}},
+        "by_kind": data.by_kind,
+        "by_team": [{"team": team, "events": n} for team, n in data.by_team],
+        "by_region": [{"region": region, "events": n} for region, n in data.by_region],
+        "rating_trend": [{"month": m, "average": avg, "count": n} for m, avg, n in data.rating_trend],
+        "outcomes": data.outcomes,
+        "slides": [{"version": v, "slide": s, "deck_inclusions": n} for v, s, n in data.slides],
+        "recent": [{"at": iso(at), "user": who, "team": team, "what": what} for at, who, team, what in data.recent],
+    }
+
+
+def _gaps_listing(unclicked: bool):
+    window = services.parse_range(request.args, default_days=90)
+    page, per_page = pagination(50)
+    gaps = services.unclicked_searches(window) if unclicked else services.search_gaps(window)
+    items = [{"query": gap.query, "searches": gap.searches, "last_searched_at": iso(gap.last_searched_at)}
+             for gap in gaps[(page - 1) * per_page: page * per_page]]
+    return listing(items, len(gaps), page, per_page, range=_range_json(window))
+
+
+@bp.get("/analytics/search-gaps")
+@allow(*ANALYTICS_ROLES)
+def analytics_search_gaps():
+    """Queries that found nothing (default: the last 90 days), most frequent first."""
+    return _gaps_listing(unclicked=False)
+
+
+@bp.get("/analytics/unclicked-searches")
+@allow(*ANALYTICS_ROLES)
+def analytics_unclicked_searches():
+    """Queries with results none of which was ever opened."""
+    return _gaps_listing(unclicked=True)

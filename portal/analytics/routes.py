@@ -1,1 +1,102 @@
-"""Filled in by the area's implementation."""
+"""Analytics pages and their CSV exports. The server computes the numbers; the
+pages draw them with Chart.js served from /static/vendor."""
+
+from __future__ import annotations
+
+from flask import abort, render_template, request
+from flask_login import current_user
+
+from portal.access import allow
+from portal.analytics import bp, services, tables
+from portal.analytics.services import (
+    ANALYTICS_ROLES,
+    KIND_LABELS,
+    KINDS,
+    LEADERBOARD_LABELS,
+    QUADRANTS,
+    SCORE_WEIGHTS,
+)
+from portal.library.services import get_asset_for
+
+
+def _window(default_days: int = services.DEFAULT_RANGE_DAYS) -> services.DateRange:
+    return services.parse_range(request.args, default_days=default_days)
+
+
+def _context(window: services.DateRange, **extra) -> dict:
+    return {"window": window, "kinds": KINDS, "kind_labels": KIND_LABELS,
+            "range_args": {"since": window.since.isoformat(), "until": window.until.isoformat()}, **extra}
+
+
+@bp.get("/")
+@allow(*ANALYTICS_ROLES)
+def overview():
+    window = _window()
+    return render_template("analytics/overview.html", **_context(window, data=services.overview(window)))
+
+
+@bp.get("/content")
+@allow(*ANALYTICS_ROLES)
+def content():
+    window = _window()
+    table = services.asset_table(window)
+    quadrant_points = [
+        {"x": row.uses, "y": row.rating_average, "label": row.title, "quadrant": table.quadrant_of[row.asset_id]}
+        for row in table.rows if row.asset_id in table.quadrant_of
+    ]
+    return render_template(
+        "analytics/content.html",
+        **_context(window, table=table, boards=table.leaderboards(), board_labels=LEADERBOARD_LABELS,
+                   quadrants=QUADRANTS, quadrant_points=quadrant_points, weights=SCORE_WEIGHTS,
+                   liked_at=services.LIKED_AT, recency_half_life=services.RECENCY_HALF_LIFE_DAYS,
+                   usage_full_at=services.USAGE_FULL_AT, freshness_half_life=services.FRESHNESS_HALF_LIFE_DAYS),
+    )
+
+
+@bp.get("/assets/<int:asset_id>")
+@allow(*ANALYTICS_ROLES)
+def asset(asset_id: int):
+    item = get_asset_for(current_user, asset_id)
+    window = _window(90)
+    return render_template("analytics/asset.html",
+                           **_context(window, data=services.asset_analytics(item, window)))
+
+
+@bp.get("/search-gaps")
+@allow(*ANALYTICS_ROLES)
+def search_gaps():
+    window = _window(90)
+    return render_template("analytics/search_gaps.html",
+                           **_context(window, gaps=services.search_gaps(window, limit=200),
+                                      unclicked=services.unclicked_searches(window, limit=200)))
+
+
+EXPORTS = {
+    "overview": lambda window: tables.overview_table(window),
+    "assets": lambda window: tables.assets_table(window),
+    "search-gaps": lambda window: tables.search_gaps_table(window),
+    "unclicked-searches": lambda window: tables.search_gaps_table(window, unclicked=True),
+    **{board.replace("_", "-"): (lambda window, board=board: tables.assets_table(window, board))
+       for board in LEADERBOARD_LABELS},
+}
+
+
+@bp.get("/export/<name>.csv")
+@allow(*ANALYTICS_ROLES)
+def export(name: str):
+    build = EXPORTS.get(name)
+    if build is None:
+        abort(404)
+    window = _window(90 if "search" in name else services.DEFAULT_RANGE_DAYS)
+    filename = f"{name}-{window.since.isoformat()}-{window.until.isoformat()}.csv"
+    return tables.csv_response(filename, build(window))
+
+
+@bp.get("/assets/<int:asset_id>/usage.csv")
+@allow(*ANALYTICS_ROLES)
+def asset_export(asset_id: int):
+    item = get_asset_for(current_user, asset_id)
+    window = _window(90)
+    data = services.asset_analytics(item, window)
+    return tables.csv_response(f"asset-{item.id}-usage-{window.since.isoformat()}-{window.until.isoformat()}.csv",
+                               tables.asset_usage_table(data))

@@ -1,0 +1,437 @@
+"""Usage analytics: overview, per-asset evidence, leaderboards, content score,
+search gaps. Everything reads the rollups (portal/analytics/rollups.py), never a
+scan of raw events; only per-asset lists of recent users and reused slides read
+raw events, through the (asset, time) index."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import and_, func, or_, select
+
+from portal.errors import InvalidInput
+from portal.extensions import db
+from portal.models import (
+    Asset,
+    AssetUsageTotal,
+    AssetVersion,
+    DailyActivity,
+    DailyUsage,
+    Rating,
+    ReportedUse,
+    SearchLog,
+    UsageEvent,
+    UsageKind,
+    User,
+)
+
+ANALYTICS_ROLES = ("marketer", "enablement", "admin")
+DEFAULT_RANGE_DAYS = 30
+MAX_RANGE_DAYS = 3 * 366
+WEEKLY_AFTER_DAYS = 92  # longer ranges chart weekly points
+KINDS = ("view", "download", "search_click", "deck_inclusion", "reported")
+KIND_LABELS = {"view": "Views", "download": "Downloads", "search_click": "Search click-throughs",
+               "deck_inclusion": "Deck inclusions", "reported": "Reported uses"}
+OUTCOMES = ("won", "lost", "open")
+
+
+# --- date ranges ----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class DateRange:
+    since: date
+    until: date  # inclusive
+
+    @property
+    def days(self) -> int:
+        return (self.until - self.since).days + 1
+
+    @property
+    def weekly(self) -> bool:
+        return self.days > WEEKLY_AFTER_DAYS
+
+    @property
+    def start(self) -> datetime:
+        return datetime.combine(self.since, time.min)
+
+    @property
+    def end(self) -> datetime:
+        """The first instant after the range."""
+        return datetime.combine(self.until + timedelta(days=1), time.min)
+
+    def buckets(self) -> list[date]:
+        """Chart points: each day, or each Monday-started week for long ranges."""
+        if not self.weekly:
+            return [self.since + timedelta(days=n) for n in range(self.days)]
+        first = self.since - timedelta(days=self.since.weekday())
+        return [first + timedelta(weeks=n) for n in range((self.until - first).days // 7 + 1)]
+
+    def bucket_of(self, day: date) -> date:
+        return day - timedelta(days=day.weekday()) if self.weekly else day
+
+
+def _parse_day(text: str, name: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(f"{name} must be a date like 2026-01-31.", {name: "Not a date."}, status=400) from None
+
+
+def parse_range(args: Mapping[str, str], today: date | None = None,
+                default_days: int = DEFAULT_RANGE_DAYS) -> DateRange:
+    """since/until (YYYY-MM-DD, inclusive) or days=N ending today."""
+    today = today or date.today()
+    until = _parse_day(args["until"], "until") if args.get("until") else today
+    if args.get("since"):
+        since = _parse_day(args["since"], "since")
+    else:
+        try:
+            days = int(args.get("days") or default_days)
+        except ValueError:
+            raise InvalidInput("days must be a whole number.", {"days": "Not a number."}, status=400) from None
+        if not 1 <= days <= MAX_RANGE_DAYS:
+            raise InvalidInput(f"days is between 1 and {MAX_RANGE_DAYS}.", {"days": "Out of range."}, status=400)
+        since = until - timedelta(days=days - 1)
+    if since > until:
+        raise InvalidInput("since is after until.", {"since": "After until."}, status=400)
+    if (until - since).days + 1 > MAX_RANGE_DAYS:
+        raise InvalidInput(f"A range spans at most {MAX_RANGE_DAYS} days.", {"since": "Range too long."}, status=400)
+    return DateRange(since, until)
+
+
+def _in_range(column, window: DateRange):
+    return and_(column >= window.since, column <= window.until)
+
+
+# --- overview -------------------------------------------------------------------------
+
+@dataclass
+class Overview:
+    window: DateRange
+    totals: dict[str, int]
+    active_reps: int
+    active_users: int
+    library_size: int
+    assets_used: int
+    labels: list[str]
+    series: dict[str, list[int]]  # per kind, plus "active_reps"
+
+    @property
+    def used_share(self) -> float:
+        """Percent of the library used at least once in the range."""
+        return round(100 * self.assets_used / self.library_size, 1) if self.library_size else 0.0
+
+
+def library_in(window: DateRange):
+    """Assets that were in the library at some point in the range: created
+    before it ended, not retired before it started."""
+    return and_(Asset.created_at < window.end, or_(Asset.retired_at.is_(None), Asset.retired_at >= window.start))
+
+
+def overview(window: DateRange) -> Overview:
+    totals = dict.fromkeys(KINDS, 0)
+    buckets = window.buckets()
+    index = {bucket: n for n, bucket in enumerate(buckets)}
+    series = {kind: [0] * len(buckets) for kind in (*KINDS, "active_reps")}
+    for day, kind, events in db.session.execute(
+        select(DailyUsage.day, DailyUsage.kind, func.sum(DailyUsage.events))
+        .where(_in_range(DailyUsage.day, window)).group_by(DailyUsage.day, DailyUsage.kind)
+    ):
+        if kind in totals:
+            totals[kind] += int(events)
+            series[kind][index[window.bucket_of(day)]] += int(events)
+    if window.weekly:  # distinct reps per week, not the sum of daily counts
+        weekly: dict[date, set[int]] = defaultdict(set)
+        for day, user_id in db.session.execute(
+            select(DailyActivity.day, DailyActivity.user_id)
+            .where(_in_range(DailyActivity.day, window), DailyActivity.role == "rep")
+        ):
+            weekly[window.bucket_of(day)].add(user_id)
+        for bucket, users in weekly.items():
+            series["active_reps"][index[bucket]] = len(users)
+    else:
+        for day, count in db.session.execute(
+            select(DailyActivity.day, func.count())
+            .where(_in_range(DailyActivity.day, window), DailyActivity.role == "rep").group_by(DailyActivity.day)
+        ):
+            series["active_reps"][index[day]] = count
+    active_by_role = dict(db.session.execute(
+        select(DailyActivity.role, func.count(DailyActivity.user_id.distinct()))
+        .where(_in_range(DailyActivity.day, window)).group_by(DailyActivity.role)
+    ).all())
+    in_library = library_in(window)
+    library_size = db.session.scalar(select(func.count()).select_from(Asset).where(in_library)) or 0
+    used = select(DailyUsage.asset_id).where(_in_range(DailyUsage.day, window)).distinct().subquery()
+    assets_used = db.session.scalar(
+        select(func.count()).select_from(Asset).join(used, used.c.asset_id == Asset.id).where(in_library)) or 0
+    return Overview(
+        window=window, totals=totals, active_reps=active_by_role.get("rep", 0),
+        active_users=sum(active_by_role.values()), library_size=library_size, assets_used=assets_used,
+        labels=[bucket.isoformat() for bucket in buckets], series=series,
+    )
+
+
+# --- the asset table: leaderboards, score, quadrant ----------------------------------
+
+SCORE_WEIGHTS = {"recency": 35, "usage": 30, "rating": 25, "freshness": 10}
+RECENCY_HALF_LIFE_DAYS = 30  # a use 30 days ago counts half as much as one today
+USAGE_FULL_AT = 100  # uses in the range that earn the whole usage part
+FRESHNESS_HALF_LIFE_DAYS = 365  # a file a year old earns half the freshness part
+NEUTRAL_RATING = 0.5  # unrated items are neither liked nor disliked
+LIKED_AT = 3.5  # rating average at or above: liked
+
+
+def content_score(*, last_used_on: date | None, uses: int, rating_average: float | None,
+                  file_age_days: int, today: date) -> int:
+    """0-100. Recency of last use (halves every 30 days, 0 if never used),
+    uses in the range (log scale, full at 100), rating (1 star 0, 5 stars
+    full, unrated half) and the age of the current file (halves every year)."""
+    recency = 0.0 if last_used_on is None else 0.5 ** (max(0, (today - last_used_on).days) / RECENCY_HALF_LIFE_DAYS)
+    usage = min(1.0, math.log1p(uses) / math.log1p(USAGE_FULL_AT))
+    rating = NEUTRAL_RATING if rating_average is None else (rating_average - 1) / 4
+    freshness = 0.5 ** (max(0, file_age_days) / FRESHNESS_HALF_LIFE_DAYS)
+    parts = {"recency": recency, "usage": usage, "rating": rating, "freshness": freshness}
+    return math.floor(sum(SCORE_WEIGHTS[name] * value for name, value in parts.items()) + 0.5)  # half up
+
+
+@dataclass
+class AssetRow:
+    asset_id: int
+    title: str
+    status: str
+    content_type: str | None
+    product: str | None
+    owner_email: str | None
+    created_at: datetime
+    file_uploaded_at: datetime | None
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(KINDS, 0))
+    rating_average: float | None = None
+    rating_count: int = 0
+    last_used_on: date | None = None
+    total_events: int = 0
+    score: int = 0
+
+    @property
+    def uses(self) -> int:
+        return sum(self.counts.values())
+
+
+QUADRANTS = {
+    ("used", "liked"): ("promote", "Used and liked: promote it"),
+    ("used", "disliked"): ("fix", "Used but disliked: fix it"),
+    ("unused", "liked"): ("promote_better", "Liked but unused: make it easier to find"),
+    ("unused", "disliked"): ("retire", "Unused and disliked: retire it"),
+}
+
+
+LEADERBOARD_LABELS = {
+    "most_used": "Most used",
+    "least_used": "Least used",
+    "never_used": "Never used",
+    "highest_rated": "Highest rated",
+    "lowest_rated": "Lowest rated",
+    "low_rated_most_used": "Low rated, yet used the most",
+}
+
+
+@dataclass
+class AssetTable:
+    window: DateRange
+    rows: list[AssetRow]
+    used_threshold: int  # uses in the range from which an item counts as "used"
+    quadrant_of: dict[int, str]
+
+    def top(self, key, n: int = 10, reverse: bool = True, where=None) -> list[AssetRow]:
+        rows = [row for row in self.rows if where is None or where(row)]
+        return sorted(rows, key=lambda row: (key(row), row.asset_id if not reverse else -row.asset_id),
+                      reverse=reverse)[:n]
+
+    def leaderboards(self, n: int = 10) -> dict[str, list[AssetRow]]:
+        rated = lambda row: row.rating_count > 0  # noqa: E731
+        return {
+            "most_used": self.top(lambda r: r.uses, n, where=lambda r: r.uses > 0),
+            "least_used": self.top(lambda r: r.uses, n, reverse=False, where=lambda r: r.status == "published"),
+            "never_used": sorted((r for r in self.rows if r.total_events == 0 and r.status == "published"),
+                                 key=lambda r: r.created_at)[:n],
+            "highest_rated": self.top(lambda r: (r.rating_average, r.rating_count), n, where=rated),
+            "lowest_rated": self.top(lambda r: (r.rating_average, -r.rating_count), n, reverse=False, where=rated),
+            "low_rated_most_used": self.top(lambda r: r.uses, n,
+                                            where=lambda r: rated(r) and r.rating_average < LIKED_AT and r.uses > 0),
+        }
+
+
+def _median(values: list[int]) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return 0
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def asset_table(window: DateRange, today: date | None = None, *, include_retired: bool = False) -> AssetTable:
+    """One row per asset in the library during the range, with its uses in the
+    range, its rating, last use and content score as of the end of the range."""
+    today = today or window.until
+    condition = library_in(window) if include_retired else and_(library_in(window), Asset.status == "published")
+    rows: dict[int, AssetRow] = {}
+    for asset_id, title, status, content_type, product, email, created_at, uploaded_at in db.session.execute(
+        select(Asset.id, Asset.title, Asset.status, Asset.content_type, Asset.product, User.email,
+               Asset.created_at, AssetVersion.created_at)
+        .outerjoin(User, User.id == Asset.owner_id)
+        .outerjoin(AssetVersion, AssetVersion.id == Asset.current_version_id)
+        .where(condition)
+    ):
+        rows[asset_id] = AssetRow(asset_id, title, status, content_type, product, email, created_at, uploaded_at)
+    for asset_id, kind, events in db.session.execute(
+        select(DailyUsage.asset_id, DailyUsage.kind, func.sum(DailyUsage.events))
+        .where(_in_range(DailyUsage.day, window)).group_by(DailyUsage.asset_id, DailyUsage.kind)
+    ):
+        row = rows.get(asset_id)
+        if row is not None and kind in row.counts:
+            row.counts[kind] = int(events)
+    for asset_id, average, count in db.session.execute(
+        select(Rating.asset_id, func.avg(Rating.stars), func.count()).group_by(Rating.asset_id)
+    ):
+        if asset_id in rows:
+            rows[asset_id].rating_average, rows[asset_id].rating_count = round(float(average), 2), count
+    for asset_id, last_used_on, events in db.session.execute(
+        select(AssetUsageTotal.asset_id, AssetUsageTotal.last_used_on, AssetUsageTotal.events)
+    ):
+        if asset_id in rows:
+            rows[asset_id].last_used_on, rows[asset_id].total_events = last_used_on, events
+    for row in rows.values():
+        uploaded = (row.file_uploaded_at or row.created_at).date()
+        row.score = content_score(last_used_on=row.last_used_on, uses=row.uses, rating_average=row.rating_average,
+                                  file_age_days=(today - uploaded).days, today=today)
+    used_threshold = max(1, math.ceil(_median([row.uses for row in rows.values() if row.uses > 0])))
+    quadrant_of = {}
+    for row in rows.values():
+        if row.rating_count:
+            usage = "used" if row.uses >= used_threshold else "unused"
+            liking = "liked" if row.rating_average >= LIKED_AT else "disliked"
+            quadrant_of[row.asset_id] = QUADRANTS[(usage, liking)][0]
+    ordered = sorted(rows.values(), key=lambda row: (-row.score, row.asset_id))
+    return AssetTable(window, ordered, used_threshold, quadrant_of)
+
+
+# --- one asset ------------------------------------------------------------------------
+
+@dataclass
+class AssetAnalytics:
+    asset: Asset
+    window: DateRange
+    row: AssetRow | None
+    labels: list[str]
+    series: dict[str, list[int]]
+    by_kind: dict[str, int]
+    by_team: list[tuple[str, int]]
+    by_region: list[tuple[str, int]]
+    rating_trend: list[tuple[str, float, int]]  # (month, average so far, ratings so far)
+    outcomes: dict[str, int]
+    slides: list[tuple[int, int, int]]  # (version number, slide number, inclusions)
+    recent: list[tuple[datetime, str, str, str]]  # (when, who, team, what)
+
+
+def asset_analytics(asset: Asset, window: DateRange, today: date | None = None) -> AssetAnalytics:
+    buckets = window.buckets()
+    index = {bucket: n for n, bucket in enumerate(buckets)}
+    series = {kind: [0] * len(buckets) for kind in KINDS}
+    by_kind = dict.fromkeys(KINDS, 0)
+    by_team: dict[str, int] = defaultdict(int)
+    by_region: dict[str, int] = defaultdict(int)
+    for day, kind, team, region, events in db.session.execute(
+        select(DailyUsage.day, DailyUsage.kind, DailyUsage.team, DailyUsage.region, DailyUsage.events)
+        .where(DailyUsage.asset_id == asset.id, _in_range(DailyUsage.day, window))
+    ):
+        if kind not in by_kind:
+            continue
+        series[kind][index[window.bucket_of(day)]] += events
+        by_kind[kind] += events
+        by_team[team or "(no team)"] += events
+        by_region[region or "(no region)"] += events
+
+    trend, count, total = [], 0, 0
+    months: dict[str, list[int]] = defaultdict(list)
+    for stars, created_at in db.session.execute(
+        select(Rating.stars, Rating.created_at).where(Rating.asset_id == asset.id).order_by(Rating.created_at)
+    ):
+        months[created_at.strftime("%Y-%m")].append(stars)
+    for month in sorted(months):
+        count += len(months[month])
+        total += sum(months[month])
+        trend.append((month, round(total / count, 2), count))
+
+    outcomes = dict.fromkeys(OUTCOMES, 0)
+    for outcome, n in db.session.execute(
+        select(ReportedUse.outcome, func.count()).where(ReportedUse.asset_id == asset.id,
+                                                        _in_range(ReportedUse.occurred_on, window))
+        .group_by(ReportedUse.outcome)
+    ):
+        if outcome in outcomes:
+            outcomes[outcome] = n
+
+    slides = [(number or 0, page or 0, n) for number, page, n in db.session.execute(
+        select(AssetVersion.number, UsageEvent.page_number, func.count())
+        .select_from(UsageEvent).outerjoin(AssetVersion, AssetVersion.id == UsageEvent.version_id)
+        .where(UsageEvent.asset_id == asset.id, UsageEvent.kind == UsageKind.DECK_INCLUSION.value,
+               UsageEvent.occurred_at >= window.start, UsageEvent.occurred_at < window.end)
+        .group_by(AssetVersion.number, UsageEvent.page_number)
+    )]
+    slides.sort(key=lambda item: (-item[2], item[0], item[1]))
+
+    recent = [(when, user.display_name if user else "(deleted user)", (user.team or "") if user else "",
+               KIND_LABELS.get(kind, kind)) for when, kind, user in db.session.execute(
+        select(UsageEvent.occurred_at, UsageEvent.kind, User)
+        .outerjoin(User, User.id == UsageEvent.user_id)
+        .where(UsageEvent.asset_id == asset.id).order_by(UsageEvent.occurred_at.desc()).limit(10)
+    )]
+    table = asset_table(window, today, include_retired=True)
+    row = next((r for r in table.rows if r.asset_id == asset.id), None)
+    return AssetAnalytics(
+        asset=asset, window=window, row=row, labels=[b.isoformat() for b in buckets], series=series,
+        by_kind=by_kind, by_team=sorted(by_team.items(), key=lambda kv: (-kv[1], kv[0])),
+        by_region=sorted(by_region.items(), key=lambda kv: (-kv[1], kv[0])), rating_trend=trend,
+        outcomes=outcomes, slides=slides[:50], recent=recent,
+    )
+
+
+# --- search gaps ----------------------------------------------------------------------
+
+@dataclass
+class SearchGap:
+    query: str
+    searches: int
+    last_searched_at: datetime
+
+
+def search_gaps(window: DateRange, limit: int = 500) -> list[SearchGap]:
+    """Queries that found nothing, most frequent first."""
+    rows = db.session.execute(
+        select(SearchLog.normalized_query, func.count(), func.max(SearchLog.created_at))
+        .where(SearchLog.result_count == 0, SearchLog.normalized_query != "",
+               SearchLog.created_at >= window.start, SearchLog.created_at < window.end)
+        .group_by(SearchLog.normalized_query)
+        .order_by(func.count().desc(), func.max(SearchLog.created_at).desc(), SearchLog.normalized_query)
+        .limit(limit)
+    )
+    return [SearchGap(query, searches, last) for query, searches, last in rows]
+
+
+def unclicked_searches(window: DateRange, limit: int = 500) -> list[SearchGap]:
+    """Queries that found something, yet no result was ever opened from them."""
+    in_window = (SearchLog.created_at >= window.start, SearchLog.created_at < window.end)
+    clicked = (select(SearchLog.normalized_query)
+               .join(UsageEvent, UsageEvent.search_log_id == SearchLog.id).where(*in_window))
+    rows = db.session.execute(
+        select(SearchLog.normalized_query, func.count(), func.max(SearchLog.created_at))
+        .where(SearchLog.result_count > 0, SearchLog.normalized_query != "", *in_window,
+               SearchLog.normalized_query.not_in(clicked))
+        .group_by(SearchLog.normalized_query)
+        .order_by(func.count().desc(), func.max(SearchLog.created_at).desc(), SearchLog.normalized_query)
+        .limit(limit)
+    )
+    return [SearchGap(query, searches, last) for query, searches, last in rows]
