@@ -57,7 +57,17 @@ def test_slide_search_api_and_page(client, auth, factories, library):
     assert set(slide) >= {"page_id", "asset_title", "highlights", "thumbnail_url", "score"}
     auth.login(rep)
     html = client.get("/search?q=payback&tab=slides").get_data(as_text=True)
-    assert "Return on investment" in html and 'data-page-id="' in html
+    assert "Return on investment" in html and 'data-page-id="' in html and "Add to deck" in html
+
+
+def test_pdf_pages_are_found_but_cannot_go_into_a_deck(client, auth, factories, tmp_path):
+    from assets.samples import make_pdf
+
+    pdf = Path(make_pdf(str(tmp_path / "brochure.pdf"), [{"title": "Brochure", "lines": ["zeppelin tariffs"]}]))
+    factories.asset(title="Brochure", filename="brochure.pdf", content=pdf.read_bytes())
+    auth.login(factories.user("rep"))
+    html = client.get("/search?q=zeppelin&tab=slides").get_data(as_text=True)
+    assert 'data-page-id="' in html and "Add to deck" not in html
 
 
 def test_filters_sort_and_suggestion(client, auth, factories, library):
