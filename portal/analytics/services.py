@@ -16,6 +16,7 @@ from sqlalchemy import and_, func, or_, select
 from portal.errors import InvalidInput
 from portal.extensions import db
 from portal.models import (
+    STAFF_ROLES,
     Asset,
     AssetUsageTotal,
     AssetVersion,
@@ -29,7 +30,7 @@ from portal.models import (
     User,
 )
 
-ANALYTICS_ROLES = ("marketer", "enablement", "admin")
+ANALYTICS_ROLES = STAFF_ROLES  # marketers, enablement leads, admins
 DEFAULT_RANGE_DAYS = 30
 MAX_RANGE_DAYS = 3 * 366
 WEEKLY_AFTER_DAYS = 92  # longer ranges chart weekly points
