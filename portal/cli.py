@@ -103,6 +103,18 @@ def rollup(since, until) -> None:
                f"{report.active_users} user-days, {report.assets_touched} assets.")
 
 
+@click.command("expire")
+def expire() -> None:
+    """Run the expiry job now: retire expired items, warn owners of those about to expire."""
+    from portal.analytics.retirement import run_expiry
+
+    report = run_expiry(current_app.config["SETTINGS"])
+    click.echo(f"Retired {len(report.retired)} expired item(s){': ' if report.retired else ''}"
+               f"{', '.join(f'#{i}' for i in report.retired)}.")
+    click.echo(f"Warned the owners of {len(report.warned)} item(s) expiring soon "
+               f"({report.emails_sent} email(s) sent).")
+
+
 @click.command("seed-demo")
 def seed_demo() -> None:
     """Load the demo users and a small demo library of real files."""
@@ -114,5 +126,5 @@ def seed_demo() -> None:
 
 def init_app(app: Flask) -> None:
     app.cli.add_command(db_cli)
-    for command in (create_user, reindex, index_check, worker, rollup, seed_demo):
+    for command in (create_user, reindex, index_check, worker, rollup, expire, seed_demo):
         app.cli.add_command(command)

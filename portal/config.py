@@ -55,6 +55,10 @@ class Settings:
     # "redis": Redis-backed queue consumed by `flask --app portal worker`;
     # "immediate": run tasks inline (tests only).
     queue_mode: str
+    expiry_warning_days: int = 14
+    smtp_host: str | None = None  # expiry warnings go by email too when set
+    smtp_port: int = 25
+    smtp_from: str = "collateral@localhost"
 
     @property
     def max_upload_bytes(self) -> int:
@@ -130,4 +134,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         redis_url=redis_url,
         max_upload_mb=_positive_int(env, "MAX_UPLOAD_MB", 512),
         queue_mode=queue_mode,
+        expiry_warning_days=_positive_int(env, "EXPIRY_WARNING_DAYS", 14),
+        smtp_host=_text(env, "SMTP_HOST"),
+        smtp_port=_positive_int(env, "SMTP_PORT", 25),
+        smtp_from=_text(env, "SMTP_FROM", "collateral@localhost") or "collateral@localhost",
     )

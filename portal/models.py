@@ -127,6 +127,8 @@ class Asset(db.Model):
     )
     retired_at: Mapped[datetime | None] = mapped_column(DateTime)
     retired_reason: Mapped[str | None] = mapped_column(Text)
+    # The expiry date its owner was last warned about (one warning per date).
+    expiry_warned_for: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
 
@@ -352,6 +354,7 @@ class RetirementEvent(db.Model):
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # None: the scheduled job
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
+    asset: Mapped[Asset] = relationship()
     user: Mapped[User | None] = relationship()
 
 

@@ -6,7 +6,7 @@ from flask import request
 from flask_login import current_user
 
 from portal.access import allow
-from portal.analytics import services
+from portal.analytics import retirement, services
 from portal.analytics.services import (
     ANALYTICS_ROLES,
     KINDS,
@@ -14,10 +14,11 @@ from portal.analytics.services import (
     AssetRow,
     DateRange,
 )
-from portal.api import bp, listing, pagination
+from portal.api import bp, json_body, listing, pagination
 from portal.errors import InvalidInput
 from portal.library.serializers import iso
 from portal.library.services import get_asset_for
+from portal.models import PUBLISHER_ROLES
 
 ASSET_SORTS = {
     "score": lambda row: (-row.score, row.asset_id),
@@ -140,3 +141,55 @@ def analytics_search_gaps():
 def analytics_unclicked_searches():
     """Queries with results none of which was ever opened."""
     return _gaps_listing(unclicked=True)
+
+
+# --- retirement ---------------------------------------------------------------------------
+
+@bp.get("/analytics/retirement-candidates")
+@allow(*ANALYTICS_ROLES)
+def analytics_retirement_candidates():
+    """Published items worth retiring, each with its reasons (unused_days=90, reason=code to filter)."""
+    try:
+        unused_days = int(request.args.get("unused_days") or retirement.DEFAULT_UNUSED_DAYS)
+    except ValueError:
+        raise InvalidInput("unused_days must be a whole number of days.", {"unused_days": "Not a number."},
+                           status=400) from None
+    page, per_page = pagination(50)
+    candidates = retirement.retirement_candidates(unused_days, reason=request.args.get("reason") or None)
+    items = [{
+        "asset_id": c.asset.id,
+        "title": c.asset.title,
+        "last_used_at": iso(c.last_used_on),
+        "age_days": c.age_days,
+        "uses": c.uses,
+        "rating_average": c.rating_average,
+        "rating_count": c.rating_count,
+        "expires_on": iso(c.asset.expires_on),
+        "owner": c.asset.owner.email if c.asset.owner else None,
+        "reasons": [{"code": r.code, "text": r.text, "other_asset_id": r.other_asset_id} for r in c.reasons],
+        "reason_codes": c.codes,
+    } for c in candidates[(page - 1) * per_page: page * per_page]]
+    return listing(items, len(candidates), page, per_page, unused_days=unused_days)
+
+
+@bp.post("/analytics/retire")
+@allow(*PUBLISHER_ROLES)
+def analytics_retire():
+    """Retire many items at once: JSON {"asset_ids": [...], "reason": "..."}; each is audited and reversible."""
+    body = json_body()
+    asset_ids = body.get("asset_ids")
+    if not isinstance(asset_ids, list):
+        raise InvalidInput("Send asset_ids as a list of item ids.", {"asset_ids": "Not a list."}, status=400)
+    reason = body.get("reason")
+    count = retirement.retire_selected(current_user, asset_ids, reason if isinstance(reason, str) else "")
+    return {"retired": count}
+
+
+@bp.get("/assets/<int:asset_id>/retirements")
+@allow(*ANALYTICS_ROLES)
+def asset_retirements(asset_id: int):
+    """The audit trail of one item: who retired or restored it, when and why."""
+    item = get_asset_for(current_user, asset_id)
+    events = retirement.recent_retirements(limit=None, asset_id=item.id)
+    return {"items": [{"action": e.action, "reason": e.reason, "at": iso(e.created_at),
+                       "by": e.user.email if e.user else None} for e in events]}

@@ -3,11 +3,11 @@ pages draw them with Chart.js served from /static/vendor."""
 
 from __future__ import annotations
 
-from flask import abort, render_template, request
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from portal.access import allow
-from portal.analytics import bp, services, tables
+from portal.analytics import bp, retirement, services, tables
 from portal.analytics.services import (
     ANALYTICS_ROLES,
     KIND_LABELS,
@@ -16,7 +16,9 @@ from portal.analytics.services import (
     QUADRANTS,
     SCORE_WEIGHTS,
 )
+from portal.errors import InvalidInput
 from portal.library.services import get_asset_for
+from portal.models import PUBLISHER_ROLES
 
 
 def _window(default_days: int = services.DEFAULT_RANGE_DAYS) -> services.DateRange:
@@ -100,3 +102,40 @@ def asset_export(asset_id: int):
     data = services.asset_analytics(item, window)
     return tables.csv_response(f"asset-{item.id}-usage-{window.since.isoformat()}-{window.until.isoformat()}.csv",
                                tables.asset_usage_table(data))
+
+
+# --- retirement ---------------------------------------------------------------------------
+
+def _unused_days() -> int:
+    try:
+        return int(request.args.get("unused_days") or retirement.DEFAULT_UNUSED_DAYS)
+    except ValueError:
+        raise InvalidInput("unused_days must be a whole number of days.", {"unused_days": "Not a number."},
+                           status=400) from None
+
+
+@bp.get("/retirement", endpoint="retirement")
+@allow(*ANALYTICS_ROLES)
+def retirement_page():
+    unused_days = _unused_days()
+    reason = request.args.get("reason") or None
+    candidates = retirement.retirement_candidates(unused_days, reason=reason)
+    return render_template("analytics/retirement.html", candidates=candidates, unused_days=unused_days,
+                           reason=reason, reason_labels=retirement.REASON_LABELS,
+                           history=retirement.recent_retirements(), can_retire=current_user.role in PUBLISHER_ROLES)
+
+
+@bp.post("/retirement")
+@allow(*PUBLISHER_ROLES)
+def retire_candidates():
+    back = url_for("analytics.retirement", unused_days=request.form.get("unused_days") or None,
+                   reason=request.form.get("reason_filter") or None)
+    try:
+        count = retirement.retire_selected(current_user, request.form.getlist("asset_id"),
+                                           request.form.get("reason", ""))
+    except InvalidInput as error:
+        flash(f"{error.message} {' '.join(error.fields.values())}".strip(), "error")
+        return redirect(back)
+    flash(f"Retired {count} item{'' if count == 1 else 's'}. Reps no longer see them; "
+          "each can be restored from the list below.", "success")
+    return redirect(back)

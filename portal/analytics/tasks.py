@@ -1,9 +1,10 @@
-"""Scheduled upkeep of the analytics rollups."""
+"""Scheduled analytics upkeep: rollups, and the expiry job."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
+from flask import current_app
 from huey import crontab
 
 from portal.queue import task
@@ -20,3 +21,11 @@ def rollup_recent_usage() -> None:
 
     today = utcnow().date()  # events are stamped in UTC
     rollup_days([today - timedelta(days=1), today])
+
+
+@task("expire_assets", schedule=crontab(minute="5", hour="*"))
+def expire_assets() -> None:
+    """Hourly: retire what expired, warn owners of what soon will."""
+    from portal.analytics.retirement import run_expiry
+
+    run_expiry(current_app.config["SETTINGS"])
