@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Date, and_, cast, func, or_, select
 
 from portal.errors import InvalidInput
 from portal.extensions import db
@@ -133,6 +133,17 @@ def library_in(window: DateRange):
     return and_(Asset.created_at < window.end, or_(Asset.retired_at.is_(None), Asset.retired_at >= window.start))
 
 
+def _week_start(column):
+    """The Monday of the week of a date column, in SQL."""
+    if db.engine.dialect.name == "postgresql":
+        return cast(func.date_trunc("week", column), Date)
+    return func.date(column, "weekday 0", "-6 days")  # SQLite: next Sunday (or today), back to Monday
+
+
+def _as_date(value) -> date:
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
 def overview(window: DateRange) -> Overview:
     totals = dict.fromkeys(KINDS, 0)
     buckets = window.buckets()
@@ -145,21 +156,13 @@ def overview(window: DateRange) -> Overview:
         if kind in totals:
             totals[kind] += int(events)
             series[kind][index[window.bucket_of(day)]] += int(events)
-    if window.weekly:  # distinct reps per week, not the sum of daily counts
-        weekly: dict[date, set[int]] = defaultdict(set)
-        for day, user_id in db.session.execute(
-            select(DailyActivity.day, DailyActivity.user_id)
-            .where(_in_range(DailyActivity.day, window), DailyActivity.role == "rep")
-        ):
-            weekly[window.bucket_of(day)].add(user_id)
-        for bucket, users in weekly.items():
-            series["active_reps"][index[bucket]] = len(users)
-    else:
-        for day, count in db.session.execute(
-            select(DailyActivity.day, func.count())
-            .where(_in_range(DailyActivity.day, window), DailyActivity.role == "rep").group_by(DailyActivity.day)
-        ):
-            series["active_reps"][index[day]] = count
+    # Distinct reps per point: per week that is not the sum of the daily counts.
+    point = _week_start(DailyActivity.day) if window.weekly else DailyActivity.day
+    for bucket, count in db.session.execute(
+        select(point, func.count(DailyActivity.user_id.distinct()))
+        .where(_in_range(DailyActivity.day, window), DailyActivity.role == "rep").group_by(point)
+    ):
+        series["active_reps"][index[_as_date(bucket)]] = count
     active_by_role = dict(db.session.execute(
         select(DailyActivity.role, func.count(DailyActivity.user_id.distinct()))
         .where(_in_range(DailyActivity.day, window)).group_by(DailyActivity.role)
