@@ -80,17 +80,19 @@ def _roll_day(day: date) -> tuple[int, int, set[int]]:
         .select_from(uses).outerjoin(User, User.id == uses.c.user_id)
         .group_by(uses.c.asset_id, uses.c.kind, team, region)
     )
-    usage_rows = db.session.execute(insert(DailyUsage).from_select(
-        ["day", "asset_id", "kind", "team", "region", "events", "users"], per_asset)).rowcount
+    db.session.execute(insert(DailyUsage).from_select(
+        ["day", "asset_id", "kind", "team", "region", "events", "users"], per_asset))
 
     per_user = (
         select(literal(day).label("day"), uses.c.user_id, User.role, func.count().label("events"))
         .select_from(uses).join(User, User.id == uses.c.user_id)
         .group_by(uses.c.user_id, User.role)
     )
-    active = db.session.execute(insert(DailyActivity).from_select(
-        ["day", "user_id", "role", "events"], per_user)).rowcount
+    db.session.execute(insert(DailyActivity).from_select(["day", "user_id", "role", "events"], per_user))
 
+    # Counted rather than taken from rowcount, which drivers report differently for INSERT ... SELECT.
+    usage_rows = db.session.scalar(select(func.count()).select_from(DailyUsage).where(DailyUsage.day == day))
+    active = db.session.scalar(select(func.count()).select_from(DailyActivity).where(DailyActivity.day == day))
     touched.update(db.session.scalars(select(DailyUsage.asset_id).where(DailyUsage.day == day).distinct()))
     return usage_rows, active, touched
 
