@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -224,6 +225,9 @@ class UsageEvent(db.Model):
         Index("ix_usage_events_asset_time", "asset_id", "occurred_at"),
         Index("ix_usage_events_time", "occurred_at"),
         Index("ix_usage_events_search_log", "search_log_id"),  # search click-throughs per search
+        # Slides of an asset that went into decks, answered from the index alone (migration 0005).
+        Index("ix_usage_events_deck_inclusions", "asset_id", "occurred_at", "version_id", "page_number",
+              postgresql_where=text("kind = 'deck_inclusion'"), sqlite_where=text("kind = 'deck_inclusion'")),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
