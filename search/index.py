@@ -18,26 +18,40 @@ searcher that is refreshed when the index changed.
 from __future__ import annotations
 
 import contextlib
-import heapq
-import math
 import os
 import re
 import shutil
 import threading
 import time
 import uuid
-from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+import numpy as np
 from whoosh import index as whoosh_index
-from whoosh import query as q
 from whoosh.reading import ReaderClosed
 
 from search.documents import AssetDocument, PageDocument
-from search.query import ASSET_FIELDS, PAGE_FIELDS, filter_terms, matching_docs, parse, term_docs
-from search.schema import ANALYZER, NEVER, SCHEMA_VERSION, SINGLE_FACETS, asset_schema, page_schema
+from search.matching import (
+    CollectionStats,
+    Match,
+    SegmentData,
+    SegmentMatcher,
+    facet_counts,
+    top_by_column,
+    top_by_relevance,
+)
+from search.query import ASSET_FIELDS, PAGE_FIELDS, filter_terms, parse
+from search.schema import (
+    ANALYZER,
+    NEVER,
+    SCHEMA_VERSION,
+    SCORED_FIELDS,
+    SINGLE_FACETS,
+    asset_schema,
+    page_schema,
+)
 from search.writer import IndexBusy, write_lock
 
 __all__ = ["IndexBusy", "SearchIndex", "AssetResults", "PageResults", "AssetHit", "PageHit", "CheckReport"]
@@ -45,9 +59,7 @@ __all__ = ["IndexBusy", "SearchIndex", "AssetResults", "PageResults", "AssetHit"
 ASSETS, PAGES = "assets", "pages"
 TEXT_LIMIT = 2_000_000
 MLT_SAMPLE = 4_000
-RERANK_DEPTH = 200
 FEW_RESULTS = 3
-FACET_EXACT_LIMIT = 5000
 # A query with operators, fields or phrases means exactly what it says; plain words may be widened.
 OPERATORS = re.compile(r'\b(AND|OR|NOT)\b|["():*]')
 
@@ -112,10 +124,13 @@ def _common_fields(doc: AssetDocument | PageDocument) -> dict:
 
 def _asset_fields(doc: AssetDocument) -> dict:
     text = doc.text[:TEXT_LIMIT]
+    body = "\n".join([doc.description or "", " ".join(doc.tags), doc.owner or "", text])
     return {
         "asset_id": str(doc.asset_id),
         "title": doc.title,
-        "body": "\n".join([doc.description or "", " ".join(doc.tags), doc.owner or "", text]),
+        "body": body,
+        "title_pairs": doc.title,
+        "body_pairs": body,
         "stamp": _stamp(doc.updated_at),
         "mlt": " ".join([doc.title, doc.description or "", " ".join(doc.tags), text[:MLT_SAMPLE]]),
         **_common_fields(doc),
@@ -123,59 +138,21 @@ def _asset_fields(doc: AssetDocument) -> dict:
 
 
 def _page_fields(doc: PageDocument) -> dict:
+    body = "\n".join([(doc.text or "")[:TEXT_LIMIT], doc.notes or "", doc.asset_title or ""])
     return {
         "page_id": str(doc.page_id),
         "asset_id": str(doc.asset_id),
         "number": doc.number,
         "title": doc.title or "",
-        "body": "\n".join([(doc.text or "")[:TEXT_LIMIT], doc.notes or "", doc.asset_title or ""]),
+        "body": body,
+        "title_pairs": doc.title or "",
+        "body_pairs": body,
         **_common_fields(doc),
     }
 
 
-class _Segment:
-    """What queries need from one immutable Whoosh segment, read once: each
-    document's facet profile, the sort columns, and cached filter sets (local
-    docnums; deletions change over time and are subtracted per searcher)."""
-
-    def __init__(self, reader):
-        self.size = reader.doc_count_all()
-        values = [[_text(v) for v in reader.column_reader(name)] for name in SINGLE_FACETS]
-        tags: list[list[str]] = [[] for _ in range(self.size)]
-        for term in reader.lexicon("tags"):
-            tag = _text(term)
-            for docnum in term_docs(reader, "tags", term):
-                tags[docnum].append(tag)
-        known: dict[tuple, int] = {}
-        self.profile = [known.setdefault((*row, tuple(sorted(t))), len(known))
-                        for *row, t in zip(*values, tags, strict=True)]
-        self.profiles = list(known)
-        self.columns = {name: list(reader.column_reader(name)) for name in ("rating", "usage", "updated", "expires")}
-        self._published = term_docs(reader, "status", "published")
-        self._filters: dict[tuple, frozenset] = {}
-
-    def allowed(self, searcher, filters: tuple, visible_on: int | None) -> frozenset | None:
-        if not filters and visible_on is None:
-            return None
-        key = (filters, visible_on)
-        cached = self._filters.get(key)
-        if cached is None:
-            parts = [matching_docs(searcher, q.Term(name, value)) for name, value in filters]
-            if visible_on is not None:
-                expires = self.columns["expires"]
-                parts.append({d for d in self._published if expires[d] >= visible_on})
-            parts.sort(key=len)
-            cached = frozenset(parts[0].intersection(*parts[1:]))
-            if len(self._filters) > 256:
-                self._filters.clear()
-            self._filters[key] = cached
-        return cached
-
-
-def _words_of_phrase(query):
-    if isinstance(query, q.Phrase):
-        return q.And([q.Term(query.fieldname, word, boost=query.boost) for word in query.words])
-    return query
+def _total(matches: list[Match]) -> int:
+    return sum(int(np.count_nonzero(match.mask)) for match in matches)
 
 
 def _close(searcher) -> None:
@@ -183,16 +160,12 @@ def _close(searcher) -> None:
         searcher.close()
 
 
-def _text(value) -> str:
-    return value.decode("utf-8") if isinstance(value, bytes) else (value or "")
-
-
 class SearchIndex:
     def __init__(self, directory: str, *, lock_timeout: float = 30.0):
         self.directory = os.path.abspath(directory)
         self.lock_timeout = lock_timeout
         self._local = threading.local()
-        self._segments: dict[str, _Segment] = {}
+        self._segments: dict[str, SegmentData] = {}
         self._segments_lock = threading.Lock()
 
     # --- generations and opening -------------------------------------------------
@@ -385,7 +358,7 @@ class SearchIndex:
 
     # --- per-segment data, shared by every searcher that holds the segment ----
 
-    def _segment(self, reader) -> _Segment:
+    def _segment(self, reader) -> SegmentData:
         segment = reader.segment()
         key = segment.segment_id() if segment is not None else f"anon-{id(reader)}"
         data = self._segments.get(key)
@@ -393,12 +366,12 @@ class SearchIndex:
             with self._segments_lock:
                 data = self._segments.get(key)
                 if data is None:
-                    data = _Segment(reader)
+                    data = SegmentData(reader, SCORED_FIELDS)
                     self._segments[key] = data
         return data
 
-    def _leaves(self, searcher) -> list[tuple[object, int, _Segment, frozenset]]:
-        """(segment searcher, docnum offset, cached segment data, deleted docnums) per segment."""
+    def _leaves(self, searcher) -> list[tuple[object, int, SegmentData, np.ndarray | None]]:
+        """(segment searcher, docnum offset, cached segment data, live-documents mask) per segment."""
         leaves = searcher.__dict__.get("_collateral_leaves")
         if leaves is None:
             leaves = []
@@ -406,81 +379,44 @@ class SearchIndex:
                 reader = sub.reader()
                 if reader.doc_count_all() == 0:
                     continue
-                deleted = frozenset(reader.deleted_docs_set) if reader.has_deletions() else frozenset()
-                leaves.append((sub, offset, self._segment(reader), deleted))
+                data = self._segment(reader)
+                live = None
+                if reader.has_deletions():
+                    live = ~data.mask(np.fromiter(reader.deleted_docs_set, dtype=np.int64))
+                leaves.append((sub, offset, data, live))
             searcher.__dict__["_collateral_leaves"] = leaves
             with self._segments_lock:  # forget segments merged away
-                live = {leaf[2] for leaf in leaves}
-                if len(self._segments) > 4 * max(1, len(live)) + 16:
-                    self._segments = {k: v for k, v in self._segments.items() if v in live}
+                current = {leaf[2] for leaf in leaves}
+                if len(self._segments) > 4 * max(1, len(current)) + 16:
+                    self._segments = {k: v for k, v in self._segments.items() if v in current}
         return leaves
 
-    def _matches(self, searcher, query, filters: tuple, visible_on: int | None) -> list[tuple]:
-        """Per segment, the set of local docnums matching the query and the filters."""
+    def _matches(self, searcher, query, filters: tuple, visible_on: int | None, scored: bool) -> list[Match]:
+        """Per segment, the live documents matching the query and the filters, with scores."""
+        stats = CollectionStats(searcher)
         out = []
-        for sub, offset, seg, deleted in self._leaves(searcher):
-            allowed = seg.allowed(sub, filters, visible_on)
-            if allowed is not None and not allowed:
-                out.append((offset, seg, set()))
+        for sub, offset, data, live in self._leaves(searcher):
+            allowed = data.allowed(sub.reader(), filters, visible_on)
+            if allowed is not None and not allowed.any():
+                out.append(Match(offset, data, allowed, None))
                 continue
-            if isinstance(query, q.Every):
-                docs = set(allowed) if allowed is not None else set(range(seg.size))
-            else:
-                docs = matching_docs(sub, query)
-                if allowed is not None:
-                    docs &= allowed
-            if deleted:
-                docs -= deleted
-            out.append((offset, seg, docs))
+            mask, scores = SegmentMatcher(sub, data, stats, scored).evaluate(query)
+            if allowed is not None:
+                mask = mask & allowed
+            if live is not None:
+                mask = mask & live
+            out.append(Match(offset, data, mask, scores))
         return out
 
-    def _allowed_global(self, searcher, filters: tuple, visible_on: int | None):
-        """The filter as a set of global docnums (what Whoosh's collector takes), per searcher."""
+    def _allowed_global(self, searcher, filters: tuple, visible_on: int | None) -> set[int] | None:
+        """The filter as a set of global docnums (what Whoosh's collector takes)."""
         if not filters and visible_on is None:
             return None
-        cache = searcher.__dict__.setdefault("_collateral_allowed", {})
-        key = (filters, visible_on)
-        if key not in cache:
-            allowed: set[int] = set()
-            for sub, offset, seg, _ in self._leaves(searcher):
-                local = seg.allowed(sub, filters, visible_on)
-                allowed.update(map(offset.__add__, local) if offset else local)
-            if len(cache) > 64:
-                cache.clear()
-            cache[key] = allowed
-        return cache[key]
-
-    @staticmethod
-    def _facet_counts(matches) -> dict[str, dict[str, int]]:
-        """Counts over the whole filtered result: each document has a profile (its
-        facet values and tag set); count profiles in C, then spread them over values."""
-        facets: dict[str, dict[str, int]] = {name: {} for name in (*SINGLE_FACETS, "tag")}
-        for _, seg, docs in matches:
-            if not docs:
-                continue
-            counted = Counter(map(seg.profile.__getitem__, docs))
-            for profile_id, count in counted.items():
-                *values, tags = seg.profiles[profile_id]
-                for name, value in zip(SINGLE_FACETS, values, strict=True):
-                    if value:
-                        bucket = facets[name]
-                        bucket[value] = bucket.get(value, 0) + count
-                bucket = facets["tag"]
-                for tag in tags:
-                    bucket[tag] = bucket.get(tag, 0) + count
-        return {name: dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
-                for name, counts in facets.items()}
-
-    @staticmethod
-    def _top_by_column(matches, column: str, depth: int) -> list[int]:
-        """The depth best documents by a stored column, newest first on ties, in C."""
-        best = []
-        for offset, seg, docs in matches:
-            values = seg.columns[column]
-            updated = seg.columns["updated"]
-            local = heapq.nlargest(depth, docs, key=lambda d: (values[d], updated[d], d))
-            best.extend(((values[d], updated[d], offset + d), offset + d) for d in local)
-        return [docnum for _, docnum in heapq.nlargest(depth, best)]
+        allowed: set[int] = set()
+        for sub, offset, data, _ in self._leaves(searcher):
+            local = np.flatnonzero(data.allowed(sub.reader(), filters, visible_on))
+            allowed.update((local + offset).tolist())
+        return allowed
 
     def _suggest(self, searcher, parsed, total: int, fields: dict) -> str | None:
         """'Did you mean': replace each word the index does not know with the
@@ -527,70 +463,34 @@ class SearchIndex:
     def _run_once(self, indexname: str, fields: dict, text: str, filters, include_hidden, today, *,
                   sort: str, page: int, per_page: int):
         searcher = self._searcher(indexname)
-        if searcher.doc_count_all() == 0:
-            return [], 0, {name: {} for name in (*SINGLE_FACETS, "tag")}, None, parse(text, searcher.schema,
-                                                                                      fields).terms
         schema = searcher.schema
+        if searcher.doc_count_all() == 0:
+            return [], 0, facet_counts([]), None, parse(text, schema, fields).terms
         terms_filter = filter_terms(filters)
         visible_on = None if include_hidden else (today or date.today()).toordinal()
         page, per_page = max(1, page), max(1, min(per_page, 200))
         depth = page * per_page
         parsed = parse(text, schema, fields)
-        matches = self._matches(searcher, parsed.query, terms_filter, visible_on)
-        total = sum(len(docs) for _, _, docs in matches)
-        if total == 0 and parsed.text and not OPERATORS.search(parsed.text):
-            # Nothing has every word: widen to any word, best matches first.
-            wider = parse(text, schema, fields, conjunction=False)
-            wider_matches = self._matches(searcher, wider.query, terms_filter, visible_on)
-            wider_total = sum(len(docs) for _, _, docs in wider_matches)
-            if wider_total:
-                parsed, matches, total = wider, wider_matches, wider_total
         column = {"rating": "rating", "usage": "usage", "newest": "updated"}.get(sort)
         if not parsed.text and not column:
             column = "updated"  # browsing: newest first
-        if total == 0:
-            ranked = []
-        elif column:
-            ranked = [(docnum, 0.0) for docnum in self._top_by_column(matches, column, depth)]
+        matches = self._matches(searcher, parsed.query, terms_filter, visible_on, scored=column is None)
+        total = _total(matches)
+        if total == 0 and parsed.text and not OPERATORS.search(parsed.text):
+            # Nothing has every word: widen to any word, best matches first.
+            wider = parse(text, schema, fields, conjunction=False)
+            wider_matches = self._matches(searcher, wider.query, terms_filter, visible_on, scored=column is None)
+            wider_total = _total(wider_matches)
+            if wider_total:
+                parsed, matches, total = wider, wider_matches, wider_total
+        if column:
+            ranked = [(docnum, 0.0) for docnum in top_by_column(matches, column, depth)]
         else:
-            scored = parsed.query
-            if any(isinstance(leaf, q.Phrase) for leaf in parsed.query.leaves()):
-                # Positions were already checked for the whole result (the costly part
-                # in pure Python); rank those documents by their words instead of
-                # checking every phrase a second time.
-                scored = parsed.query.accept(_words_of_phrase)
-                allowed = set()
-                for offset, _, docs in matches:
-                    allowed.update(map(offset.__add__, docs) if offset else docs)
-            else:
-                allowed = self._allowed_global(searcher, terms_filter, visible_on)
-            results = searcher.search(scored, filter=allowed, limit=max(RERANK_DEPTH, depth))
-            ranked = self._blend(searcher, [(hit.docnum, hit.score or 0.0) for hit in results])
+            ranked = top_by_relevance(matches, depth)
         window = [(docnum, score, searcher.stored_fields(docnum))
                   for docnum, score in ranked[(page - 1) * per_page: page * per_page]]
-        facets = self._facet_counts(matches)
+        facets = facet_counts(matches)
         return window, total, facets, self._suggest(searcher, parsed, total, fields), parsed.terms
-
-    @staticmethod
-    def _column_reader(searcher, name: str):
-        columns = searcher.__dict__.setdefault("_collateral_columns", {})
-        if name not in columns:
-            columns[name] = searcher.reader().column_reader(name)
-        return columns[name]
-
-    def _blend(self, searcher, ranked):
-        """Relevance first, nudged by rating and usage: a well-rated, much-used
-        item moves above a slightly better text match, never above a far better one."""
-        ratings, usages = self._column_reader(searcher, "rating"), self._column_reader(searcher, "usage")
-
-        def blended(item):
-            docnum, score = item
-            rating = (ratings[docnum] or 0) / 100
-            usage = usages[docnum] or 0
-            return score * (1 + 0.04 * rating + 0.05 * math.log1p(usage))
-
-        return sorted(((docnum, blended((docnum, score))) for docnum, score in ranked),
-                      key=lambda item: item[1], reverse=True)
 
     def search_assets(self, q_text: str, *, filters: dict[str, str] | None = None, sort: str = "relevance",
                       page: int = 1, per_page: int = 20, include_hidden: bool = False,

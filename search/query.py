@@ -11,13 +11,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import date
-from itertools import accumulate
 
 from whoosh import qparser
 from whoosh import query as q
 
-from search.schema import ANALYZER, NEVER, SINGLE_FACETS
+from search.schema import ANALYZER, SINGLE_FACETS
 
 MAX_QUERY_CHARS = 500
 ASSET_FIELDS = {"title": 4.0, "body": 1.0}
@@ -123,104 +121,3 @@ def filter_terms(filters: dict[str, str] | None) -> tuple[tuple[str, str], ...]:
         elif field in SINGLE_FACETS:
             terms.append((field, str(value)))
     return tuple(terms)
-
-
-def filter_query(filters: dict[str, str] | None, include_hidden: bool, today: date | None) -> q.Query | None:
-    """Exact-match filters plus visibility (reps never see retired or expired items)."""
-    parts: list[q.Query] = []
-    for name, value in (filters or {}).items():
-        if value in (None, ""):
-            continue
-        field = FACET_FIELD_NAMES.get(name, name)
-        if field == "tags":
-            parts.append(q.Term("tags", str(value).lower()))
-        elif field in SINGLE_FACETS:
-            parts.append(q.Term(field, str(value)))
-    if not include_hidden:
-        today = today or date.today()
-        parts.append(q.Term("status", "published"))
-        parts.append(q.NumericRange("expires", today.toordinal(), NEVER))
-    if not parts:
-        return None
-    return parts[0] if len(parts) == 1 else q.And(parts)
-
-
-# --- unscored matching, for exact totals and facet counts ------------------------
-#
-# Whoosh counts a result set by walking every posting one Python call at a time.
-# Totals and facets need the whole matching set (not only the shown page), so the
-# set is computed here per segment from whole posting blocks and combined with
-# C-level set operations. Kinds this does not know fall back to Whoosh's matcher.
-
-
-def term_docs(reader, fieldname: str, text) -> set[int]:
-    from whoosh.matching.wrappers import FilterMatcher
-
-    try:
-        matcher = reader.postings(fieldname, text)
-    except Exception:  # TermNotFound or a field this index lacks
-        return set()
-    if isinstance(matcher, FilterMatcher):  # deletions are subtracted by the caller
-        matcher = matcher.child
-    if not hasattr(matcher, "_read_data"):
-        return set(matcher.all_ids())
-    docs: set[int] = set()
-    while matcher.is_active():
-        if matcher._data is None:
-            matcher._read_data()
-        ids = matcher._data[0]
-        docs.update(ids if matcher._byteids else accumulate(ids))
-        if matcher._lastblock:
-            break
-        matcher._goto(matcher._nextoffset)
-    return docs
-
-
-def matching_docs(searcher, query: q.Query) -> set[int]:
-    """Local docnums of one segment's searcher matching `query`, deletions not removed."""
-    reader = searcher.reader()
-    if isinstance(query, q.Term):
-        return term_docs(reader, query.fieldname, query.text)
-    if isinstance(query, q.Every):
-        return set(range(reader.doc_count_all()))
-    if query is q.NullQuery or isinstance(query, q.NullQuery.__class__):
-        return set()
-    if isinstance(query, q.And):
-        positive = [c for c in query.children() if not isinstance(c, q.Not)]
-        negative = [c.query for c in query.children() if isinstance(c, q.Not)]
-        if not positive:
-            docs = set(range(reader.doc_count_all()))
-        else:
-            sets = sorted((matching_docs(searcher, c) for c in positive), key=len)
-            docs = sets[0].intersection(*sets[1:])
-        for child in negative:
-            if not docs:
-                break
-            docs -= matching_docs(searcher, child)
-        return docs
-    if isinstance(query, q.Or | q.DisjunctionMax):
-        docs = set()
-        for child in query.children():
-            docs |= matching_docs(searcher, child)
-        return docs
-    if isinstance(query, q.AndNot):
-        return matching_docs(searcher, query.a) - matching_docs(searcher, query.b)
-    if isinstance(query, q.AndMaybe):
-        return matching_docs(searcher, query.a)
-    if isinstance(query, q.Require):
-        return matching_docs(searcher, query.a) & matching_docs(searcher, query.b)
-    if isinstance(query, q.Not):
-        return set(range(reader.doc_count_all())) - matching_docs(searcher, query.query)
-    if isinstance(query, q.Prefix):
-        docs = set()
-        for text in query._btexts(reader):
-            docs |= term_docs(reader, query.fieldname, text)
-        return docs
-    if isinstance(query, q.Phrase):
-        # Only documents holding every word can hold the phrase; Whoosh checks positions.
-        words = [q.Term(query.fieldname, w) for w in query.words]
-        candidates = matching_docs(searcher, q.And(words)) if words else set()
-        if not candidates:
-            return set()
-        return set(query.docs(searcher)) & candidates
-    return set(query.docs(searcher))

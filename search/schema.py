@@ -3,10 +3,11 @@ another version is rebuilt from the database."""
 
 from __future__ import annotations
 
-from whoosh.analysis import StemmingAnalyzer
-from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
+from whoosh import formats
+from whoosh.analysis import Filter, StemmingAnalyzer
+from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, FieldType, Schema
 
-SCHEMA_VERSION = "4"
+SCHEMA_VERSION = "5"
 
 FACET_FIELDS = ("content_type", "product", "stage", "region", "persona", "tag")
 # Single-valued facets are sortable ID columns; tags are a multi-valued keyword field.
@@ -15,6 +16,35 @@ SINGLE_FACETS = ("content_type", "product", "stage", "region", "persona")
 NEVER = 99_999_999
 
 ANALYZER = StemmingAnalyzer()
+
+
+class PairFilter(Filter):
+    """Each two adjacent words as one token; nothing for fewer than two words
+    (Whoosh's BiWordFilter fails on an empty stream)."""
+
+    def __call__(self, tokens):
+        previous = None
+        for token in tokens:
+            text = token.text
+            if previous is not None:
+                token.text = f"{previous} {text}"
+                yield token
+            previous = text
+
+
+# Each text field has a twin holding its adjacent stemmed words as one term
+# ("single sign" for "single sign-on"): a phrase is then looked up instead of
+# checked position by position (the idea of Elasticsearch's index_phrases).
+PAIR_ANALYZER = ANALYZER | PairFilter()
+PAIR_FIELDS = {"title": "title_pairs", "body": "body_pairs"}
+# Fields scored with BM25F (their per-document lengths are read for it).
+SCORED_FIELDS = ("title", "body")
+
+
+def _pairs() -> FieldType:
+    # Scorable only so that Whoosh keeps a length column: without one its writer
+    # looks for the column on disk once per posting.
+    return FieldType(formats.Existence(), PAIR_ANALYZER, scorable=True)
 
 
 def _common() -> dict:
@@ -41,6 +71,8 @@ def asset_schema() -> Schema:
         asset_id=ID(stored=True, unique=True),
         title=TEXT(analyzer=ANALYZER, field_boost=4.0, spelling=True),
         body=TEXT(analyzer=ANALYZER),  # description, tags, owner, extracted text
+        title_pairs=_pairs(),
+        body_pairs=_pairs(),
         stamp=STORED(),  # updated_at of the database row, for `check`
         mlt=STORED(),  # a bounded sample of the text, for "more like this"
         **_common(),
@@ -55,5 +87,7 @@ def page_schema() -> Schema:
         title=TEXT(analyzer=ANALYZER, field_boost=3.0, spelling=True),
         # Slide text, speaker notes, the deck's title; its unstemmed words feed "did you mean".
         body=TEXT(analyzer=ANALYZER, spelling=True),
+        title_pairs=_pairs(),
+        body_pairs=_pairs(),
         **_common(),
     )

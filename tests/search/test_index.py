@@ -247,3 +247,46 @@ def test_a_long_lived_reader_sees_other_writers_commits_once(tmp_path):
     writer.delete_asset(2)
     assert 2 not in ids(reader.search_assets("", include_hidden=True))
     assert reader.doc_counts()["assets"] == 5
+
+
+def test_long_phrases_need_their_words_in_one_run(index):
+    index.update_assets([
+        (asset(20, "Proof", "the proof of business value for the board"), []),
+        (asset(21, "Scattered", "proof of business; and business value later"), []),
+    ])
+    # Both hold the pairs "proof busi" and "busi valu"; only one holds the whole run.
+    assert ids(index.search_assets('"proof of business value"')) == [20]
+    assert set(ids(index.search_assets('"business value"'))) == {20, 21}
+    assert ids(index.search_assets('title:"business value"')) == []
+
+
+def test_phrase_results_rank_by_their_words_and_respect_filters(index):
+    index.update_assets([
+        (asset(30, "Encryption at rest", "encryption at rest, encryption everywhere", region="APAC"), []),
+        (asset(31, "Misc", "we also offer encryption at rest", region="APAC"), []),
+        (asset(32, "Other", "encryption at rest", region="NA"), []),
+    ])
+    assert ids(index.search_assets('"encryption at rest"', filters={"region": "APAC"})) == [30, 31]
+    results = index.search_assets('"encryption at rest"')
+    assert results.total == 4 and ids(results)[0] == 30  # asset 2 mentions it too
+
+
+def test_deleted_and_replaced_documents_never_count(index):
+    for round_ in range(3):  # each update deletes the old document in an older segment
+        index.update_asset(asset(6, f"Competitive battlecard v{round_}", "pricing", tags=["competitive"],
+                                 content_type="battlecard"), None)
+    results = index.search_assets("pricing", include_hidden=True)
+    assert results.total == 5 and ids(results).count(6) == 1
+    assert results.facets["content_type"]["battlecard"] == 1
+    assert results.facets["tag"]["competitive"] == 1
+
+
+def test_scores_follow_bm25_term_frequency_and_title_boost(index):
+    index.update_assets([
+        (asset(40, "Zebra notes", "quokka"), []),
+        (asset(41, "Notes", "quokka quokka quokka"), []),
+        (asset(42, "Quokka", "nothing else"), []),
+    ])
+    ranked = index.search_assets("quokka")
+    assert ids(ranked) == [42, 41, 40]  # the title counts most, then how often the body says it
+    assert ranked.hits[0].score > ranked.hits[1].score > ranked.hits[2].score > 0

@@ -1,0 +1,396 @@
+"""Matching and scoring in bulk, one immutable segment at a time, with numpy.
+
+Whoosh walks postings one Python call per document, which on a large library
+costs tens of milliseconds for one common word and seconds for a phrase. Here a
+term's postings are read block by block into arrays, a query becomes a boolean
+mask over the segment's documents plus a BM25F score per document (the same
+formula and statistics as Whoosh's default weighting), and totals, facets,
+sorting and the top hits are array operations.
+
+Phrases are matched through word-pair fields (see schema.PAIR_FIELDS): a
+two-word phrase is one pair term; a longer one is the pairs it holds, checked
+against the real positions by Whoosh for the few documents that hold them all.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import numpy as np
+from whoosh import query as q
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN
+from whoosh.matching.wrappers import FilterMatcher
+from whoosh.util.numeric import byte_to_length
+
+from search.schema import PAIR_FIELDS, SINGLE_FACETS
+
+B, K1 = 0.75, 1.2  # Whoosh's BM25F defaults
+BYTE_TO_LENGTH = np.array([byte_to_length(b) for b in range(256)], dtype=np.float32)
+POSTINGS_CACHE_BYTES = 64 * 2**20
+MAX_PREFIX_TERMS = 512
+EMPTY_IDS = np.zeros(0, dtype=np.int64)
+EMPTY_WEIGHTS = np.zeros(0, dtype=np.float32)
+
+
+def _text(value) -> str:
+    return value.decode("utf-8") if isinstance(value, bytes) else (value or "")
+
+
+def read_postings(reader, fieldname: str, text, with_weights: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """A term's local docnums (sorted) and weights in one segment; deletions not removed."""
+    try:
+        matcher = reader.postings(fieldname, text)
+    except Exception:  # TermNotFound, or a field this index lacks
+        return EMPTY_IDS, EMPTY_WEIGHTS
+    if isinstance(matcher, FilterMatcher):  # deletions are removed by the caller
+        matcher = matcher.child
+    if not hasattr(matcher, "_read_data"):  # postings inlined in the term info
+        ids, weights = [], []
+        while matcher.is_active():
+            ids.append(matcher.id())
+            weights.append(matcher.weight())
+            matcher.next()
+        return np.array(ids, dtype=np.int64), np.array(weights, dtype=np.float32)
+    id_blocks, weight_blocks = [], []
+    while matcher.is_active():
+        if matcher._data is None:
+            matcher._read_data()
+        deltas, weights = matcher._data[0], matcher._data[1]
+        id_blocks.append(deltas)  # each block is delta-coded from zero
+        if with_weights:
+            count = len(deltas)
+            if weights is None:
+                weight_blocks.append(np.ones(count, dtype=np.float32))
+            elif isinstance(weights, float | int):
+                weight_blocks.append(np.full(count, weights, dtype=np.float32))
+            else:
+                weight_blocks.append(np.array(weights, dtype=np.float32))
+        if matcher._lastblock:
+            break
+        matcher._goto(matcher._nextoffset)
+    if not id_blocks:
+        return EMPTY_IDS, EMPTY_WEIGHTS
+    ids = np.concatenate([np.cumsum(np.array(block, dtype=np.int64)) for block in id_blocks])
+    weights = np.concatenate(weight_blocks) if with_weights else EMPTY_WEIGHTS
+    return ids, weights
+
+
+class SegmentData:
+    """What queries need from one immutable segment, read once and shared by
+    every searcher that holds it: facet values as codes, tags, sort columns,
+    field lengths, cached filter masks and a bounded cache of postings."""
+
+    def __init__(self, reader, scorable_fields: tuple[str, ...]):
+        self.size = reader.doc_count_all()
+        self.facet_values: dict[str, list[str]] = {}
+        self.facet_codes: dict[str, np.ndarray] = {}
+        for name in SINGLE_FACETS:
+            raw = np.array([_text(v) for v in reader.column_reader(name)], dtype=object)
+            values, codes = np.unique(raw, return_inverse=True) if self.size else ([], np.zeros(0, np.int64))
+            self.facet_values[name] = [str(v) for v in values]
+            self.facet_codes[name] = np.asarray(codes, dtype=np.int64)
+        tag_docs, tag_codes, self.tag_values = [], [], []
+        for term in reader.lexicon("tags"):
+            docs, _ = read_postings(reader, "tags", term, with_weights=False)
+            tag_docs.append(docs)
+            tag_codes.append(np.full(len(docs), len(self.tag_values), dtype=np.int64))
+            self.tag_values.append(_text(term))
+        self.tag_docs = np.concatenate(tag_docs) if tag_docs else EMPTY_IDS
+        self.tag_codes = np.concatenate(tag_codes) if tag_codes else EMPTY_IDS
+        self.columns = {name: np.fromiter(reader.column_reader(name), dtype=np.int64, count=self.size)
+                        for name in ("rating", "usage", "updated", "expires")}
+        self.published = self.mask(read_postings(reader, "status", "published", with_weights=False)[0])
+        self.lengths = {name: self._lengths(reader, name) for name in scorable_fields}
+        self._filters: dict[tuple, np.ndarray] = {}
+        self._postings: OrderedDict[tuple, tuple[np.ndarray, np.ndarray]] = OrderedDict()
+        self._postings_bytes = 0
+        self._lock = threading.Lock()
+
+    def _lengths(self, reader, fieldname: str) -> np.ndarray:
+        # Whoosh keeps each document's field length as one byte in a column of its
+        # own; there is no public bulk reader for it.
+        perdoc, column = reader._perdoc, f"_{fieldname}_L"
+        if not perdoc.has_column(column):
+            return np.ones(self.size, dtype=np.float32)
+        codes = np.fromiter(perdoc.column_reader(column, LENGTHS_COLUMN), dtype=np.uint8, count=self.size)
+        return BYTE_TO_LENGTH[codes]
+
+    def mask(self, docnums: np.ndarray) -> np.ndarray:
+        mask = np.zeros(self.size, dtype=bool)
+        mask[docnums] = True
+        return mask
+
+    def postings(self, reader, fieldname: str, text) -> tuple[np.ndarray, np.ndarray]:
+        """Postings through a small LRU cache: a segment never changes, and the
+        same few sales words come back in most searches."""
+        key = (fieldname, text)
+        with self._lock:
+            found = self._postings.get(key)
+            if found is not None:
+                self._postings.move_to_end(key)
+                return found
+        found = read_postings(reader, fieldname, text)
+        size = found[0].nbytes + found[1].nbytes
+        with self._lock:
+            if key not in self._postings and size < POSTINGS_CACHE_BYTES // 4:
+                self._postings[key] = found
+                self._postings_bytes += size
+                while self._postings_bytes > POSTINGS_CACHE_BYTES:
+                    _, (ids, weights) = self._postings.popitem(last=False)
+                    self._postings_bytes -= ids.nbytes + weights.nbytes
+        return found
+
+    def allowed(self, reader, filters: tuple[tuple[str, str], ...], visible_on: int | None) -> np.ndarray | None:
+        """Documents passing the facet filters and the visibility rule (None: all)."""
+        if not filters and visible_on is None:
+            return None
+        key = (filters, visible_on)
+        with self._lock:
+            cached = self._filters.get(key)
+        if cached is None:
+            cached = np.ones(self.size, dtype=bool)
+            for name, value in filters:
+                cached &= self.mask(read_postings(reader, name, value, with_weights=False)[0])
+            if visible_on is not None:
+                cached &= self.published & (self.columns["expires"] >= visible_on)
+            with self._lock:
+                if len(self._filters) > 256:
+                    self._filters.clear()
+                self._filters[key] = cached
+        return cached
+
+
+class CollectionStats:
+    """Statistics of the whole index (all segments), as BM25F needs them."""
+
+    def __init__(self, searcher):
+        self.searcher = searcher
+        self.doc_count = max(1, searcher.doc_count_all())
+        self._idf: dict[tuple, float] = {}
+        self._avg: dict[str, float] = {}
+
+    def idf(self, fieldname: str, text) -> float:
+        key = (fieldname, text)
+        if key not in self._idf:
+            frequency = self.searcher.doc_frequency(fieldname, text)
+            self._idf[key] = float(np.log(self.doc_count / (frequency + 1)) + 1)
+        return self._idf[key]
+
+    def average_length(self, fieldname: str) -> float:
+        if fieldname not in self._avg:
+            self._avg[fieldname] = self.searcher.avg_field_length(fieldname) or 1.0
+        return self._avg[fieldname]
+
+
+@dataclass
+class Match:
+    """One segment's part of a result: which documents match and how well."""
+
+    offset: int  # global docnum of the segment's first document
+    data: SegmentData
+    mask: np.ndarray
+    scores: np.ndarray | None
+
+
+class SegmentMatcher:
+    """Turns a Whoosh query into (mask, scores) over one segment's documents."""
+
+    def __init__(self, searcher, data: SegmentData, stats: CollectionStats, scored: bool):
+        self.searcher = searcher  # the segment's own searcher
+        self.reader = searcher.reader()
+        self.data = data
+        self.stats = stats
+        self.scored = scored
+
+    def evaluate(self, query: q.Query) -> tuple[np.ndarray, np.ndarray | None]:
+        return self._evaluate(query, self.scored)
+
+    def _evaluate(self, query: q.Query, scored: bool) -> tuple[np.ndarray, np.ndarray | None]:
+        data = self.data
+        if isinstance(query, q.Term):
+            return self._term(query.fieldname, query.text, query.boost, scored)
+        if isinstance(query, q.Every):
+            return np.ones(data.size, dtype=bool), None
+        if query is q.NullQuery or isinstance(query, q.NullQuery.__class__):
+            return np.zeros(data.size, dtype=bool), None
+        if isinstance(query, q.And | q.Require):
+            children = list(query.children())
+            positive = [c for c in children if not isinstance(c, q.Not)]
+            negative = [c.query for c in children if isinstance(c, q.Not)]
+            mask, scores = (self._all(positive, scored, np.logical_and) if positive
+                            else (np.ones(data.size, dtype=bool), None))
+            for child in negative:
+                if mask.any():
+                    mask &= ~self._evaluate(child, False)[0]
+            return mask, self._boosted(scores, query)
+        if isinstance(query, q.Or | q.DisjunctionMax):
+            mask, scores = self._all(query.children(), scored, np.logical_or)
+            return mask, self._boosted(scores, query)
+        if isinstance(query, q.AndNot):
+            mask, scores = self._evaluate(query.a, scored)
+            return mask & ~self._evaluate(query.b, False)[0], scores
+        if isinstance(query, q.AndMaybe):
+            mask, scores = self._evaluate(query.a, scored)
+            if scored:
+                _, extra = self._evaluate(query.b, True)
+                scores = _add(scores, extra)
+            return mask, scores
+        if isinstance(query, q.Not):
+            return ~self._evaluate(query.query, False)[0], None
+        if isinstance(query, q.Prefix):
+            return self._prefix(query, scored)
+        if isinstance(query, q.Phrase):
+            return self._phrase(query, scored)
+        docs = np.fromiter(query.docs(self.searcher), dtype=np.int64)  # kinds the parser rarely makes
+        return data.mask(docs), None
+
+    def _all(self, children, scored: bool, combine) -> tuple[np.ndarray, np.ndarray | None]:
+        mask, scores = None, None
+        for child in children:
+            child_mask, child_scores = self._evaluate(child, scored)
+            mask = child_mask if mask is None else combine(mask, child_mask)
+            scores = _add(scores, child_scores)
+        if mask is None:
+            mask = np.zeros(self.data.size, dtype=bool)
+        return mask, scores
+
+    @staticmethod
+    def _boosted(scores: np.ndarray | None, query: q.Query) -> np.ndarray | None:
+        boost = getattr(query, "boost", 1.0)
+        return scores * boost if scores is not None and boost != 1.0 else scores
+
+    def _term(self, fieldname: str, text, boost: float, scored: bool) -> tuple[np.ndarray, np.ndarray | None]:
+        data = self.data
+        ids, weights = data.postings(self.reader, fieldname, text)
+        mask = data.mask(ids)
+        if not scored or not len(ids):
+            return mask, None
+        scores = np.zeros(data.size, dtype=np.float32)
+        lengths = data.lengths.get(fieldname)
+        if lengths is None:  # an unscored field (facets, ids): a plain match
+            scores[ids] = boost
+            return mask, scores
+        idf = self.stats.idf(fieldname, text)
+        norm = K1 * ((1 - B) + B * lengths[ids] / self.stats.average_length(fieldname))
+        scores[ids] = boost * idf * (weights * (K1 + 1)) / (weights + norm)
+        return mask, scores
+
+    def _prefix(self, query: q.Prefix, scored: bool) -> tuple[np.ndarray, np.ndarray | None]:
+        mask = np.zeros(self.data.size, dtype=bool)
+        for n, text in enumerate(query._btexts(self.reader)):
+            if n >= MAX_PREFIX_TERMS:
+                break
+            mask |= self.data.mask(read_postings(self.reader, query.fieldname, text, with_weights=False)[0])
+        # Like Whoosh, every expansion of a prefix scores the same.
+        return mask, (mask * np.float32(query.boost)) if scored else None
+
+    def _phrase(self, query: q.Phrase, scored: bool) -> tuple[np.ndarray, np.ndarray | None]:
+        words = list(query.words)
+        pair_field = PAIR_FIELDS.get(query.fieldname)
+        if len(words) < 2 or pair_field is None:
+            if len(words) == 1:
+                return self._term(query.fieldname, words[0], query.boost, scored)
+            return self.data.mask(np.fromiter(query.docs(self.searcher), dtype=np.int64)), None
+        mask = np.ones(self.data.size, dtype=bool)
+        for first, second in zip(words, words[1:], strict=False):
+            mask &= self._term(pair_field, f"{first} {second}", 1.0, False)[0]
+            if not mask.any():
+                return mask, None
+        if len(words) > 2:  # every pair is there; are they in one run?
+            mask = self.data.mask(self._in_sequence(query, np.flatnonzero(mask)))
+        if not scored:
+            return mask, None
+        # Rank the documents holding the phrase by its words.
+        scores = None
+        for word in words:
+            scores = _add(scores, self._term(query.fieldname, word, query.boost, True)[1])
+        return mask, (scores * mask) if scores is not None else None
+
+    def _in_sequence(self, query: q.Phrase, candidates: np.ndarray) -> np.ndarray:
+        matcher = query.matcher(self.searcher)
+        found = []
+        for docnum in candidates.tolist():
+            if not matcher.is_active():
+                break
+            matcher.skip_to(docnum)
+            if matcher.is_active() and matcher.id() == docnum:
+                found.append(docnum)
+        return np.array(found, dtype=np.int64)
+
+
+def _add(scores: np.ndarray | None, more: np.ndarray | None) -> np.ndarray | None:
+    if more is None:
+        return scores
+    if scores is None:
+        return more.astype(np.float32, copy=True)
+    scores += more
+    return scores
+
+
+def facet_counts(matches: list[Match]) -> dict[str, dict[str, int]]:
+    """Counts per facet value over the whole filtered result, most frequent first."""
+    facets: dict[str, dict[str, int]] = {name: {} for name in (*SINGLE_FACETS, "tag")}
+    for match in matches:
+        data = match.data
+        for name in SINGLE_FACETS:
+            counts = np.bincount(data.facet_codes[name][match.mask], minlength=len(data.facet_values[name]))
+            _merge(facets[name], data.facet_values[name], counts)
+        if data.tag_values:
+            counts = np.bincount(data.tag_codes[match.mask[data.tag_docs]], minlength=len(data.tag_values))
+            _merge(facets["tag"], data.tag_values, counts)
+    return {name: dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))) for name, counts in facets.items()}
+
+
+def _merge(bucket: dict[str, int], values: list[str], counts: np.ndarray) -> None:
+    for code in np.flatnonzero(counts).tolist():
+        value = values[code]
+        if value:  # "" stands for "not set"
+            bucket[value] = bucket.get(value, 0) + int(counts[code])
+
+
+def top_by_relevance(matches: list[Match], depth: int) -> list[tuple[int, float]]:
+    """The depth best (global docnum, score): text relevance nudged by rating and
+    usage, so a well-rated, much-used item moves above a slightly better text
+    match, never above a far better one."""
+    docnums, scores = [], []
+    for match in matches:
+        local = np.flatnonzero(match.mask)
+        if not len(local):
+            continue
+        relevance = match.scores[local] if match.scores is not None else np.zeros(len(local), np.float32)
+        rating = match.data.columns["rating"][local] / 100.0
+        usage = match.data.columns["usage"][local]
+        blended = relevance * (1 + 0.04 * rating + 0.05 * np.log1p(usage))
+        keep = _best(blended, depth)
+        docnums.append(local[keep] + match.offset)
+        scores.append(blended[keep])
+    if not docnums:
+        return []
+    docnums, scores = np.concatenate(docnums), np.concatenate(scores)
+    order = np.lexsort((docnums, -scores))[:depth]  # best first; ties in index order
+    return list(zip(docnums[order].tolist(), scores[order].tolist(), strict=True))
+
+
+def top_by_column(matches: list[Match], column: str, depth: int) -> list[int]:
+    """The depth best global docnums by a stored column, newest first on ties."""
+    keys = []
+    for match in matches:
+        local = np.flatnonzero(match.mask)
+        if not len(local):
+            continue
+        values, updated = match.data.columns[column][local], match.data.columns["updated"][local]
+        keep = np.lexsort((-local, -updated, -values))[:depth]
+        keys.append((values[keep], updated[keep], local[keep] + match.offset))
+    if not keys:
+        return []
+    values, updated, docnums = (np.concatenate(parts) for parts in zip(*keys, strict=True))
+    return docnums[np.lexsort((-docnums, -updated, -values))[:depth]].tolist()
+
+
+def _best(values: np.ndarray, depth: int) -> np.ndarray:
+    """Indexes of the depth largest values (unordered; all of them when fewer)."""
+    if len(values) <= depth:
+        return np.arange(len(values))
+    return np.argpartition(-values, depth - 1)[:depth]
