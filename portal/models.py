@@ -401,6 +401,43 @@ class DailyActivity(db.Model):
     events: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class DailyKindUsage(db.Model):
+    """Usage per day and kind (rollup of daily_usage): the overview's totals and
+    series read a handful of rows per day instead of thousands."""
+
+    __tablename__ = "daily_kind_usage"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    events: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class WeeklyAssetUsage(db.Model):
+    """Usage per week (starting Monday), asset and kind (rollup of daily_usage,
+    without team and region): long ranges sum whole weeks from here and only the
+    days of the partial weeks at either end from daily_usage."""
+
+    __tablename__ = "weekly_asset_usage"
+    __table_args__ = (Index("ix_weekly_asset_usage_asset_week", "asset_id", "week"),)
+
+    week: Mapped[date] = mapped_column(Date, primary_key=True)  # the Monday
+    asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    events: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class WeeklyActivity(db.Model):
+    """One row per user, role and week (starting Monday) they used anything
+    (rollup of daily_activity): distinct active users over long ranges."""
+
+    __tablename__ = "weekly_activity"
+
+    week: Mapped[date] = mapped_column(Date, primary_key=True)  # the Monday
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(20), primary_key=True)
+    events: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class AssetUsageTotal(db.Model):
     """All-time usage per asset (rollup, recomputed from daily_usage for the
     assets a rollup touched): what leaderboards, scores and retirement read."""

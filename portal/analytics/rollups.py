@@ -1,20 +1,25 @@
-"""Daily rollups of usage: what every dashboard reads instead of raw events.
+"""Rollups of usage: what every dashboard reads instead of raw events.
 
 Raw usage events and reported uses pile up by the million; dashboards read
-three small derived tables, all rebuilt from the raw rows (the database stays
-the source of truth):
+small derived tables, all rebuilt from the raw rows (the database stays the
+source of truth):
   daily_usage          events and distinct users per day, asset, kind, team, region
   daily_activity       one row per user and day they used anything
+  daily_kind_usage     events per day and kind (the overview)
+  weekly_asset_usage   events per week, asset and kind (long ranges: whole weeks)
+  weekly_activity      one row per user, role and week they used anything
   asset_usage_totals   all-time counts and first/last use per asset
 
 Rolling up a day replaces that day's rows (so it can run again at any time),
-then recomputes the totals of the assets that day touched. The queue rolls up
-today and yesterday every few minutes; `flask --app portal rollup` rebuilds any
-range.
+then recomputes its week from the seven daily rollups of that week (so a day
+rolled up again is never counted twice) and the totals of the assets that day
+touched. Weeks start on Monday. The queue rolls up today and yesterday every
+few minutes; `flask --app portal rollup` rebuilds any range.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -25,11 +30,14 @@ from portal.extensions import db
 from portal.models import (
     AssetUsageTotal,
     DailyActivity,
+    DailyKindUsage,
     DailyUsage,
     ReportedUse,
     UsageEvent,
     UsageKind,
     User,
+    WeeklyActivity,
+    WeeklyAssetUsage,
 )
 
 REPORTED = UsageKind.REPORTED.value
@@ -46,9 +54,15 @@ TOTAL_COLUMNS = {
 @dataclass
 class RollupReport:
     days: int = 0
+    weeks: int = 0
     usage_rows: int = 0
     active_users: int = 0
     assets_touched: int = 0
+
+
+def week_of(day: date) -> date:
+    """The Monday of the week of a day."""
+    return day - timedelta(days=day.weekday())
 
 
 def _bounds(day: date) -> tuple[datetime, datetime]:
@@ -71,6 +85,7 @@ def _roll_day(day: date) -> tuple[int, int, set[int]]:
     touched = set(db.session.scalars(select(DailyUsage.asset_id).where(DailyUsage.day == day).distinct()))
     db.session.execute(delete(DailyUsage).where(DailyUsage.day == day))
     db.session.execute(delete(DailyActivity).where(DailyActivity.day == day))
+    db.session.execute(delete(DailyKindUsage).where(DailyKindUsage.day == day))
 
     uses = _events_of(day)
     team, region = func.coalesce(User.team, ""), func.coalesce(User.region, "")
@@ -90,11 +105,33 @@ def _roll_day(day: date) -> tuple[int, int, set[int]]:
     )
     db.session.execute(insert(DailyActivity).from_select(["day", "user_id", "role", "events"], per_user))
 
+    per_kind = (select(literal(day).label("day"), DailyUsage.kind, func.sum(DailyUsage.events).cast(Integer))
+                .where(DailyUsage.day == day).group_by(DailyUsage.kind))
+    db.session.execute(insert(DailyKindUsage).from_select(["day", "kind", "events"], per_kind))
+
     # Counted rather than taken from rowcount, which drivers report differently for INSERT ... SELECT.
     usage_rows = db.session.scalar(select(func.count()).select_from(DailyUsage).where(DailyUsage.day == day))
     active = db.session.scalar(select(func.count()).select_from(DailyActivity).where(DailyActivity.day == day))
     touched.update(db.session.scalars(select(DailyUsage.asset_id).where(DailyUsage.day == day).distinct()))
     return usage_rows, active, touched
+
+
+def refresh_week(week: date) -> None:
+    """Recompute the weekly rollups of one week (its Monday) from the daily
+    rollups of its seven days."""
+    first, last = week, week + timedelta(days=6)
+    db.session.execute(delete(WeeklyAssetUsage).where(WeeklyAssetUsage.week == week))
+    db.session.execute(delete(WeeklyActivity).where(WeeklyActivity.week == week))
+    per_asset = (select(literal(week).label("week"), DailyUsage.asset_id, DailyUsage.kind,
+                        func.sum(DailyUsage.events).cast(Integer))
+                 .where(DailyUsage.day >= first, DailyUsage.day <= last)
+                 .group_by(DailyUsage.asset_id, DailyUsage.kind))
+    db.session.execute(insert(WeeklyAssetUsage).from_select(["week", "asset_id", "kind", "events"], per_asset))
+    per_user = (select(literal(week).label("week"), DailyActivity.user_id, DailyActivity.role,
+                       func.sum(DailyActivity.events).cast(Integer))
+                .where(DailyActivity.day >= first, DailyActivity.day <= last)
+                .group_by(DailyActivity.user_id, DailyActivity.role))
+    db.session.execute(insert(WeeklyActivity).from_select(["week", "user_id", "role", "events"], per_user))
 
 
 def refresh_totals(asset_ids: Iterable[int] | None = None) -> int:
@@ -120,19 +157,24 @@ def refresh_totals(asset_ids: Iterable[int] | None = None) -> int:
 
 
 def rollup_days(days: Iterable[date], *, on_day: Callable[[date], None] | None = None) -> RollupReport:
-    """Replace the rollups of these days (one transaction per day) and refresh
-    the totals of every asset they touched."""
+    """Replace the rollups of these days (one transaction per day), recompute
+    the week of each once its days are done (one transaction per week), then
+    refresh the totals of every asset they touched."""
     report = RollupReport()
     touched: set[int] = set()
-    for day in sorted(set(days)):
-        usage_rows, active, assets = _roll_day(day)
+    for week, days_of_week in itertools.groupby(sorted(set(days)), key=week_of):
+        for day in days_of_week:
+            usage_rows, active, assets = _roll_day(day)
+            db.session.commit()
+            report.days += 1
+            report.usage_rows += usage_rows
+            report.active_users += active
+            touched |= assets
+            if on_day:
+                on_day(day)
+        refresh_week(week)
         db.session.commit()
-        report.days += 1
-        report.usage_rows += usage_rows
-        report.active_users += active
-        touched |= assets
-        if on_day:
-            on_day(day)
+        report.weeks += 1
     refresh_totals(touched)
     db.session.commit()
     report.assets_touched = len(touched)
@@ -159,9 +201,8 @@ def rebuild_rollups(since: date | None = None, until: date | None = None, *,
     span = event_day_range()
     full = since is None and until is None
     if full:
-        db.session.execute(delete(DailyUsage))
-        db.session.execute(delete(DailyActivity))
-        db.session.execute(delete(AssetUsageTotal))
+        for model in (DailyUsage, DailyActivity, DailyKindUsage, WeeklyAssetUsage, WeeklyActivity, AssetUsageTotal):
+            db.session.execute(delete(model))
         db.session.commit()
     if span is None:
         return RollupReport()

@@ -1,7 +1,12 @@
 """Usage analytics: overview, per-asset evidence, leaderboards, content score,
 search gaps. Everything reads the rollups (portal/analytics/rollups.py), never a
 scan of raw events; only per-asset lists of recent users and reused slides read
-raw events, through the (asset, time) index."""
+raw events, through indexes on (asset, time).
+
+Sums and distinct counts over a range read the weekly rollups for the whole
+Monday-to-Sunday weeks inside it and the daily rollups only for the days of
+the partial weeks at either end (DateRange.split): the same numbers as the
+daily rows, from a fraction of the rows."""
 
 from __future__ import annotations
 
@@ -11,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import Date, and_, case, cast, func, literal, or_, select
+from sqlalchemy import Date, and_, case, cast, false, func, literal, or_, select, union
 
 from portal.errors import InvalidInput
 from portal.extensions import db
@@ -21,6 +26,7 @@ from portal.models import (
     AssetUsageTotal,
     AssetVersion,
     DailyActivity,
+    DailyKindUsage,
     DailyUsage,
     Rating,
     ReportedUse,
@@ -28,6 +34,8 @@ from portal.models import (
     UsageEvent,
     UsageKind,
     User,
+    WeeklyActivity,
+    WeeklyAssetUsage,
 )
 
 ANALYTICS_ROLES = STAFF_ROLES  # marketers, enablement leads, admins
@@ -78,6 +86,20 @@ class DateRange:
     def bucket_of(self, day: date) -> date:
         return day - timedelta(days=day.weekday()) if self.weekly else day
 
+    def split(self) -> tuple[tuple[date, date] | None, list[tuple[date, date]]]:
+        """The whole Monday-to-Sunday weeks inside the range, as (first Monday,
+        last Monday) or None, and the days outside them as inclusive spans."""
+        first = self.since + timedelta(days=-self.since.weekday() % 7)  # first Monday on or after since
+        last = self.until - timedelta(days=(self.until.weekday() + 1) % 7)  # last Sunday on or before until
+        if last < first:
+            return None, [(self.since, self.until)]
+        loose = []
+        if self.since < first:
+            loose.append((self.since, first - timedelta(days=1)))
+        if last < self.until:
+            loose.append((last + timedelta(days=1), self.until))
+        return (first, last - timedelta(days=6)), loose
+
 
 def _parse_day(text: str, name: str) -> date:
     try:
@@ -110,6 +132,40 @@ def parse_range(args: Mapping[str, str], today: date | None = None,
 
 def _in_range(column, window: DateRange):
     return and_(column >= window.since, column <= window.until)
+
+
+def _in_spans(column, spans: list[tuple[date, date]]):
+    return or_(false(), *(and_(column >= first, column <= last) for first, last in spans))
+
+
+def _weekly_and_daily(window: DateRange, weekly_model, daily_model, *columns: str):
+    """The same columns from the weekly rollup (whole weeks of the range) and
+    the daily one (the other days), as two selects to combine."""
+    weeks, loose = window.split()
+    in_weeks = and_(weekly_model.week >= weeks[0], weekly_model.week <= weeks[1]) if weeks else false()
+    return (select(*(getattr(weekly_model, c) for c in columns)).where(in_weeks),
+            select(*(getattr(daily_model, c) for c in columns)).where(_in_spans(daily_model.day, loose)))
+
+
+def usage_sums(window: DateRange, asset_id: int | None = None) -> dict[tuple[int, str], int]:
+    """Events per (asset, kind) in the range, for every asset or one."""
+    weeks, loose = window.split()
+    sums: dict[tuple[int, str], int] = defaultdict(int)
+    queries = []
+    if weeks:
+        queries.append(select(WeeklyAssetUsage.asset_id, WeeklyAssetUsage.kind, func.sum(WeeklyAssetUsage.events))
+                       .where(WeeklyAssetUsage.week >= weeks[0], WeeklyAssetUsage.week <= weeks[1])
+                       .group_by(WeeklyAssetUsage.asset_id, WeeklyAssetUsage.kind)
+                       .where(*([WeeklyAssetUsage.asset_id == asset_id] if asset_id is not None else [])))
+    if loose:
+        queries.append(select(DailyUsage.asset_id, DailyUsage.kind, func.sum(DailyUsage.events))
+                       .where(_in_spans(DailyUsage.day, loose))
+                       .group_by(DailyUsage.asset_id, DailyUsage.kind)
+                       .where(*([DailyUsage.asset_id == asset_id] if asset_id is not None else [])))
+    for query in queries:
+        for asset, kind, events in db.session.execute(query):
+            sums[(asset, kind)] += int(events)
+    return sums
 
 
 # --- overview -------------------------------------------------------------------------
@@ -154,33 +210,58 @@ def overview(window: DateRange) -> Overview:
     index = {bucket: n for n, bucket in enumerate(buckets)}
     series = {kind: [0] * len(buckets) for kind in (*KINDS, "active_reps")}
     for day, kind, events in db.session.execute(
-        select(DailyUsage.day, DailyUsage.kind, func.sum(DailyUsage.events))
-        .where(_in_range(DailyUsage.day, window)).group_by(DailyUsage.day, DailyUsage.kind)
+        select(DailyKindUsage.day, DailyKindUsage.kind, DailyKindUsage.events)
+        .where(_in_range(DailyKindUsage.day, window))
     ):
         if kind in totals:
-            totals[kind] += int(events)
-            series[kind][index[window.bucket_of(day)]] += int(events)
+            totals[kind] += events
+            series[kind][index[window.bucket_of(_as_date(day))]] += events
     # Distinct reps per point: per week that is not the sum of the daily counts.
-    point = _week_start(DailyActivity.day) if window.weekly else DailyActivity.day
-    for bucket, count in db.session.execute(
-        select(point, func.count(DailyActivity.user_id.distinct()))
-        .where(_in_range(DailyActivity.day, window), DailyActivity.role == "rep").group_by(point)
-    ):
+    for bucket, count in _active_reps_per_point(window):
         series["active_reps"][index[_as_date(bucket)]] = count
-    active_by_role = dict(db.session.execute(
-        select(DailyActivity.role, func.count(DailyActivity.user_id.distinct()))
-        .where(_in_range(DailyActivity.day, window)).group_by(DailyActivity.role)
-    ).all())
+    weekly_users, daily_users = _weekly_and_daily(window, WeeklyActivity, DailyActivity, "user_id", "role")
+    users = union(weekly_users, daily_users).subquery()  # distinct (user, role) pairs
+    active_by_role = dict(db.session.execute(select(users.c.role, func.count()).group_by(users.c.role)).all())
     in_library = library_in(window)
     library_size = db.session.scalar(select(func.count()).select_from(Asset).where(in_library)) or 0
-    used = select(DailyUsage.asset_id).where(_in_range(DailyUsage.day, window)).distinct().subquery()
+    # One probe per asset of the library into the (asset, week) and (asset, day) indexes, which stops at the
+    # first use: cheaper than collecting the distinct assets of hundreds of thousands of rollup rows.
+    weeks, loose = window.split()
+    used_in_weeks = select(WeeklyAssetUsage.asset_id).where(
+        WeeklyAssetUsage.asset_id == Asset.id, WeeklyAssetUsage.week >= weeks[0], WeeklyAssetUsage.week <= weeks[1],
+    ).exists() if weeks else false()
+    used_on_days = select(DailyUsage.asset_id).where(
+        DailyUsage.asset_id == Asset.id, _in_spans(DailyUsage.day, loose)).exists() if loose else false()
     assets_used = db.session.scalar(
-        select(func.count()).select_from(Asset).join(used, used.c.asset_id == Asset.id).where(in_library)) or 0
+        select(func.count()).select_from(Asset).where(in_library, or_(used_in_weeks, used_on_days))) or 0
     return Overview(
         window=window, totals=totals, active_reps=active_by_role.get("rep", 0),
         active_users=sum(active_by_role.values()), library_size=library_size, assets_used=assets_used,
         labels=[bucket.isoformat() for bucket in buckets], series=series,
     )
+
+
+def _active_reps_per_point(window: DateRange):
+    """(point, distinct active reps): per day, or per week, whole weeks from the
+    weekly rollup and the partial weeks at the ends from the daily one."""
+    reps = DailyActivity.role == "rep"
+    if not window.weekly:
+        return db.session.execute(
+            select(DailyActivity.day, func.count(DailyActivity.user_id.distinct()))
+            .where(_in_range(DailyActivity.day, window), reps).group_by(DailyActivity.day)).all()
+    weeks, loose = window.split()
+    points = []
+    if weeks:
+        points += db.session.execute(
+            select(WeeklyActivity.week, func.count(WeeklyActivity.user_id.distinct()))
+            .where(WeeklyActivity.week >= weeks[0], WeeklyActivity.week <= weeks[1], WeeklyActivity.role == "rep")
+            .group_by(WeeklyActivity.week)).all()
+    if loose:
+        week = _week_start(DailyActivity.day)
+        points += db.session.execute(
+            select(week, func.count(DailyActivity.user_id.distinct()))
+            .where(_in_spans(DailyActivity.day, loose), reps).group_by(week)).all()
+    return points
 
 
 # --- the asset table: leaderboards, score, quadrant ----------------------------------
@@ -280,41 +361,50 @@ def _median(values: list[int]) -> float:
     return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
 
 
+def _asset_rows(condition) -> dict[int, AssetRow]:
+    return {asset_id: AssetRow(asset_id, title, status, content_type, product, email, created_at, uploaded_at)
+            for asset_id, title, status, content_type, product, email, created_at, uploaded_at in db.session.execute(
+                select(Asset.id, Asset.title, Asset.status, Asset.content_type, Asset.product, User.email,
+                       Asset.created_at, AssetVersion.created_at)
+                .outerjoin(User, User.id == Asset.owner_id)
+                .outerjoin(AssetVersion, AssetVersion.id == Asset.current_version_id)
+                .where(condition))}
+
+
+def _complete_rows(rows: dict[int, AssetRow], sums: dict[tuple[int, str], int], today: date,
+                   asset_id: int | None = None) -> None:
+    """Uses in the range, rating, last use and score of each row (of one asset
+    when asset_id is given, which then limits the reads)."""
+    for (row_id, kind), events in sums.items():
+        row = rows.get(row_id)
+        if row is not None and kind in row.counts:
+            row.counts[kind] = events
+    one = asset_id is not None
+    for row_id, average, count in db.session.execute(
+        select(Rating.asset_id, func.avg(Rating.stars), func.count())
+        .where(*([Rating.asset_id == asset_id] if one else [])).group_by(Rating.asset_id)
+    ):
+        if row_id in rows:
+            rows[row_id].rating_average, rows[row_id].rating_count = round(float(average), 2), count
+    for row_id, last_used_on, events in db.session.execute(
+        select(AssetUsageTotal.asset_id, AssetUsageTotal.last_used_on, AssetUsageTotal.events)
+        .where(*([AssetUsageTotal.asset_id == asset_id] if one else []))
+    ):
+        if row_id in rows:
+            rows[row_id].last_used_on, rows[row_id].total_events = last_used_on, events
+    for row in rows.values():
+        uploaded = (row.file_uploaded_at or row.created_at).date()
+        row.score = content_score(last_used_on=row.last_used_on, uses=row.uses, rating_average=row.rating_average,
+                                  file_age_days=(today - uploaded).days, today=today)
+
+
 def asset_table(window: DateRange, today: date | None = None, *, include_retired: bool = False) -> AssetTable:
     """One row per asset in the library during the range, with its uses in the
     range, its rating, last use and content score as of the end of the range."""
     today = today or window.until
     condition = library_in(window) if include_retired else and_(library_in(window), Asset.status == "published")
-    rows: dict[int, AssetRow] = {}
-    for asset_id, title, status, content_type, product, email, created_at, uploaded_at in db.session.execute(
-        select(Asset.id, Asset.title, Asset.status, Asset.content_type, Asset.product, User.email,
-               Asset.created_at, AssetVersion.created_at)
-        .outerjoin(User, User.id == Asset.owner_id)
-        .outerjoin(AssetVersion, AssetVersion.id == Asset.current_version_id)
-        .where(condition)
-    ):
-        rows[asset_id] = AssetRow(asset_id, title, status, content_type, product, email, created_at, uploaded_at)
-    for asset_id, kind, events in db.session.execute(
-        select(DailyUsage.asset_id, DailyUsage.kind, func.sum(DailyUsage.events))
-        .where(_in_range(DailyUsage.day, window)).group_by(DailyUsage.asset_id, DailyUsage.kind)
-    ):
-        row = rows.get(asset_id)
-        if row is not None and kind in row.counts:
-            row.counts[kind] = int(events)
-    for asset_id, average, count in db.session.execute(
-        select(Rating.asset_id, func.avg(Rating.stars), func.count()).group_by(Rating.asset_id)
-    ):
-        if asset_id in rows:
-            rows[asset_id].rating_average, rows[asset_id].rating_count = round(float(average), 2), count
-    for asset_id, last_used_on, events in db.session.execute(
-        select(AssetUsageTotal.asset_id, AssetUsageTotal.last_used_on, AssetUsageTotal.events)
-    ):
-        if asset_id in rows:
-            rows[asset_id].last_used_on, rows[asset_id].total_events = last_used_on, events
-    for row in rows.values():
-        uploaded = (row.file_uploaded_at or row.created_at).date()
-        row.score = content_score(last_used_on=row.last_used_on, uses=row.uses, rating_average=row.rating_average,
-                                  file_age_days=(today - uploaded).days, today=today)
+    rows = _asset_rows(condition)
+    _complete_rows(rows, usage_sums(window), today)
     used_threshold = max(1, math.ceil(_median([row.uses for row in rows.values() if row.uses > 0])))
     quadrant_of = {}
     for row in rows.values():
@@ -324,6 +414,17 @@ def asset_table(window: DateRange, today: date | None = None, *, include_retired
             quadrant_of[row.asset_id] = QUADRANTS[(usage, liking)][0]
     ordered = sorted(rows.values(), key=lambda row: (-row.score, row.asset_id))
     return AssetTable(window, ordered, used_threshold, quadrant_of)
+
+
+def asset_row(asset_id: int, window: DateRange, today: date | None = None,
+              sums: dict[tuple[int, str], int] | None = None) -> AssetRow | None:
+    """The asset table's row of one asset (None if it was not in the library
+    during the range), computed for that asset alone."""
+    rows = _asset_rows(and_(Asset.id == asset_id, library_in(window)))
+    if not rows:
+        return None
+    _complete_rows(rows, usage_sums(window, asset_id) if sums is None else sums, today or window.until, asset_id)
+    return rows[asset_id]
 
 
 # --- one asset ------------------------------------------------------------------------
@@ -348,19 +449,22 @@ def asset_analytics(asset: Asset, window: DateRange, today: date | None = None) 
     buckets = window.buckets()
     index = {bucket: n for n, bucket in enumerate(buckets)}
     series = {kind: [0] * len(buckets) for kind in KINDS}
+    for bucket, kind, events in _asset_series(asset.id, window):
+        if kind in series:
+            series[kind][index[window.bucket_of(_as_date(bucket))]] += int(events)
     by_kind = dict.fromkeys(KINDS, 0)
     by_team: dict[str, int] = defaultdict(int)
     by_region: dict[str, int] = defaultdict(int)
-    for day, kind, team, region, events in db.session.execute(
-        select(DailyUsage.day, DailyUsage.kind, DailyUsage.team, DailyUsage.region, DailyUsage.events)
+    for kind, team, region, events in db.session.execute(
+        select(DailyUsage.kind, DailyUsage.team, DailyUsage.region, func.sum(DailyUsage.events))
         .where(DailyUsage.asset_id == asset.id, _in_range(DailyUsage.day, window))
+        .group_by(DailyUsage.kind, DailyUsage.team, DailyUsage.region)
     ):
         if kind not in by_kind:
             continue
-        series[kind][index[window.bucket_of(day)]] += events
-        by_kind[kind] += events
-        by_team[team or "(no team)"] += events
-        by_region[region or "(no region)"] += events
+        by_kind[kind] += int(events)
+        by_team[team or "(no team)"] += int(events)
+        by_region[region or "(no region)"] += int(events)
 
     trend, count, total = [], 0, 0
     months: dict[str, list[int]] = defaultdict(list)
@@ -397,14 +501,37 @@ def asset_analytics(asset: Asset, window: DateRange, today: date | None = None) 
         .outerjoin(User, User.id == UsageEvent.user_id)
         .where(UsageEvent.asset_id == asset.id).order_by(UsageEvent.occurred_at.desc()).limit(10)
     )]
-    table = asset_table(window, today, include_retired=True)
-    row = next((r for r in table.rows if r.asset_id == asset.id), None)
+    row = asset_row(asset.id, window, today, sums={(asset.id, kind): n for kind, n in by_kind.items()})
     return AssetAnalytics(
         asset=asset, window=window, row=row, labels=[b.isoformat() for b in buckets], series=series,
         by_kind=by_kind, by_team=sorted(by_team.items(), key=lambda kv: (-kv[1], kv[0])),
         by_region=sorted(by_region.items(), key=lambda kv: (-kv[1], kv[0])), rating_trend=trend,
         outcomes=outcomes, slides=slides[:50], recent=recent,
     )
+
+
+def _asset_series(asset_id: int, window: DateRange):
+    """(day or week, kind, events) of one asset: per day from the daily rollup,
+    or per week, whole weeks from the weekly rollup and the days of the partial
+    weeks at the ends from the daily one (bucketed by the caller)."""
+    if not window.weekly:
+        return db.session.execute(
+            select(DailyUsage.day, DailyUsage.kind, func.sum(DailyUsage.events))
+            .where(DailyUsage.asset_id == asset_id, _in_range(DailyUsage.day, window))
+            .group_by(DailyUsage.day, DailyUsage.kind)).all()
+    weeks, loose = window.split()
+    points = []
+    if weeks:
+        points += db.session.execute(
+            select(WeeklyAssetUsage.week, WeeklyAssetUsage.kind, WeeklyAssetUsage.events)
+            .where(WeeklyAssetUsage.asset_id == asset_id, WeeklyAssetUsage.week >= weeks[0],
+                   WeeklyAssetUsage.week <= weeks[1])).all()
+    if loose:
+        points += db.session.execute(
+            select(DailyUsage.day, DailyUsage.kind, func.sum(DailyUsage.events))
+            .where(DailyUsage.asset_id == asset_id, _in_spans(DailyUsage.day, loose))
+            .group_by(DailyUsage.day, DailyUsage.kind)).all()
+    return points
 
 
 # --- search gaps ----------------------------------------------------------------------
