@@ -10,17 +10,21 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
 
 from portal.extensions import db
 from portal.indexing import get_index
 from portal.library.services import get_asset_for
 from portal.library.stats import AssetStats, stats_for
-from portal.models import Asset, Page, SearchLog, UsageEvent, UsageKind, User
+from portal.models import Asset, AssetVersion, Page, SearchLog, UsageEvent, UsageKind, User
 from search.highlight import highlight
 
 FILTER_FIELDS = ("content_type", "product", "stage", "region", "persona", "tag")
 SORTS = ("relevance", "rating", "usage", "newest")
 MAX_QUERY = 500
+# What a result list shows of each asset, loaded in a few queries instead of several per row.
+ASSET_LISTING = (selectinload(Asset.owner), selectinload(Asset.tag_rows), selectinload(Asset.versions),
+                 selectinload(Asset.current_version).selectinload(AssetVersion.uploaded_by))
 
 
 def clean_filters(args: Mapping[str, str]) -> dict[str, str]:
@@ -90,8 +94,10 @@ def search_assets(user: User, query: str, filters: dict[str, str], sort: str, pa
     sort = sort if sort in SORTS else "relevance"
     results = get_index().search_assets(query, filters=filters, sort=sort, page=page, per_page=per_page,
                                         include_hidden=include_hidden and user.is_staff)
+    # Logged first: the commit expires loaded rows, which would then be read again one by one.
+    log_id = _log(user, query, "assets", filters, results.total)
     ids = [hit.asset_id for hit in results.hits]
-    rows = {a.id: a for a in db.session.scalars(select(Asset).where(Asset.id.in_(ids)))}
+    rows = {a.id: a for a in db.session.scalars(select(Asset).where(Asset.id.in_(ids)).options(*ASSET_LISTING))}
     stats = stats_for(ids)
     pages_by_asset: dict[int, list[Page]] = {}
     if results.terms:
@@ -105,7 +111,6 @@ def search_assets(user: User, query: str, filters: dict[str, str], sort: str, pa
             continue  # the index lags the database for a moment: trust the database
         texts = [asset.description] + [f"{p.title}\n{p.text}\n{p.notes}" for p in pages_by_asset.get(asset.id, [])]
         items.append(AssetResult(asset, hit.score, stats[asset.id], _snippets(results.terms, texts)))
-    log_id = _log(user, query, "assets", filters, results.total)
     return SearchOutcome(query, items, results.total, page, per_page, results.facets, results.suggestion, log_id)
 
 
@@ -114,15 +119,15 @@ def search_pages(user: User, query: str, filters: dict[str, str], page: int, per
     query = query[:MAX_QUERY]
     results = get_index().search_pages(query, filters=filters, page=page, per_page=per_page,
                                        include_hidden=include_hidden and user.is_staff)
+    log_id = _log(user, query, "pages", filters, results.total)
     ids = [hit.page_id for hit in results.hits]
-    rows = {p.id: p for p in db.session.scalars(select(Page).where(Page.id.in_(ids)))}
+    rows = {p.id: p for p in db.session.scalars(select(Page).where(Page.id.in_(ids)).options(joinedload(Page.asset)))}
     items = []
     for hit in results.hits:
         row = rows.get(hit.page_id)
         if row is None or (not user.is_staff and row.asset.is_hidden_from_reps()):
             continue
         items.append(PageResult(row, hit.score, _snippets(results.terms, [row.title, row.text, row.notes])))
-    log_id = _log(user, query, "pages", filters, results.total)
     return SearchOutcome(query, items, results.total, page, per_page, results.facets, results.suggestion, log_id)
 
 
