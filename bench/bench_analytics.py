@@ -59,6 +59,8 @@ PASSWORD = "bench-password"
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/collateral_bench"
 TARGET_MS, ROLLUP_TARGET_MS = 300, 10_000
 REPEAT = 7
+ROLLUP_TABLES = ("daily_usage", "daily_activity", "daily_kind_usage", "weekly_asset_usage", "weekly_activity",
+                 "asset_usage_totals")
 
 
 def machine() -> str:
@@ -520,7 +522,7 @@ def measure(app, database: str, figures: list[Figure], skip_rebuild: bool = Fals
 
     from portal.analytics import rollups, services
     from portal.extensions import db
-    from portal.models import AssetUsageTotal, DailyActivity, DailyUsage, UsageEvent
+    from portal.models import AssetUsageTotal, UsageEvent
 
     def add(name: str, median: float, worst: float | None, target: float | None, note: str = "") -> None:
         figures.append(Figure(database, name, median, worst, target, note))
@@ -534,14 +536,14 @@ def measure(app, database: str, figures: list[Figure], skip_rebuild: bool = Fals
             report = rollups.rebuild_rollups()
             elapsed = (time.perf_counter() - began) * 1000
             add("full rollup rebuild (rebuild_rollups)", elapsed, None, None,
-                f"({report.days} days, {report.usage_rows:,} daily_usage rows, {report.active_users:,} "
-                "daily_activity rows)")
+                f"({report.days} days, {report.weeks} weeks, {report.usage_rows:,} daily_usage rows, "
+                f"{report.active_users:,} daily_activity rows)")
             if db.engine.dialect.name == "postgresql":
                 # What autovacuum does soon after such a change (this server may run with it off):
                 # without statistics the planner takes the freshly filled rollups for empty tables.
                 with db.engine.connect() as connection:
                     connection.execution_options(isolation_level="AUTOCOMMIT").execute(
-                        text("VACUUM ANALYZE daily_usage, daily_activity, asset_usage_totals"))
+                        text(f"VACUUM ANALYZE {', '.join(ROLLUP_TABLES)}"))
         day = typical_recent_day(datetime.now(UTC).date())
         start = datetime.combine(day, datetime.min.time())
         day_events = db.session.scalar(select(func.count()).select_from(UsageEvent).where(
@@ -562,9 +564,8 @@ def measure(app, database: str, figures: list[Figure], skip_rebuild: bool = Fals
             samples.append((time.perf_counter() - began) * 1000)
         add("queue job every 15 min (yesterday and today, median of 3)", statistics.median(samples), max(samples),
             None)
-        rollup_rows = (db.session.scalar(select(func.count()).select_from(DailyUsage)),
-                       db.session.scalar(select(func.count()).select_from(DailyActivity)))
-        print(f"  rollups now: {rollup_rows[0]:,} daily_usage rows, {rollup_rows[1]:,} daily_activity rows")
+        rollup_rows = {table: db.session.scalar(text(f"SELECT count(*) FROM {table}")) for table in ROLLUP_TABLES}
+        print("  rollups now: " + ", ".join(f"{n:,} {table}" for table, n in rollup_rows.items()), flush=True)
         popular = db.session.scalar(select(AssetUsageTotal.asset_id).order_by(AssetUsageTotal.events.desc()).limit(1))
         median_asset = db.session.scalar(
             select(AssetUsageTotal.asset_id).order_by(AssetUsageTotal.events.desc()).offset(500).limit(1))
@@ -616,8 +617,10 @@ def measure(app, database: str, figures: list[Figure], skip_rebuild: bool = Fals
              "/api/v1/analytics/search-gaps?days=90", "/api/v1/analytics/unclicked-searches?days=90"]
     pages = [f"/analytics/?days={d}" for d in (30, 90, 365)]
     pages += ["/analytics/content?days=30", "/analytics/content?days=90", "/analytics/content?days=365",
-              f"/analytics/assets/{popular}?days=90", "/analytics/search-gaps?days=90",
-              "/analytics/export/assets.csv?days=90", "/analytics/export/overview.csv?days=365"]
+              f"/analytics/assets/{popular}?days=90", f"/analytics/assets/{popular}?days=365",
+              "/analytics/search-gaps?days=90", "/analytics/export/assets.csv?days=90",
+              "/analytics/export/assets.csv?days=365", "/analytics/export/overview.csv?days=365",
+              f"/analytics/assets/{popular}/usage.csv?days=365"]
     if retirement_there:
         urls.append("/api/v1/analytics/retirement-candidates?unused_days=90")
         pages.append("/analytics/retirement")
