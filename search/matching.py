@@ -19,8 +19,9 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
+from whoosh import columns
 from whoosh import query as q
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.matching.wrappers import FilterMatcher
 from whoosh.util.numeric import byte_to_length
 
@@ -77,6 +78,31 @@ def read_postings(reader, fieldname: str, text, with_weights: bool = True) -> tu
     return ids, weights
 
 
+def numeric_field_column(reader, fieldname: str) -> np.ndarray:
+    """A sortable NUMERIC field's values for every document of a segment."""
+    field = reader.schema[fieldname]
+    raw = _numeric_column(reader.column_reader(fieldname, translate=False), reader.doc_count_all())
+    if field.numtype is not int or not field.signed:
+        return raw.astype(np.int64)
+    # Whoosh stores signed integers shifted into unsigned order; shift them back.
+    return (raw.astype(np.uint64) ^ np.uint64(1 << (field.bits - 1))).astype(np.int64) if field.bits == 64 \
+        else raw.astype(np.int64) - (1 << (field.bits - 1))
+
+
+def _numeric_column(column_reader, doccount: int) -> np.ndarray:
+    """A fixed-width numeric column read in one piece (Whoosh reads it one value
+    per call): the stored values, then the default for documents past the end."""
+    if not isinstance(column_reader, columns.NumericColumn.Reader):
+        return np.fromiter(column_reader, dtype=np.uint64, count=doccount)
+    count = min(column_reader._count, doccount)
+    dtype = np.dtype(">" + column_reader._typecode)
+    raw = column_reader._dbfile.get(column_reader._basepos, count * dtype.itemsize) if count else b""
+    values = np.frombuffer(raw, dtype=dtype).astype(np.uint64)
+    if count < doccount:
+        values = np.concatenate([values, np.full(doccount - count, column_reader._default, dtype=np.uint64)])
+    return values
+
+
 class SegmentData:
     """What queries need from one immutable segment, read once and shared by
     every searcher that holds it: facet values as codes, tags, sort columns,
@@ -86,11 +112,12 @@ class SegmentData:
         self.size = reader.doc_count_all()
         self.facet_values: dict[str, list[str]] = {}
         self.facet_codes: dict[str, np.ndarray] = {}
-        for name in SINGLE_FACETS:
-            raw = np.array([_text(v) for v in reader.column_reader(name)], dtype=object)
-            values, codes = np.unique(raw, return_inverse=True) if self.size else ([], np.zeros(0, np.int64))
-            self.facet_values[name] = [str(v) for v in values]
-            self.facet_codes[name] = np.asarray(codes, dtype=np.int64)
+        for name in SINGLE_FACETS:  # few values each: read from their postings
+            values, codes = [""], np.zeros(self.size, dtype=np.int64)
+            for term in reader.lexicon(name):
+                codes[read_postings(reader, name, term, with_weights=False)[0]] = len(values)
+                values.append(_text(term))
+            self.facet_values[name], self.facet_codes[name] = values, codes
         tag_docs, tag_codes, self.tag_values = [], [], []
         for term in reader.lexicon("tags"):
             docs, _ = read_postings(reader, "tags", term, with_weights=False)
@@ -99,8 +126,7 @@ class SegmentData:
             self.tag_values.append(_text(term))
         self.tag_docs = np.concatenate(tag_docs) if tag_docs else EMPTY_IDS
         self.tag_codes = np.concatenate(tag_codes) if tag_codes else EMPTY_IDS
-        self.columns = {name: np.fromiter(reader.column_reader(name), dtype=np.int64, count=self.size)
-                        for name in ("rating", "usage", "updated", "expires")}
+        self.columns = {name: numeric_field_column(reader, name) for name in ("rating", "usage", "updated", "expires")}
         self.published = self.mask(read_postings(reader, "status", "published", with_weights=False)[0])
         self.lengths = {name: self._lengths(reader, name) for name in scorable_fields}
         self._filters: dict[tuple, np.ndarray] = {}
@@ -110,12 +136,11 @@ class SegmentData:
 
     def _lengths(self, reader, fieldname: str) -> np.ndarray:
         # Whoosh keeps each document's field length as one byte in a column of its
-        # own; there is no public bulk reader for it.
-        perdoc, column = reader._perdoc, f"_{fieldname}_L"
+        # own; there is no public reader for it.
+        perdoc, column = reader._perdoc, _lenfield(fieldname)
         if not perdoc.has_column(column):
             return np.ones(self.size, dtype=np.float32)
-        codes = np.fromiter(perdoc.column_reader(column, LENGTHS_COLUMN), dtype=np.uint8, count=self.size)
-        return BYTE_TO_LENGTH[codes]
+        return BYTE_TO_LENGTH[_numeric_column(perdoc.column_reader(column, LENGTHS_COLUMN), self.size)]
 
     def mask(self, docnums: np.ndarray) -> np.ndarray:
         mask = np.zeros(self.size, dtype=bool)

@@ -1,0 +1,59 @@
+"""The bulk readers of search/matching.py agree with Whoosh's own per-document ones."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import numpy as np
+
+from search.index import ASSETS, SearchIndex
+from search.matching import SegmentData, numeric_field_column, read_postings
+from search.schema import SCORED_FIELDS, SINGLE_FACETS
+from tests.search.test_index import CORPUS, asset
+
+
+def _segments(index: SearchIndex):
+    searcher = index._searcher(ASSETS)
+    return [sub.reader() for sub, _ in searcher.leaf_searchers()]
+
+
+def test_bulk_columns_lengths_and_facets_match_whoosh(tmp_path):
+    index = SearchIndex(str(tmp_path / "ix"))
+    index.ensure()
+    index.update_assets([(doc, []) for doc in CORPUS])
+    index.update_assets([(asset(7, "Late", "words " * 40, rating_average=4.25, usage_count=123456,
+                                 expires_on=date(2031, 5, 6), updated_at=datetime(2040, 1, 1)), [])])
+    readers = _segments(index)
+    assert len(readers) >= 1
+    for reader in readers:
+        size = reader.doc_count_all()
+        for name in ("rating", "usage", "updated", "expires"):
+            assert numeric_field_column(reader, name).tolist() == list(reader.column_reader(name)), name
+        data = SegmentData(reader, SCORED_FIELDS)
+        for field in SCORED_FIELDS:
+            expected = [reader.doc_field_length(d, field, 0) or 0 for d in range(size)]
+            assert data.lengths[field].tolist() == [float(v) for v in expected], field
+        for name in SINGLE_FACETS:
+            decoded = [data.facet_values[name][code] for code in data.facet_codes[name]]
+            assert decoded == [v.decode() if isinstance(v, bytes) else v for v in reader.column_reader(name)]
+    index.close()
+
+
+def test_postings_read_in_bulk_match_whoosh_matcher(tmp_path):
+    index = SearchIndex(str(tmp_path / "ix"))
+    index.ensure()
+    many = [(asset(n, f"Deck {n}", "pricing " * (n % 7 + 1) + "hospital"), []) for n in range(1, 400)]
+    index.update_assets(many)  # several posting blocks per term
+    for reader in _segments(index):
+        for field, text in (("body", "price"), ("title", "deck"), ("body", "hospit"), ("body", "absent")):
+            ids, weights = read_postings(reader, field, text)
+            expected_ids, expected_weights = [], []
+            if (field, text) in reader:
+                matcher = reader.postings(field, text)
+                while matcher.is_active():
+                    expected_ids.append(matcher.id())
+                    expected_weights.append(matcher.weight())
+                    matcher.next()
+            assert ids.tolist() == expected_ids
+            assert np.allclose(weights, expected_weights)
+    index.close()
