@@ -36,6 +36,7 @@ from search.documents import AssetDocument, PageDocument
 from search.matching import (
     CollectionStats,
     Match,
+    PostingsCache,
     SegmentData,
     SegmentMatcher,
     facet_counts,
@@ -167,6 +168,7 @@ class SearchIndex:
         self._local = threading.local()
         self._segments: dict[str, SegmentData] = {}
         self._segments_lock = threading.Lock()
+        self._postings = PostingsCache()
 
     # --- generations and opening -------------------------------------------------
 
@@ -366,7 +368,7 @@ class SearchIndex:
             with self._segments_lock:
                 data = self._segments.get(key)
                 if data is None:
-                    data = SegmentData(reader, SCORED_FIELDS)
+                    data = SegmentData(reader, SCORED_FIELDS, self._postings)
                     self._segments[key] = data
         return data
 

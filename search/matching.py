@@ -14,6 +14,7 @@ against the real positions by Whoosh for the few documents that hold them all.
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -29,10 +30,11 @@ from search.schema import PAIR_FIELDS, SINGLE_FACETS
 
 B, K1 = 0.75, 1.2  # Whoosh's BM25F defaults
 BYTE_TO_LENGTH = np.array([byte_to_length(b) for b in range(256)], dtype=np.float32)
-POSTINGS_CACHE_BYTES = 64 * 2**20
+POSTINGS_CACHE_BYTES = 128 * 2**20  # per process, over every segment
 MAX_PREFIX_TERMS = 512
-EMPTY_IDS = np.zeros(0, dtype=np.int64)
+EMPTY_IDS = np.zeros(0, dtype=np.int32)
 EMPTY_WEIGHTS = np.zeros(0, dtype=np.float32)
+_SERIALS = itertools.count()
 
 
 def _text(value) -> str:
@@ -53,7 +55,7 @@ def read_postings(reader, fieldname: str, text, with_weights: bool = True) -> tu
             ids.append(matcher.id())
             weights.append(matcher.weight())
             matcher.next()
-        return np.array(ids, dtype=np.int64), np.array(weights, dtype=np.float32)
+        return np.array(ids, dtype=np.int32), np.array(weights, dtype=np.float32)
     id_blocks, weight_blocks = [], []
     while matcher.is_active():
         if matcher._data is None:
@@ -73,7 +75,7 @@ def read_postings(reader, fieldname: str, text, with_weights: bool = True) -> tu
         matcher._goto(matcher._nextoffset)
     if not id_blocks:
         return EMPTY_IDS, EMPTY_WEIGHTS
-    ids = np.concatenate([np.cumsum(np.array(block, dtype=np.int64)) for block in id_blocks])
+    ids = np.concatenate([np.cumsum(np.array(block, dtype=np.int32)) for block in id_blocks])
     weights = np.concatenate(weight_blocks) if with_weights else EMPTY_WEIGHTS
     return ids, weights
 
@@ -103,13 +105,44 @@ def _numeric_column(column_reader, doccount: int) -> np.ndarray:
     return values
 
 
+class PostingsCache:
+    """Recently used postings as arrays, least recently used dropped first, within
+    a memory budget shared by every segment: segments never change, and the same
+    few sales words come back in most searches."""
+
+    def __init__(self, budget: int = POSTINGS_CACHE_BYTES):
+        self.budget = budget
+        self._entries: OrderedDict[tuple, tuple[np.ndarray, np.ndarray]] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple, load) -> tuple[np.ndarray, np.ndarray]:
+        with self._lock:
+            found = self._entries.get(key)
+            if found is not None:
+                self._entries.move_to_end(key)
+                return found
+        found = load()
+        size = found[0].nbytes + found[1].nbytes
+        with self._lock:
+            if key not in self._entries and size <= self.budget // 8:
+                self._entries[key] = found
+                self._bytes += size
+                while self._bytes > self.budget:
+                    _, (ids, weights) = self._entries.popitem(last=False)
+                    self._bytes -= ids.nbytes + weights.nbytes
+        return found
+
+
 class SegmentData:
     """What queries need from one immutable segment, read once and shared by
     every searcher that holds it: facet values as codes, tags, sort columns,
     field lengths, cached filter masks and a bounded cache of postings."""
 
-    def __init__(self, reader, scorable_fields: tuple[str, ...]):
+    def __init__(self, reader, scorable_fields: tuple[str, ...], postings_cache: PostingsCache):
         self.size = reader.doc_count_all()
+        self.postings_cache = postings_cache
+        self.serial = next(_SERIALS)  # names this segment's entries in the shared cache
         self.facet_values: dict[str, list[str]] = {}
         self.facet_codes: dict[str, np.ndarray] = {}
         for name in SINGLE_FACETS:  # few values each: read from their postings
@@ -130,8 +163,6 @@ class SegmentData:
         self.published = self.mask(read_postings(reader, "status", "published", with_weights=False)[0])
         self.lengths = {name: self._lengths(reader, name) for name in scorable_fields}
         self._filters: dict[tuple, np.ndarray] = {}
-        self._postings: OrderedDict[tuple, tuple[np.ndarray, np.ndarray]] = OrderedDict()
-        self._postings_bytes = 0
         self._lock = threading.Lock()
 
     def _lengths(self, reader, fieldname: str) -> np.ndarray:
@@ -148,24 +179,7 @@ class SegmentData:
         return mask
 
     def postings(self, reader, fieldname: str, text) -> tuple[np.ndarray, np.ndarray]:
-        """Postings through a small LRU cache: a segment never changes, and the
-        same few sales words come back in most searches."""
-        key = (fieldname, text)
-        with self._lock:
-            found = self._postings.get(key)
-            if found is not None:
-                self._postings.move_to_end(key)
-                return found
-        found = read_postings(reader, fieldname, text)
-        size = found[0].nbytes + found[1].nbytes
-        with self._lock:
-            if key not in self._postings and size < POSTINGS_CACHE_BYTES // 4:
-                self._postings[key] = found
-                self._postings_bytes += size
-                while self._postings_bytes > POSTINGS_CACHE_BYTES:
-                    _, (ids, weights) = self._postings.popitem(last=False)
-                    self._postings_bytes -= ids.nbytes + weights.nbytes
-        return found
+        return self.postings_cache.get((self.serial, fieldname, text), lambda: read_postings(reader, fieldname, text))
 
     def allowed(self, reader, filters: tuple[tuple[str, str], ...], visible_on: int | None) -> np.ndarray | None:
         """Documents passing the facet filters and the visibility rule (None: all)."""

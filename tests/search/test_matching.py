@@ -7,7 +7,7 @@ from datetime import date, datetime
 import numpy as np
 
 from search.index import ASSETS, SearchIndex
-from search.matching import SegmentData, numeric_field_column, read_postings
+from search.matching import PostingsCache, SegmentData, numeric_field_column, read_postings
 from search.schema import SCORED_FIELDS, SINGLE_FACETS
 from tests.search.test_index import CORPUS, asset
 
@@ -29,7 +29,7 @@ def test_bulk_columns_lengths_and_facets_match_whoosh(tmp_path):
         size = reader.doc_count_all()
         for name in ("rating", "usage", "updated", "expires"):
             assert numeric_field_column(reader, name).tolist() == list(reader.column_reader(name)), name
-        data = SegmentData(reader, SCORED_FIELDS)
+        data = SegmentData(reader, SCORED_FIELDS, PostingsCache())
         for field in SCORED_FIELDS:
             expected = [reader.doc_field_length(d, field, 0) or 0 for d in range(size)]
             assert data.lengths[field].tolist() == [float(v) for v in expected], field
@@ -57,3 +57,23 @@ def test_postings_read_in_bulk_match_whoosh_matcher(tmp_path):
             assert ids.tolist() == expected_ids
             assert np.allclose(weights, expected_weights)
     index.close()
+
+
+def test_postings_cache_keeps_recent_entries_within_its_budget():
+    cache = PostingsCache(budget=8 * 1000)
+    loads = []
+
+    def entry(n):
+        def load():
+            loads.append(n)
+            return np.arange(n, n + 100, dtype=np.int32), np.ones(100, dtype=np.float32)  # 800 bytes
+        return load
+
+    for n in range(12):
+        cache.get((n,), entry(n))
+    assert cache._bytes <= cache.budget
+    cache.get((11,), entry(11))  # recent: still there
+    cache.get((0,), entry(0))  # oldest: dropped, loaded again
+    assert loads == list(range(12)) + [0]
+    assert cache.get((5, "x"), lambda: (np.zeros(10_000, np.int32), np.zeros(10_000, np.float32)))[0].size == 10_000
+    assert (5, "x") not in cache._entries  # larger than an eighth of the budget: not kept
