@@ -7,7 +7,7 @@ from whoosh import formats
 from whoosh.analysis import Filter, StemmingAnalyzer
 from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, FieldType, Schema
 
-SCHEMA_VERSION = "5"
+SCHEMA_VERSION = "6"
 
 FACET_FIELDS = ("content_type", "product", "stage", "region", "persona", "tag")
 # Single-valued facets are sortable ID columns; tags are a multi-valued keyword field.
@@ -47,17 +47,24 @@ def _pairs() -> FieldType:
     return FieldType(formats.Existence(), PAIR_ANALYZER, scorable=True)
 
 
+def _column(bits: int) -> NUMERIC:
+    # Read as columns (visibility, sorting, blending), never as range queries, so
+    # one term per document instead of Whoosh's default bits/4 (its trie terms
+    # were most of the postings written per document).
+    return NUMERIC(int, bits=bits, sortable=True, shift_step=0)
+
+
 def _common() -> dict:
     facets = {name: ID(sortable=True) for name in SINGLE_FACETS}
     return {
         **facets,
         "tags": KEYWORD(lowercase=True, commas=True, scorable=True),
         "status": ID(),
-        "expires": NUMERIC(int, bits=32, sortable=True),
+        "expires": _column(32),
         # Hundredths of a star: Whoosh's float columns cannot be written (NaN default).
-        "rating": NUMERIC(int, bits=32, sortable=True),
-        "usage": NUMERIC(int, bits=32, sortable=True),
-        "updated": NUMERIC(int, bits=64, sortable=True),
+        "rating": _column(32),
+        "usage": _column(32),
+        "updated": _column(64),
     }
 
 
@@ -83,7 +90,7 @@ def page_schema() -> Schema:
     return Schema(
         page_id=ID(stored=True, unique=True),
         asset_id=ID(stored=True),
-        number=NUMERIC(int, stored=True),
+        number=NUMERIC(int, stored=True, shift_step=0),
         title=TEXT(analyzer=ANALYZER, field_boost=3.0, spelling=True),
         # Slide text, speaker notes, the deck's title; its unstemmed words feed "did you mean".
         body=TEXT(analyzer=ANALYZER, spelling=True),
