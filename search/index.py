@@ -30,6 +30,7 @@ from datetime import date, datetime
 
 import numpy as np
 from whoosh import index as whoosh_index
+from whoosh import query as q
 from whoosh.reading import ReaderClosed
 
 from search.documents import AssetDocument, PageDocument
@@ -410,16 +411,6 @@ class SearchIndex:
             out.append(Match(offset, data, mask, scores))
         return out
 
-    def _allowed_global(self, searcher, filters: tuple, visible_on: int | None) -> set[int] | None:
-        """The filter as a set of global docnums (what Whoosh's collector takes)."""
-        if not filters and visible_on is None:
-            return None
-        allowed: set[int] = set()
-        for sub, offset, data, _ in self._leaves(searcher):
-            local = np.flatnonzero(data.allowed(sub.reader(), filters, visible_on))
-            allowed.update((local + offset).tolist())
-        return allowed
-
     def _suggest(self, searcher, parsed, total: int, fields: dict) -> str | None:
         """'Did you mean': replace each word the index does not know with the
         closest known word (edit distance 2 at most). Words come from asset
@@ -521,9 +512,14 @@ class SearchIndex:
         if not sample.strip():
             return []
         visible_on = None if include_hidden else (today or date.today()).toordinal()
-        filter_q = self._allowed_global(searcher, (), visible_on)
-        results = searcher.more_like(docnum, "body", text=sample, top=limit + 1, numterms=12, filter=filter_q)
-        return [int(hit["asset_id"]) for hit in results if int(hit["asset_id"]) != asset_id][:limit]
+        # Whoosh picks the sample's most telling words; they are then searched like
+        # any query (Whoosh's own more_like scores every candidate one call at a time).
+        key_terms = searcher.key_terms_from_text("body", sample, numterms=12)
+        similar = q.Or([q.Term("body", word, boost=weight) for word, weight in key_terms])
+        matches = self._matches(searcher, similar, (), visible_on, scored=True)
+        ranked = top_by_relevance(matches, limit + 1)
+        return [found for found in (int(searcher.stored_fields(d)["asset_id"]) for d, _ in ranked)
+                if found != asset_id][:limit]
 
     def check(self, expected: dict[int, datetime]) -> CheckReport:
         """Compare the index with the database (asset id -> updated_at)."""
