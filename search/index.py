@@ -539,6 +539,10 @@ class SearchIndex:
     def doc_counts(self) -> dict[str, int]:
         return {"assets": self._searcher(ASSETS).doc_count(), "pages": self._searcher(PAGES).doc_count()}
 
+    def drop_cached_postings(self) -> None:
+        """Forget the postings kept in memory; the next searches read them from disk."""
+        self._postings.clear()
+
     def close(self) -> None:
         for searcher in self._local.__dict__.values():
             _close(searcher)

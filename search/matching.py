@@ -116,6 +116,11 @@ class PostingsCache:
         self._bytes = 0
         self._lock = threading.Lock()
 
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self._bytes = 0
+
     def get(self, key: tuple, load) -> tuple[np.ndarray, np.ndarray]:
         with self._lock:
             found = self._entries.get(key)
