@@ -332,18 +332,20 @@ class SegmentMatcher:
 
     def _phrase(self, query: q.Phrase, scored: bool) -> tuple[np.ndarray, np.ndarray | None]:
         words = list(query.words)
+        if len(words) == 1:
+            return self._term(query.fieldname, words[0], query.boost, scored)
         pair_field = PAIR_FIELDS.get(query.fieldname)
-        if len(words) < 2 or pair_field is None:
-            if len(words) == 1:
-                return self._term(query.fieldname, words[0], query.boost, scored)
-            return self.data.mask(np.fromiter(query.docs(self.searcher), dtype=np.int64)), None
+        if pair_field is None:  # a field without word pairs (tags): every word, in any order
+            return self._evaluate(q.And([q.Term(query.fieldname, w, boost=query.boost) for w in words]), scored)
+        pairs = [f"{first} {second}" for first, second in zip(words, words[1:], strict=False)]
         mask = np.ones(self.data.size, dtype=bool)
-        for first, second in zip(words, words[1:], strict=False):
-            mask &= self._term(pair_field, f"{first} {second}", 1.0, False)[0]
+        for pair in pairs:
+            mask &= self._term(pair_field, pair, 1.0, False)[0]
             if not mask.any():
                 return mask, None
-        if len(words) > 2:  # every pair is there; are they in one run?
-            mask = self.data.mask(self._in_sequence(query, np.flatnonzero(mask)))
+        if len(pairs) > 1:  # every pair is there; are they in one run?
+            in_a_row = q.Phrase(pair_field, pairs)
+            mask = self.data.mask(self._in_sequence(in_a_row, np.flatnonzero(mask)))
         if not scored:
             return mask, None
         # Rank the documents holding the phrase by its words.
@@ -353,6 +355,7 @@ class SegmentMatcher:
         return mask, (scores * mask) if scores is not None else None
 
     def _in_sequence(self, query: q.Phrase, candidates: np.ndarray) -> np.ndarray:
+        """The candidates where Whoosh finds the phrase at real positions."""
         matcher = query.matcher(self.searcher)
         found = []
         for docnum in candidates.tolist():
@@ -361,7 +364,7 @@ class SegmentMatcher:
             matcher.skip_to(docnum)
             if matcher.is_active() and matcher.id() == docnum:
                 found.append(docnum)
-        return np.array(found, dtype=np.int64)
+        return np.array(found, dtype=np.int32)
 
 
 def _add(scores: np.ndarray | None, more: np.ndarray | None) -> np.ndarray | None:

@@ -258,6 +258,7 @@ def test_long_phrases_need_their_words_in_one_run(index):
     assert ids(index.search_assets('"proof of business value"')) == [20]
     assert set(ids(index.search_assets('"business value"'))) == {20, 21}
     assert ids(index.search_assets('title:"business value"')) == []
+    assert ids(index.search_assets('tag:"pricing healthcare"')) == []  # no such tag, and no error
 
 
 def test_phrase_results_rank_by_their_words_and_respect_filters(index):
