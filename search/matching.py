@@ -56,6 +56,9 @@ def read_postings(reader, fieldname: str, text, with_weights: bool = True) -> tu
             weights.append(matcher.weight())
             matcher.next()
         return np.array(ids, dtype=np.int32), np.array(weights, dtype=np.float32)
+    # Whole blocks straight from the whoosh3 codec's leaf matcher (private to the
+    # pinned whoosh-reloaded release; tests/search/test_matching.py compares the
+    # result with Whoosh's own matcher).
     id_blocks, weight_blocks = [], []
     while matcher.is_active():
         if matcher._data is None:
@@ -86,9 +89,9 @@ def numeric_field_column(reader, fieldname: str) -> np.ndarray:
     raw = _numeric_column(reader.column_reader(fieldname, translate=False), reader.doc_count_all())
     if field.numtype is not int or not field.signed:
         return raw.astype(np.int64)
-    # Whoosh stores signed integers shifted into unsigned order; shift them back.
-    return (raw.astype(np.uint64) ^ np.uint64(1 << (field.bits - 1))).astype(np.int64) if field.bits == 64 \
-        else raw.astype(np.int64) - (1 << (field.bits - 1))
+    # Whoosh stores signed integers shifted into unsigned order; shift them back
+    # (unsigned arithmetic wraps, and the cast reads the result as two's complement).
+    return (raw - np.uint64(1 << (field.bits - 1))).astype(np.int64)
 
 
 def _numeric_column(column_reader, doccount: int) -> np.ndarray:
@@ -142,7 +145,8 @@ class PostingsCache:
 class SegmentData:
     """What queries need from one immutable segment, read once and shared by
     every searcher that holds it: facet values as codes, tags, sort columns,
-    field lengths, cached filter masks and a bounded cache of postings."""
+    field lengths and cached filter masks; its postings go through the index's
+    shared cache."""
 
     def __init__(self, reader, scorable_fields: tuple[str, ...], postings_cache: PostingsCache):
         self.size = reader.doc_count_all()
