@@ -517,6 +517,16 @@ def typical_recent_day(today: date) -> date:
     return day
 
 
+def awkward_year(today: date) -> tuple[date, date]:
+    """The latest 365-day range that ends before today and starts on a Tuesday:
+    the most days outside whole Monday-to-Sunday weeks a year can have (6 at
+    the start, 2 at the end), which the weekly rollups cannot answer."""
+    until = today - timedelta(days=1)
+    while until.weekday() != 1:
+        until -= timedelta(days=1)
+    return until - timedelta(days=364), until
+
+
 def measure(app, database: str, figures: list[Figure], skip_rebuild: bool = False) -> None:
     from sqlalchemy import func, select, text
 
@@ -579,6 +589,12 @@ def measure(app, database: str, figures: list[Figure], skip_rebuild: bool = Fals
             window = services.parse_range({"days": str(days)})
             calls.append((f"asset table + leaderboards {days} d",
                           lambda w=window: services.asset_table(w).leaderboards()))
+        awkward = services.DateRange(*awkward_year(datetime.now(UTC).date()))
+        calls += [
+            (f"overview 365 d, Tuesday to Tuesday ({awkward.since} to {awkward.until})",
+             lambda: services.overview(awkward)),
+            ("asset table + leaderboards 365 d, Tuesday to Tuesday", lambda: services.asset_table(awkward).leaderboards()),
+        ]
         for days in (90, 365):
             window = services.parse_range({"days": str(days)})
             calls += [
@@ -589,6 +605,8 @@ def measure(app, database: str, figures: list[Figure], skip_rebuild: bool = Fals
                 (f"search gaps {days} d", lambda w=window: services.search_gaps(w)),
                 (f"unclicked searches {days} d", lambda w=window: services.unclicked_searches(w)),
             ]
+        calls.append(("one asset 365 d, Tuesday to Tuesday (the most used)",
+                      lambda: services.asset_analytics(db.session.get(Asset, popular), awkward)))
         rules = {rule.rule for rule in app.url_map.iter_rules()}
         retirement_there = "/api/v1/analytics/retirement-candidates" in rules
         if retirement_there:
@@ -611,12 +629,15 @@ def measure(app, database: str, figures: list[Figure], skip_rebuild: bool = Fals
     assert response.status_code == 302, "login failed"
     urls = [f"/api/v1/analytics/overview?days={d}" for d in (30, 90, 365)]
     urls += [f"/api/v1/analytics/assets?days={d}" for d in (30, 90, 365)]
-    urls += ["/api/v1/analytics/assets?days=90&sort=uses&per_page=100&page=3",
+    since, until = awkward_year(datetime.now(UTC).date())
+    urls += [f"/api/v1/analytics/assets?since={since}&until={until}",
+             "/api/v1/analytics/assets?days=90&sort=uses&per_page=100&page=3",
              "/api/v1/analytics/leaderboards?days=90", "/api/v1/analytics/leaderboards?days=365",
              f"/api/v1/analytics/assets/{popular}?days=90", f"/api/v1/analytics/assets/{popular}?days=365",
              "/api/v1/analytics/search-gaps?days=90", "/api/v1/analytics/unclicked-searches?days=90"]
     pages = [f"/analytics/?days={d}" for d in (30, 90, 365)]
     pages += ["/analytics/content?days=30", "/analytics/content?days=90", "/analytics/content?days=365",
+              f"/analytics/content?since={since}&until={until}",
               f"/analytics/assets/{popular}?days=90", f"/analytics/assets/{popular}?days=365",
               "/analytics/search-gaps?days=90", "/analytics/export/assets.csv?days=90",
               "/analytics/export/assets.csv?days=365", "/analytics/export/overview.csv?days=365",
