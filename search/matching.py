@@ -24,6 +24,7 @@ from whoosh import columns
 from whoosh import query as q
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.matching.wrappers import FilterMatcher
+from whoosh.reading import TermNotFound
 from whoosh.util.numeric import byte_to_length
 
 from search.schema import PAIR_FIELDS, SINGLE_FACETS
@@ -45,7 +46,7 @@ def read_postings(reader, fieldname: str, text, with_weights: bool = True) -> tu
     """A term's local docnums (sorted) and weights in one segment; deletions not removed."""
     try:
         matcher = reader.postings(fieldname, text)
-    except Exception:  # TermNotFound, or a field this index lacks
+    except TermNotFound:  # also for a field this index lacks
         return EMPTY_IDS, EMPTY_WEIGHTS
     if isinstance(matcher, FilterMatcher):  # deletions are removed by the caller
         matcher = matcher.child
