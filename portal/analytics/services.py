@@ -147,25 +147,32 @@ def _weekly_and_daily(window: DateRange, weekly_model, daily_model, *columns: st
             select(*(getattr(daily_model, c) for c in columns)).where(_in_spans(daily_model.day, loose)))
 
 
-def usage_sums(window: DateRange, asset_id: int | None = None) -> dict[tuple[int, str], int]:
-    """Events per (asset, kind) in the range, for every asset or one."""
+def usage_counts(window: DateRange, asset_id: int | None = None) -> dict[int, dict[str, int]]:
+    """Events per kind in the range of every asset used in it, or of one."""
     weeks, loose = window.split()
-    sums: dict[tuple[int, str], int] = defaultdict(int)
     queries = []
     if weeks:
-        queries.append(select(WeeklyAssetUsage.asset_id, WeeklyAssetUsage.kind, func.sum(WeeklyAssetUsage.events))
-                       .where(WeeklyAssetUsage.week >= weeks[0], WeeklyAssetUsage.week <= weeks[1])
-                       .group_by(WeeklyAssetUsage.asset_id, WeeklyAssetUsage.kind)
-                       .where(*([WeeklyAssetUsage.asset_id == asset_id] if asset_id is not None else [])))
+        queries.append(select(WeeklyAssetUsage.asset_id, *_per_kind(WeeklyAssetUsage))
+                       .where(WeeklyAssetUsage.week >= weeks[0], WeeklyAssetUsage.week <= weeks[1],
+                              *([WeeklyAssetUsage.asset_id == asset_id] if asset_id is not None else []))
+                       .group_by(WeeklyAssetUsage.asset_id))
     if loose:
-        queries.append(select(DailyUsage.asset_id, DailyUsage.kind, func.sum(DailyUsage.events))
-                       .where(_in_spans(DailyUsage.day, loose))
-                       .group_by(DailyUsage.asset_id, DailyUsage.kind)
-                       .where(*([DailyUsage.asset_id == asset_id] if asset_id is not None else [])))
+        queries.append(select(DailyUsage.asset_id, *_per_kind(DailyUsage))
+                       .where(_in_spans(DailyUsage.day, loose),
+                              *([DailyUsage.asset_id == asset_id] if asset_id is not None else []))
+                       .group_by(DailyUsage.asset_id))
+    counts: dict[int, dict[str, int]] = {}
     for query in queries:
-        for asset, kind, events in db.session.execute(query):
-            sums[(asset, kind)] += int(events)
-    return sums
+        # One row per asset with a column per kind: a fifth of the rows (and objects) of (asset, kind) pairs.
+        for used_id, *events in db.session.execute(query):
+            mine = counts.setdefault(used_id, dict.fromkeys(KINDS, 0))
+            for kind, n in zip(KINDS, events, strict=True):
+                mine[kind] += int(n)
+    return counts
+
+
+def _per_kind(model):
+    return [func.sum(case((model.kind == kind, model.events), else_=0)) for kind in KINDS]
 
 
 # --- overview -------------------------------------------------------------------------
@@ -371,14 +378,14 @@ def _asset_rows(condition) -> dict[int, AssetRow]:
                 .where(condition))}
 
 
-def _complete_rows(rows: dict[int, AssetRow], sums: dict[tuple[int, str], int], today: date,
+def _complete_rows(rows: dict[int, AssetRow], counts: dict[int, dict[str, int]], today: date,
                    asset_id: int | None = None) -> None:
     """Uses in the range, rating, last use and score of each row (of one asset
     when asset_id is given, which then limits the reads)."""
-    for (row_id, kind), events in sums.items():
+    for row_id, per_kind in counts.items():
         row = rows.get(row_id)
-        if row is not None and kind in row.counts:
-            row.counts[kind] = events
+        if row is not None:
+            row.counts = dict(per_kind)
     one = asset_id is not None
     for row_id, average, count in db.session.execute(
         select(Rating.asset_id, func.avg(Rating.stars), func.count())
@@ -404,7 +411,7 @@ def asset_table(window: DateRange, today: date | None = None, *, include_retired
     today = today or window.until
     condition = library_in(window) if include_retired else and_(library_in(window), Asset.status == "published")
     rows = _asset_rows(condition)
-    _complete_rows(rows, usage_sums(window), today)
+    _complete_rows(rows, usage_counts(window), today)
     used_threshold = max(1, math.ceil(_median([row.uses for row in rows.values() if row.uses > 0])))
     quadrant_of = {}
     for row in rows.values():
@@ -417,13 +424,14 @@ def asset_table(window: DateRange, today: date | None = None, *, include_retired
 
 
 def asset_row(asset_id: int, window: DateRange, today: date | None = None,
-              sums: dict[tuple[int, str], int] | None = None) -> AssetRow | None:
+              counts: dict[str, int] | None = None) -> AssetRow | None:
     """The asset table's row of one asset (None if it was not in the library
     during the range), computed for that asset alone."""
     rows = _asset_rows(and_(Asset.id == asset_id, library_in(window)))
     if not rows:
         return None
-    _complete_rows(rows, usage_sums(window, asset_id) if sums is None else sums, today or window.until, asset_id)
+    per_asset = usage_counts(window, asset_id) if counts is None else {asset_id: counts}
+    _complete_rows(rows, per_asset, today or window.until, asset_id)
     return rows[asset_id]
 
 
@@ -501,7 +509,7 @@ def asset_analytics(asset: Asset, window: DateRange, today: date | None = None) 
         .outerjoin(User, User.id == UsageEvent.user_id)
         .where(UsageEvent.asset_id == asset.id).order_by(UsageEvent.occurred_at.desc()).limit(10)
     )]
-    row = asset_row(asset.id, window, today, sums={(asset.id, kind): n for kind, n in by_kind.items()})
+    row = asset_row(asset.id, window, today, counts=by_kind)
     return AssetAnalytics(
         asset=asset, window=window, row=row, labels=[b.isoformat() for b in buckets], series=series,
         by_kind=by_kind, by_team=sorted(by_team.items(), key=lambda kv: (-kv[1], kv[0])),

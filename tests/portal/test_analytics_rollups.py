@@ -89,6 +89,10 @@ def usage(factories):
     return {"raw": raw, "reps": reps, "marketer": marketer, "assets": assets}
 
 
+def _per_asset(sums: Counter) -> dict[int, dict[str, int]]:
+    return {asset_id: {kind: sums[(asset_id, kind)] for kind in KINDS} for asset_id, _ in sums}
+
+
 def _expected(raw, window: DateRange):
     inside = [use for use in raw if window.since <= use[0] <= window.until]
     sums = Counter((asset_id, kind) for _, asset_id, kind, _, _ in inside)
@@ -107,7 +111,7 @@ def test_mid_week_ranges_give_the_numbers_of_the_raw_events(usage, window):
     inside, sums, totals, by_role, reps_per_point = _expected(usage["raw"], window)
     assert len(inside) > 100 and window.split()[0] is not None and len(window.split()[1]) == 2
 
-    assert services.usage_sums(window) == dict(sums)
+    assert services.usage_counts(window) == _per_asset(sums)
     table = {row.asset_id: row for row in services.asset_table(window).rows}
     for asset in usage["assets"]:
         assert table[asset.id].counts == {kind: sums[(asset.id, kind)] for kind in KINDS}, asset.title
@@ -135,8 +139,8 @@ def test_mid_week_ranges_give_the_numbers_of_the_raw_events(usage, window):
 def test_the_edges_are_counted_once_and_only_inside_the_range(usage):
     edges, outside = usage["assets"][4], usage["assets"][5]
     # 01-07, 01-11 (first partial week), 01-12 and 04-12 (whole weeks), 04-13 and 04-16 (last partial week)
-    assert services.usage_sums(LONG, edges.id) == {(edges.id, "view"): 6}
-    assert services.usage_sums(LONG, outside.id) == {}
+    assert services.usage_counts(LONG, edges.id) == {edges.id: {**dict.fromkeys(KINDS, 0), "view": 6}}
+    assert services.usage_counts(LONG, outside.id) == {}
     row = services.asset_row(edges.id, LONG)
     assert row.counts["view"] == 6 and row.last_used_on == date(2026, 4, 17)
     detail = services.asset_analytics(edges, LONG)
@@ -171,7 +175,7 @@ def test_rolling_up_days_again_does_not_double_count(usage):
     _weekly_matches_daily()
     total = db.session.scalar(select(func.sum(WeeklyAssetUsage.events)))
     assert total == len(usage["raw"])
-    before = services.usage_sums(LONG)
+    before = services.usage_counts(LONG)
     wednesday, sunday = date(2026, 2, 4), date(2026, 2, 8)  # in the same whole week of LONG
     rollup_days([wednesday])
     rollup_days([wednesday, sunday, date(2026, 1, 9)])
@@ -179,23 +183,22 @@ def test_rolling_up_days_again_does_not_double_count(usage):
     assert report.days == 1 and report.weeks == 1
     assert db.session.scalar(select(func.sum(WeeklyAssetUsage.events))) == total
     assert db.session.scalar(select(func.sum(DailyKindUsage.events))) == total
-    assert services.usage_sums(LONG) == before
+    assert services.usage_counts(LONG) == before
     _weekly_matches_daily()
 
 
 def test_a_day_rolled_up_again_follows_new_and_deleted_events(usage):
     x, rep = usage["assets"][0], usage["reps"][0]
     wednesday = date(2026, 2, 4)
-    before = services.usage_sums(LONG)
+    before = services.usage_counts(LONG)
     reps_before = services.overview(LONG).series["active_reps"]
     db.session.add_all(UsageEvent(asset_id=x.id, user_id=rep.id, kind="download",
                                   occurred_at=datetime(2026, 2, 4, 15, n)) for n in range(3))
     db.session.commit()
     rollup_days([wednesday])
-    after = services.usage_sums(LONG)
-    assert after[(x.id, "download")] == before.get((x.id, "download"), 0) + 3
-    assert {key: n for key, n in after.items() if key != (x.id, "download")} == {
-        key: n for key, n in before.items() if key != (x.id, "download")}
+    after = services.usage_counts(LONG)
+    assert after[x.id] == {**before[x.id], "download": before[x.id]["download"] + 3}
+    assert {key: n for key, n in after.items() if key != x.id} == {key: n for key, n in before.items() if key != x.id}
     _weekly_matches_daily()
 
     db.session.execute(delete(UsageEvent).where(UsageEvent.occurred_at >= datetime(2026, 2, 4),
@@ -206,7 +209,7 @@ def test_a_day_rolled_up_again_follows_new_and_deleted_events(usage):
     _weekly_matches_daily()
     raw = [use for use in usage["raw"] if use[0] != wednesday]
     _, sums, _, _, reps_per_point = _expected(raw, LONG)
-    assert services.usage_sums(LONG) == dict(sums)
+    assert services.usage_counts(LONG) == _per_asset(sums)
     week = LONG.buckets().index(date(2026, 2, 2))
     assert services.overview(LONG).series["active_reps"][week] == len(reps_per_point[date(2026, 2, 2)])
     assert reps_before[week] >= len(reps_per_point[date(2026, 2, 2)])
