@@ -24,7 +24,7 @@ import shutil
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -63,6 +63,7 @@ TEXT_LIMIT = 2_000_000
 MLT_SAMPLE = 4_000
 FEW_RESULTS = 3
 # A query with operators, fields or phrases means exactly what it says; plain words may be widened.
+IDLE_SEARCHERS = 8  # per index, kept open between searches
 OPERATORS = re.compile(r'\b(AND|OR|NOT)\b|["():*]')
 
 
@@ -157,6 +158,29 @@ def _total(matches: list[Match]) -> int:
     return sum(int(np.count_nonzero(match.mask)) for match in matches)
 
 
+def _corrected(text: str, reader, fields: dict, spellers) -> str | None:
+    """Each word the index does not know replaced by the closest word a speller
+    knows (edit distance 2 at most); None when nothing changed."""
+    corrected, changed = [], False
+    for word in re.findall(r"\w+", text):
+        stem = next((t.text for t in ANALYZER(word)), None)
+        if stem is None or any((name, stem) in reader for name in fields):
+            corrected.append(word)
+            continue
+        suggestion = None
+        for speller, name in spellers:
+            try:
+                found = speller.corrector(name).suggest(word.lower(), limit=1, maxdist=2, prefix=1)
+            except Exception:  # spelling is a nicety; never fail a search for it
+                found = []
+            if found:
+                suggestion = found[0]
+                break
+        corrected.append(suggestion or word)
+        changed = changed or suggestion is not None
+    return " ".join(corrected) if changed else None
+
+
 def _close(searcher) -> None:
     with contextlib.suppress(ReaderClosed):  # closing twice is harmless
         searcher.close()
@@ -166,7 +190,8 @@ class SearchIndex:
     def __init__(self, directory: str, *, lock_timeout: float = 30.0):
         self.directory = os.path.abspath(directory)
         self.lock_timeout = lock_timeout
-        self._local = threading.local()
+        self._idle: dict[str, list[tuple[str | None, object]]] = {ASSETS: [], PAGES: []}
+        self._idle_lock = threading.Lock()
         self._segments: dict[str, SegmentData] = {}
         self._segments_lock = threading.Lock()
         self._postings = PostingsCache()
@@ -340,24 +365,47 @@ class SearchIndex:
 
     # --- reading -----------------------------------------------------------------
 
-    def _searcher(self, indexname: str):
-        """A per-thread searcher on the last commit, refreshed when it changed."""
-        current = self._current_name()
-        cache = self._local.__dict__
-        key = (indexname, current)
-        searcher = cache.get(key)
-        if searcher is None:
-            for old_key in [k for k in cache if k[0] == indexname]:
-                _close(cache.pop(old_key))
-            searcher = self._open(indexname).searcher()
-            cache[key] = searcher
-        elif not searcher.up_to_date():
+    @contextlib.contextmanager
+    def _searcher(self, indexname: str) -> Iterator:
+        """A searcher on the last commit, lent to this thread until the block ends.
+
+        A Whoosh searcher reads through shared file handles, so it serves one
+        thread at a time; opening one on a large index costs a few hundred
+        milliseconds, so idle ones wait for the next search, whichever thread
+        runs it (the threaded development server starts a thread per request)."""
+        generation, searcher = self._take(indexname)
+        try:
+            yield searcher
+        except ReaderClosed:
+            _close(searcher)  # stale in a way up_to_date() did not show: never lend it again
+            raise
+        except BaseException:
+            self._give_back(indexname, generation, searcher)
+            raise
+        self._give_back(indexname, generation, searcher)
+
+    def _take(self, indexname: str) -> tuple[str | None, object]:
+        generation = self._current_name()
+        while True:
+            with self._idle_lock:
+                idle = self._idle[indexname]
+                entry = idle.pop() if idle else None
+            if entry is None:
+                return generation, self._open(indexname).searcher()
+            lent_generation, searcher = entry
             # Reopen rather than searcher.refresh(): refresh reuses segment readers
             # and misses deletions made since (updates would show twice).
+            if lent_generation == generation and searcher.up_to_date():
+                return generation, searcher
             _close(searcher)
-            searcher = self._open(indexname).searcher()
-            cache[key] = searcher
-        return searcher
+
+    def _give_back(self, indexname: str, generation: str | None, searcher) -> None:
+        with self._idle_lock:
+            idle = self._idle[indexname]
+            if len(idle) < IDLE_SEARCHERS:
+                idle.append((generation, searcher))
+                return
+        _close(searcher)
 
     # --- per-segment data, shared by every searcher that holds the segment ----
 
@@ -419,43 +467,27 @@ class SearchIndex:
         indexing time)."""
         if total >= FEW_RESULTS or not parsed.text or OPERATORS.search(parsed.text):
             return None
-        reader = searcher.reader()
-        # The page searcher of this very query when searching pages: asking for a
-        # fresh one could close the one in use.
-        pages = searcher if "page_id" in searcher.schema else self._searcher(PAGES)
-        spellers = [(searcher, "title"), (pages, "body"), (pages, "title")]
-        words = re.findall(r"\w+", parsed.text)
-        corrected, changed = [], False
-        for word in words:
-            stem = next((t.text for t in ANALYZER(word)), None)
-            if stem is None or any((name, stem) in reader for name in fields):
-                corrected.append(word)
-                continue
-            suggestion = None
-            for speller, name in spellers:
-                try:
-                    found = speller.corrector(name).suggest(word.lower(), limit=1, maxdist=2, prefix=1)
-                except Exception:  # spelling is a nicety; never fail a search for it
-                    found = []
-                if found:
-                    suggestion = found[0]
-                    break
-            corrected.append(suggestion or word)
-            changed = changed or suggestion is not None
-        return " ".join(corrected) if changed else None
+        if "page_id" in searcher.schema:
+            return _corrected(parsed.text, searcher.reader(), fields, [(searcher, "title"), (searcher, "body")])
+        with self._searcher(PAGES) as pages:
+            return _corrected(parsed.text, searcher.reader(), fields,
+                              [(searcher, "title"), (pages, "body"), (pages, "title")])
+
 
     def _run(self, indexname: str, fields: dict, text: str, filters, include_hidden, today, **options):
-        try:
-            return self._run_once(indexname, fields, text, filters, include_hidden, today, **options)
-        except ReaderClosed:
-            # A cached searcher went stale in a way up_to_date() did not show:
-            # drop every cached searcher of this thread and search once more.
-            self.close()
-            return self._run_once(indexname, fields, text, filters, include_hidden, today, **options)
+        for attempt in (1, 2):
+            try:
+                with self._searcher(indexname) as searcher:
+                    return self._search(searcher, fields, text, filters, include_hidden, today, **options)
+            except ReaderClosed:
+                # A searcher went stale in a way up_to_date() did not show (it was
+                # closed, not given back): drop the idle ones too and search once more.
+                if attempt == 2:
+                    raise
+                self.close()
 
-    def _run_once(self, indexname: str, fields: dict, text: str, filters, include_hidden, today, *,
-                  sort: str, page: int, per_page: int):
-        searcher = self._searcher(indexname)
+    def _search(self, searcher, fields: dict, text: str, filters, include_hidden, today, *,
+                sort: str, page: int, per_page: int):
         schema = searcher.schema
         if searcher.doc_count_all() == 0:
             return [], 0, facet_counts([]), None, parse(text, schema, fields).terms
@@ -504,27 +536,24 @@ class SearchIndex:
 
     def more_like_this(self, asset_id: int, *, limit: int = 5, include_hidden: bool = False,
                        today: date | None = None) -> list[int]:
-        searcher = self._searcher(ASSETS)
-        docnum = searcher.document_number(asset_id=str(asset_id))
-        if docnum is None:
-            return []
-        sample = searcher.stored_fields(docnum).get("mlt") or ""
-        if not sample.strip():
-            return []
         visible_on = None if include_hidden else (today or date.today()).toordinal()
-        # Whoosh picks the sample's most telling words; they are then searched like
-        # any query (Whoosh's own more_like scores every candidate one call at a time).
-        key_terms = searcher.key_terms_from_text("body", sample, numterms=12)
-        similar = q.Or([q.Term("body", word, boost=weight) for word, weight in key_terms])
-        matches = self._matches(searcher, similar, (), visible_on, scored=True)
-        ranked = top_by_relevance(matches, limit + 1)
-        return [found for found in (int(searcher.stored_fields(d)["asset_id"]) for d, _ in ranked)
-                if found != asset_id][:limit]
+        with self._searcher(ASSETS) as searcher:
+            docnum = searcher.document_number(asset_id=str(asset_id))
+            sample = searcher.stored_fields(docnum).get("mlt") or "" if docnum is not None else ""
+            if not sample.strip():
+                return []
+            # Whoosh picks the sample's most telling words; they are then searched like
+            # any query (Whoosh's own more_like scores every candidate one call at a time).
+            key_terms = searcher.key_terms_from_text("body", sample, numterms=12)
+            similar = q.Or([q.Term("body", word, boost=weight) for word, weight in key_terms])
+            ranked = top_by_relevance(self._matches(searcher, similar, (), visible_on, scored=True), limit + 1)
+            found = [int(searcher.stored_fields(docnum)["asset_id"]) for docnum, _ in ranked]
+        return [other for other in found if other != asset_id][:limit]
 
     def check(self, expected: dict[int, datetime]) -> CheckReport:
         """Compare the index with the database (asset id -> updated_at)."""
-        searcher = self._searcher(ASSETS)
-        indexed = {int(fields["asset_id"]): fields.get("stamp") for fields in searcher.all_stored_fields()}
+        with self._searcher(ASSETS) as searcher:
+            indexed = {int(fields["asset_id"]): fields.get("stamp") for fields in searcher.all_stored_fields()}
         report = CheckReport()
         for asset_id, updated_at in expected.items():
             if asset_id not in indexed:
@@ -537,14 +566,19 @@ class SearchIndex:
         return report
 
     def doc_counts(self) -> dict[str, int]:
-        return {"assets": self._searcher(ASSETS).doc_count(), "pages": self._searcher(PAGES).doc_count()}
+        with self._searcher(ASSETS) as assets, self._searcher(PAGES) as pages:
+            return {"assets": assets.doc_count(), "pages": pages.doc_count()}
 
     def drop_cached_postings(self) -> None:
         """Forget the postings kept in memory; the next searches read them from disk."""
         self._postings.clear()
 
     def close(self) -> None:
-        for searcher in self._local.__dict__.values():
+        """Close the idle searchers (lent ones are closed or kept when given back)."""
+        with self._idle_lock:
+            idle = [searcher for searchers in self._idle.values() for _, searcher in searchers]
+            for searchers in self._idle.values():
+                searchers.clear()
+        for searcher in idle:
             _close(searcher)
-        self._local.__dict__.clear()
 

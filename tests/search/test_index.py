@@ -291,3 +291,37 @@ def test_scores_follow_bm25_term_frequency_and_title_boost(index):
     ranked = index.search_assets("quokka")
     assert ids(ranked) == [42, 41, 40]  # the title counts most, then how often the body says it
     assert ranked.hits[0].score > ranked.hits[1].score > ranked.hits[2].score > 0
+
+
+def test_searchers_are_reused_across_threads_and_never_shared(index):
+    import threading
+
+    from search.index import ASSETS
+
+    index.search_assets("pricing")
+    [(_, idle)] = index._idle[ASSETS]
+    other_thread = threading.Thread(target=lambda: index.search_assets("healthcare"))
+    other_thread.start()
+    other_thread.join()
+    assert [searcher for _, searcher in index._idle[ASSETS]] == [idle]  # reused, not reopened
+
+    with index._searcher(ASSETS) as lent:
+        assert lent is idle and index._idle[ASSETS] == []
+        assert ids(index.search_assets("security")) == [2]  # served by a second searcher meanwhile
+    assert len(index._idle[ASSETS]) == 2
+
+    errors, results = [], []
+
+    def search_many():
+        try:
+            for _ in range(30):
+                results.append(ids(index.search_assets("pricing healthcare")))
+        except Exception as error:  # reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=search_many) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors and len(results) == 120 and all(found == [1, 3] for found in results)

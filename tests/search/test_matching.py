@@ -13,8 +13,8 @@ from tests.search.test_index import CORPUS, asset
 
 
 def _segments(index: SearchIndex):
-    searcher = index._searcher(ASSETS)
-    return [sub.reader() for sub, _ in searcher.leaf_searchers()]
+    with index._searcher(ASSETS) as searcher:
+        return [sub.reader() for sub, _ in searcher.leaf_searchers()]
 
 
 def test_bulk_columns_lengths_and_facets_match_whoosh(tmp_path):
