@@ -54,7 +54,7 @@ from search.schema import (
     asset_schema,
     page_schema,
 )
-from search.writer import IndexBusy, write_lock
+from search.writer import IndexBusy, bounded_merge, write_lock
 
 __all__ = ["IndexBusy", "SearchIndex", "AssetResults", "PageResults", "AssetHit", "PageHit", "CheckReport"]
 
@@ -63,6 +63,9 @@ TEXT_LIMIT = 2_000_000
 MLT_SAMPLE = 4_000
 FEW_RESULTS = 3
 # A query with operators, fields or phrases means exactly what it says; plain words may be widened.
+# Largest segments a merge may build: an asset carries all its slides' text, so
+# about as many words as twenty slides.
+MERGE_ASSETS, MERGE_PAGES = bounded_merge(1_500), bounded_merge(30_000)
 IDLE_SEARCHERS = 8  # per index, kept open between searches
 OPERATORS = re.compile(r'\b(AND|OR|NOT)\b|["():*]')
 
@@ -300,8 +303,8 @@ class SearchIndex:
                 asset_writer.cancel()
                 page_writer.cancel()
                 raise
-            page_writer.commit()
-            asset_writer.commit()
+            page_writer.commit(mergetype=MERGE_PAGES)
+            asset_writer.commit(mergetype=MERGE_ASSETS)
 
     @staticmethod
     def _apply_items(asset_writer, page_writer, items) -> int:
@@ -351,8 +354,8 @@ class SearchIndex:
                         asset_writer.cancel()
                         page_writer.cancel()
                         raise
-                    page_writer.commit()
-                    asset_writer.commit()
+                    page_writer.commit(mergetype=MERGE_PAGES)
+                    asset_writer.commit(mergetype=MERGE_ASSETS)
                     count += done
                     if on_progress:
                         on_progress(done)
