@@ -307,12 +307,19 @@ class SearchIndex:
             asset_writer.commit(mergetype=MERGE_ASSETS)
 
     @staticmethod
-    def _apply_items(asset_writer, page_writer, items) -> int:
+    def _apply_items(asset_writer, page_writer, items, *, replace: bool = True) -> int:
+        """Write the items; `replace=False` for a new, empty generation, where there
+        is nothing to delete (each delete makes Whoosh's writer look the id up in
+        every segment written so far)."""
         count = 0
         for asset, pages in items:
-            asset_writer.update_document(**_asset_fields(asset))
+            if replace:
+                asset_writer.update_document(**_asset_fields(asset))
+            else:
+                asset_writer.add_document(**_asset_fields(asset))
             if pages is not None:
-                page_writer.delete_by_term("asset_id", str(asset.asset_id))
+                if replace:
+                    page_writer.delete_by_term("asset_id", str(asset.asset_id))
                 for page in pages:
                     page_writer.add_document(**_page_fields(page))
             count += 1
@@ -349,7 +356,7 @@ class SearchIndex:
                     asset_writer = assets_ix.writer(limitmb=128)
                     page_writer = pages_ix.writer(limitmb=128)
                     try:
-                        done = self._apply_items(asset_writer, page_writer, batch)
+                        done = self._apply_items(asset_writer, page_writer, batch, replace=False)
                     except BaseException:
                         asset_writer.cancel()
                         page_writer.cancel()
