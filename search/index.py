@@ -11,8 +11,8 @@ Layout of `directory`:
 
 One writer: every write takes `write.lock` (bounded wait, then IndexBusy),
 opens one Whoosh writer per index, applies the whole batch, commits. Readers
-never take the lock; they search the last commit through a per-thread
-searcher that is refreshed when the index changed.
+never take the lock; they search the last commit through a pooled searcher,
+lent to one thread at a time and reopened when the index changed.
 """
 
 from __future__ import annotations
@@ -62,11 +62,11 @@ ASSETS, PAGES = "assets", "pages"
 TEXT_LIMIT = 2_000_000
 MLT_SAMPLE = 4_000
 FEW_RESULTS = 3
-# A query with operators, fields or phrases means exactly what it says; plain words may be widened.
 # Largest segments a merge may build: an asset carries all its slides' text, so
 # about as many words as twenty slides.
 MERGE_ASSETS, MERGE_PAGES = bounded_merge(1_500), bounded_merge(30_000)
 IDLE_SEARCHERS = 8  # per index, kept open between searches
+# A query with operators, fields or phrases means exactly what it says; plain words may be widened.
 OPERATORS = re.compile(r'\b(AND|OR|NOT)\b|["():*]')
 
 
@@ -311,12 +311,10 @@ class SearchIndex:
         """Write the items; `replace=False` for a new, empty generation, where there
         is nothing to delete (each delete makes Whoosh's writer look the id up in
         every segment written so far)."""
+        write_asset = asset_writer.update_document if replace else asset_writer.add_document
         count = 0
         for asset, pages in items:
-            if replace:
-                asset_writer.update_document(**_asset_fields(asset))
-            else:
-                asset_writer.add_document(**_asset_fields(asset))
+            write_asset(**_asset_fields(asset))
             if pages is not None:
                 if replace:
                     page_writer.delete_by_term("asset_id", str(asset.asset_id))
@@ -549,7 +547,7 @@ class SearchIndex:
         visible_on = None if include_hidden else (today or date.today()).toordinal()
         with self._searcher(ASSETS) as searcher:
             docnum = searcher.document_number(asset_id=str(asset_id))
-            sample = searcher.stored_fields(docnum).get("mlt") or "" if docnum is not None else ""
+            sample = (searcher.stored_fields(docnum).get("mlt") or "") if docnum is not None else ""
             if not sample.strip():
                 return []
             # Whoosh picks the sample's most telling words; they are then searched like
@@ -557,7 +555,7 @@ class SearchIndex:
             key_terms = searcher.key_terms_from_text("body", sample, numterms=12)
             similar = q.Or([q.Term("body", word, boost=weight) for word, weight in key_terms])
             ranked = top_by_relevance(self._matches(searcher, similar, (), visible_on, scored=True), limit + 1)
-            found = [int(searcher.stored_fields(docnum)["asset_id"]) for docnum, _ in ranked]
+            found = [int(searcher.stored_fields(hit)["asset_id"]) for hit, _ in ranked]
         return [other for other in found if other != asset_id][:limit]
 
     def check(self, expected: dict[int, datetime]) -> CheckReport:

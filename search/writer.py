@@ -47,11 +47,11 @@ def bounded_merge(limit: int, at_least: int = 4):
     """A Whoosh merge policy: once `at_least` small segments have piled up, merge
     the smallest of them, but never into a segment of more than `limit` documents.
 
-    Whoosh writes a new segment's whole term table from memory; with the
-    word-pair fields a segment of the whole library has millions of terms (its
-    own policy merged 200,000 slides into one segment at 5 GB of memory).
-    Bounded segments keep a rebuild's memory flat; searching a few more
-    segments costs little."""
+    Whoosh writes a new segment's whole term table from memory, and with the
+    word-pair fields a segment of the whole library would hold millions of
+    terms; the bound keeps any one merge's term table small. (The 5 GB once
+    seen during a rebuild came from replacing documents, not from merging: see
+    SearchIndex.rebuild.) Searching a few more segments costs little."""
 
     def merge(writer, segments):
         from whoosh.reading import SegmentReader
