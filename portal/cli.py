@@ -80,6 +80,20 @@ def worker(workers: int) -> None:
     queue.huey.create_consumer(workers=workers, worker_type="thread", periodic=True).run()
 
 
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True)
+@click.option("--workers", default=None, type=click.IntRange(1, 64),
+              help="Worker processes (default: 1 on the embedded queue, else 2).")
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 256))
+def serve(host: str, port: int, workers: int | None, threads: int) -> None:
+    """Serve the portal on gunicorn (threaded workers); the embedded queue runs inside it."""
+    from portal.server import serve as run_server
+
+    embedded = current_app.config["START_EMBEDDED_WORKER"]
+    run_server(host, port, workers or (1 if embedded else 2), threads)
+
+
 @click.command("rollup")
 @click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
               help="First day to roll up (default: the first day with events).")
@@ -126,5 +140,5 @@ def seed_demo() -> None:
 
 def init_app(app: Flask) -> None:
     app.cli.add_command(db_cli)
-    for command in (create_user, reindex, index_check, worker, rollup, expire, seed_demo):
+    for command in (create_user, reindex, index_check, worker, serve, rollup, expire, seed_demo):
         app.cli.add_command(command)

@@ -9,6 +9,7 @@ from assets.storage import ObjectNotFound
 from portal.storage import get_storage
 
 PRESIGNED_SECONDS = 300
+IMAGE_MAX_AGE = 300
 
 
 def send_stored(key: str, *, filename: str, mime: str, as_attachment: bool = True, max_age: int = 0) -> Response:
@@ -20,7 +21,16 @@ def send_stored(key: str, *, filename: str, mime: str, as_attachment: bool = Tru
     if path is None:
         raise NotFound()
     try:
-        return send_file(path, mimetype=mime, as_attachment=as_attachment, download_name=filename,
-                         max_age=max_age, conditional=True)
+        response = send_file(path, mimetype=mime, as_attachment=as_attachment, download_name=filename,
+                             max_age=max_age, conditional=True, etag=True)
     except (FileNotFoundError, ObjectNotFound):
         raise NotFound() from None
+    # Everything stored is behind a sign-in: browsers may keep it, shared caches may not.
+    response.cache_control.public = False
+    response.cache_control.private = True
+    return response
+
+
+def send_image(key: str, name: str) -> Response:
+    """A PNG thumbnail or cover, shown inline, cacheable for a few minutes and revalidated by ETag."""
+    return send_stored(key, filename=name, mime="image/png", as_attachment=False, max_age=IMAGE_MAX_AGE)

@@ -116,6 +116,13 @@ def init_app(app: Flask) -> None:
             queue.start_embedded_consumer()
 
 
+def start_embedded_consumer(app: Flask) -> None:
+    """Start the in-process consumer now, where the app runs the embedded queue
+    (a server hook calls this so queued work runs before the first request)."""
+    if app.config["START_EMBEDDED_WORKER"]:
+        app.extensions["collateral_queue"].start_embedded_consumer()
+
+
 def bind_tasks(app: Flask) -> None:
     """Called once every task module has been imported."""
     _bind(app, app.extensions["collateral_queue"])

@@ -7,4 +7,4 @@ bash scripts/install.sh runtime
 export FLASK_APP=portal
 .venv/bin/flask --app portal seed-demo
 echo "Open http://127.0.0.1:${PORT:-5000} and sign in as rep@example.com / marketer@example.com / enablement@example.com / admin@example.com with password 'collateral-demo'."
-exec .venv/bin/flask --app portal run --host "${HOST:-127.0.0.1}" --port "${PORT:-5000}"
+exec .venv/bin/flask --app portal serve --host "${HOST:-127.0.0.1}" --port "${PORT:-5000}"

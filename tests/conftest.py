@@ -11,7 +11,6 @@ import os
 import shutil
 from collections.abc import Iterator
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -22,7 +21,7 @@ from portal.config import load_settings
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "").strip()
 PASSWORD = "correct-horse-battery"
 
-pytest_plugins = ["tests.s3_server"] if Path(__file__).with_name("s3_server.py").exists() else []
+pytest_plugins = ["tests.s3_server", "tests.redis_server"]
 
 
 def _migrated(url: str) -> None:

@@ -10,7 +10,7 @@ from portal.access import EVERYONE, allow
 from portal.api import bp, json_body, listing, pagination
 from portal.errors import InvalidInput
 from portal.extensions import db
-from portal.files import send_stored
+from portal.files import send_image, send_stored
 from portal.library import services
 from portal.library.serializers import asset_json, page_json, version_json
 from portal.library.stats import stats_for
@@ -120,6 +120,20 @@ def restore(asset_id: int):
     data = request.get_json(silent=True) or {}
     reason = data.get("reason", "") if isinstance(data, dict) else ""
     return _one(services.restore_asset(asset, current_user, reason if isinstance(reason, str) else ""))
+
+
+@bp.get("/assets/<int:asset_id>/cover")
+@allow(*EVERYONE)
+def asset_cover(asset_id: int):
+    """The cover image (PNG) of the current version: what `thumbnail_url` of an asset points at."""
+    return send_image(services.cover_key_for(current_user, asset_id), f"asset-{asset_id}.png")
+
+
+@bp.get("/pages/<int:page_id>/thumbnail")
+@allow(*EVERYONE)
+def page_thumbnail(page_id: int):
+    """A page's or slide's image (PNG): what `thumbnail_url` of a page points at."""
+    return send_image(services.page_thumbnail_key_for(current_user, page_id), f"page-{page_id}.png")
 
 
 @bp.get("/assets/<int:asset_id>/pages")

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import shutil
 
-from flask import send_file, url_for
+from flask import send_file
 from flask_login import current_user
 
 from portal.access import EVERYONE, allow
 from portal.api import bp, json_body, listing, pagination
 from portal.decks import services
-from portal.library.serializers import iso
+from portal.library.serializers import iso, page_thumbnail_url
 from portal.models import Deck
 
 
@@ -26,7 +26,7 @@ def deck_json(deck: Deck) -> dict:
                 "asset_title": s.asset.title,
                 "number": s.page.number,
                 "title": s.page.title,
-                "thumbnail_url": url_for("library.page_thumbnail", page_id=s.page.id) if s.page.thumbnail_key else None,
+                "thumbnail_url": page_thumbnail_url(s.page),
                 "version": s.page.version.number,
                 "stale": s.stale,
                 "retired": s.retired,

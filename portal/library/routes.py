@@ -5,12 +5,11 @@ from __future__ import annotations
 from flask import current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
-from werkzeug.exceptions import NotFound
 
 from portal.access import EVERYONE, allow
 from portal.errors import InvalidInput
 from portal.extensions import db
-from portal.files import send_stored
+from portal.files import send_image, send_stored
 from portal.library import bp, services
 from portal.library.serializers import version_json
 from portal.library.stats import stats_for
@@ -18,7 +17,6 @@ from portal.models import (
     CONTENT_TYPE_LABELS,
     CONTENT_TYPES,
     PUBLISHER_ROLES,
-    Page,
     RetirementEvent,
     UsageKind,
 )
@@ -161,23 +159,13 @@ def download(asset_id: int):
 @bp.get("/assets/<int:asset_id>/cover")
 @allow(*EVERYONE)
 def cover(asset_id: int):
-    item = services.get_asset_for(current_user, asset_id)
-    version = item.current_version
-    if version is None or not version.cover_key:
-        raise NotFound()
-    return send_stored(version.cover_key, filename=f"asset-{item.id}.png", mime="image/png",
-                       as_attachment=False, max_age=300)
+    return send_image(services.cover_key_for(current_user, asset_id), f"asset-{asset_id}.png")
 
 
 @bp.get("/pages/<int:page_id>/thumbnail")
 @allow(*EVERYONE)
 def page_thumbnail(page_id: int):
-    page = db.session.get(Page, page_id)
-    if page is None or not page.thumbnail_key:
-        raise NotFound()
-    services.get_asset_for(current_user, page.asset_id)
-    return send_stored(page.thumbnail_key, filename=f"page-{page.id}.png", mime="image/png",
-                       as_attachment=False, max_age=300)
+    return send_image(services.page_thumbnail_key_for(current_user, page_id), f"page-{page_id}.png")
 
 
 @bp.post("/assets/<int:asset_id>/retire")

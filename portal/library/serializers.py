@@ -64,9 +64,19 @@ def asset_json(asset: Asset, stats: AssetStats, versions_count: int | None = Non
             "reported": stats.reported,
             "deck_inclusions": stats.deck_inclusions,
         },
-        "thumbnail_url": url_for("library.cover", asset_id=asset.id, _external=False)
-        if asset.current_version and asset.current_version.cover_key else None,
+        "thumbnail_url": cover_url(asset),
     }
+
+
+def cover_url(asset: Asset) -> str | None:
+    """The API URL of the asset's cover: fetchable with the same bearer token as the answer."""
+    version = asset.current_version
+    return url_for("api.asset_cover", asset_id=asset.id) if version and version.cover_key else None
+
+
+def page_thumbnail_url(page: Page) -> str | None:
+    """The API URL of a page's image: fetchable with the same bearer token as the answer."""
+    return url_for("api.page_thumbnail", page_id=page.id) if page.thumbnail_key else None
 
 
 def page_json(page: Page) -> dict:
@@ -78,5 +88,5 @@ def page_json(page: Page) -> dict:
         "title": page.title,
         "text": page.text,
         "notes": page.notes,
-        "thumbnail_url": url_for("library.page_thumbnail", page_id=page.id) if page.thumbnail_key else None,
+        "thumbnail_url": page_thumbnail_url(page),
     }

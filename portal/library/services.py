@@ -22,6 +22,7 @@ from portal.models import (
     Asset,
     AssetTag,
     AssetVersion,
+    Page,
     Rating,
     RetirementEvent,
     UsageEvent,
@@ -113,6 +114,23 @@ def get_asset_for(user: User, asset_id: int) -> Asset:
     if asset is None or (not user.is_staff and asset.is_hidden_from_reps()):
         raise NotFound()
     return asset
+
+
+def cover_key_for(user: User, asset_id: int) -> str:
+    """The storage key of the asset's cover image, if this user may see the asset."""
+    version = get_asset_for(user, asset_id).current_version
+    if version is None or not version.cover_key:
+        raise NotFound()
+    return version.cover_key
+
+
+def page_thumbnail_key_for(user: User, page_id: int) -> str:
+    """The storage key of a page's thumbnail, if this user may see its asset."""
+    page = db.session.get(Page, page_id)
+    if page is None or not page.thumbnail_key:
+        raise NotFound()
+    get_asset_for(user, page.asset_id)
+    return page.thumbnail_key
 
 
 def get_version_for(user: User, asset: Asset, number: int | None) -> AssetVersion:

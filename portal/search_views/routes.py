@@ -6,7 +6,7 @@ from flask_login import current_user
 from portal.access import EVERYONE, allow
 from portal.api import bp as api_bp
 from portal.api import listing, pagination
-from portal.library.serializers import asset_json
+from portal.library.serializers import asset_json, page_thumbnail_url
 from portal.search_views import bp, services
 
 
@@ -70,7 +70,7 @@ def api_search_pages():
     items = [{
         "page_id": r.page.id, "asset_id": r.page.asset_id, "asset_title": r.page.asset.title,
         "number": r.page.number, "title": r.page.title, "highlights": r.highlights, "score": round(r.score, 4),
-        "thumbnail_url": url_for("library.page_thumbnail", page_id=r.page.id) if r.page.thumbnail_key else None,
+        "thumbnail_url": page_thumbnail_url(r.page),
     } for r in outcome.items]
     return listing(items, outcome.total, page, per_page, facets=outcome.facets, suggestion=outcome.suggestion,
                    search_id=outcome.log_id)

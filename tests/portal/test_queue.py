@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -19,9 +18,6 @@ import pytest
 from portal import create_app
 from portal.extensions import db
 from portal.models import AssetVersion
-from tests.tooling import missing
-
-REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
 
 
 def _wait_processed(app, version_id: int, timeout: float = 90) -> AssetVersion:
@@ -82,18 +78,7 @@ def test_embedded_queue_processes_without_a_separate_worker(settings, tmp_path):
     assert [item["id"] for item in found["items"]] == [asset_id]
 
 
-def _redis_available() -> bool:
-    try:
-        with socket.create_connection((REDIS_HOST, REDIS_PORT), timeout=1):
-            return True
-    except OSError:
-        return False
-
-
-def test_redis_queue_with_worker_process(settings, tmp_path):
-    if not _redis_available():
-        missing("Redis at 127.0.0.1:6379", "apt-get install -y redis-server")
-    redis_url = f"redis://{REDIS_HOST}:{REDIS_PORT}/0"
+def test_redis_queue_with_worker_process(settings, tmp_path, redis_url):
     settings = replace(settings, queue_mode="redis", redis_url=redis_url)
     queue_name = f"collateral-test-{uuid.uuid4().hex[:8]}"
     app = create_app(settings, TESTING=True, AUTO_MIGRATE=False, START_EMBEDDED_WORKER=False, QUEUE_NAME=queue_name)
