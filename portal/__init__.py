@@ -30,7 +30,7 @@ def create_app(settings: Settings | None = None, **config_overrides: Any) -> Fla
     )
     app.config.update(config_overrides)
 
-    from portal import access, cli, database, errors, indexing, queue, storage
+    from portal import access, cli, database, errors, queue, storage
     from portal.extensions import csrf, db, login_manager
 
     db.init_app(app)
@@ -38,18 +38,11 @@ def create_app(settings: Settings | None = None, **config_overrides: Any) -> Fla
     csrf.init_app(app)
     database.init_app(app)
     storage.init_app(app)
-    indexing.init_app(app)
     queue.init_app(app)
     access.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
-
-    from portal import admin, analytics, api, auth, decks, feedback, library, search_views, tasks
-
-    # Areas first (they attach their API views), the API blueprint last.
-    for module in (auth, admin, library, search_views, feedback, analytics, decks, api):
-        module.init_app(app)
-    tasks.register(app)
+    _register_areas(app)
 
     @app.context_processor
     def inject_helpers() -> dict[str, Any]:
@@ -58,3 +51,40 @@ def create_app(settings: Settings | None = None, **config_overrides: Any) -> Fla
         return viewhelpers.template_globals()
 
     return app
+
+
+def _register_areas(app: Flask) -> None:
+    """Every feature area, in one place: its pages, its JSON API under /api/v1,
+    its hooks into shared pages, and its background tasks."""
+    import importlib
+
+    from portal import api, decks, feedback, queue, search
+    from portal.admin import routes as admin_routes
+    from portal.analytics import api as analytics_api
+    from portal.analytics import routes as analytics_routes
+    from portal.api import openapi
+    from portal.auth import api as auth_api
+    from portal.auth import routes as auth_routes
+    from portal.decks import api as decks_api
+    from portal.decks import routes as decks_routes
+    from portal.feedback import api as feedback_api
+    from portal.feedback import routes as feedback_routes
+    from portal.library import api as library_api
+    from portal.library import routes as library_routes
+    from portal.search import api as search_api
+    from portal.search import routes as search_routes
+
+    for pages in (auth_routes, admin_routes, library_routes, search_routes, feedback_routes,
+                  analytics_routes, decks_routes):
+        app.register_blueprint(pages.bp)
+    api.register(app, (auth_api.bp, library_api.bp, search_api.bp, feedback_api.bp, analytics_api.bp,
+                       decks_api.bp, openapi.bp))
+    for area in (search, feedback, decks):
+        area.init_app(app)
+    for module in TASK_MODULES:
+        importlib.import_module(module)
+    queue.bind_tasks(app)
+
+
+# Modules whose @task functions register with the queue.
+TASK_MODULES = ("portal.library.tasks", "portal.search.tasks", "portal.analytics.tasks")

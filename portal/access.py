@@ -12,6 +12,7 @@ from typing import Any
 from flask import Flask, abort, g, request
 from flask_login import current_user
 
+from portal.api import is_api_request
 from portal.extensions import db
 from portal.extensions import login_manager as manager
 from portal.models import ROLES, ApiToken, User, utcnow
@@ -28,7 +29,7 @@ def allow(*roles: str) -> Callable:
         def wrapper(*args: Any, **kwargs: Any):
             if roles != (PUBLIC,):
                 if not current_user.is_authenticated:
-                    if request.blueprint == "api":
+                    if is_api_request():
                         abort(401)
                     return manager.unauthorized()
                 if current_user.role not in roles:

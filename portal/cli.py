@@ -48,8 +48,8 @@ def reindex(batch_size: int) -> None:
     from sqlalchemy import func, select
 
     from portal.extensions import db
-    from portal.indexing import reindex_all
     from portal.models import Asset
+    from portal.search.indexing import reindex_all
 
     total = db.session.scalar(select(func.count()).select_from(Asset)) or 0
     with click.progressbar(length=total, label="Indexing assets") as bar:
@@ -60,7 +60,7 @@ def reindex(batch_size: int) -> None:
 @click.command("index-check")
 def index_check() -> None:
     """Report assets missing from, or stale in, the search index."""
-    from portal.indexing import index_check as run_check
+    from portal.search.indexing import index_check as run_check
 
     report = run_check()
     for name in ("missing", "stale", "extra"):

@@ -5,9 +5,9 @@ from __future__ import annotations
 from sqlalchemy import func, select, text
 
 from portal.extensions import db
-from portal.indexing import get_index
 from portal.models import Asset, AssetVersion
 from portal.queue import get_queue
+from portal.search.indexing import get_index
 from portal.storage import get_storage
 
 

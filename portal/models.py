@@ -453,3 +453,15 @@ class AssetUsageTotal(db.Model):
     reported_uses: Mapped[int] = mapped_column(Integer, default=0)
     first_used_on: Mapped[date | None] = mapped_column(Date)
     last_used_on: Mapped[date | None] = mapped_column(Date)
+
+
+class IndexOutbox(db.Model):
+    """Assets whose search documents are out of date: written in the same
+    transaction as the change (portal/search/indexing.py), drained by the queue. A row
+    per change, so a change committed while a drain runs keeps its own row."""
+
+    __tablename__ = "index_outbox"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    asset_id: Mapped[int] = mapped_column(Integer)  # no foreign key: a deleted asset leaves the index too
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

@@ -1,15 +1,17 @@
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.exceptions import NotFound
 
 from portal.access import allow
-from portal.admin import bp, services
+from portal.admin import services
 from portal.errors import InvalidInput
 from portal.extensions import db
 from portal.models import ROLES, ApiToken, User, utcnow
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
 @bp.get("/users")

@@ -1,11 +1,4 @@
-"""Usage analytics, content scores, search gaps and retirement."""
+"""Usage analytics, content scores, search gaps and retirement.
 
-from flask import Blueprint, Flask
-
-bp = Blueprint("analytics", __name__, url_prefix="/analytics")
-
-
-def init_app(app: Flask) -> None:
-    from portal.analytics import api, routes  # noqa: F401  (attach views to bp and the API blueprint)
-
-    app.register_blueprint(bp)
+routes.py (pages, blueprint `analytics`), api.py (JSON), services.py, rollups.py,
+retirement.py, tables.py, tasks.py (rollups, expiry)."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import request
+from flask import Blueprint, request
 from flask_login import current_user
 
 from portal.access import allow
@@ -14,11 +14,13 @@ from portal.analytics.services import (
     AssetRow,
     DateRange,
 )
-from portal.api import bp, json_body, listing, pagination
+from portal.api import json_body, listing, pagination
 from portal.errors import InvalidInput
 from portal.library.serializers import iso
 from portal.library.services import get_asset_for
 from portal.models import PUBLISHER_ROLES
+
+bp = Blueprint("analytics", __name__)  # mounted under /api/v1 by create_app
 
 ASSET_SORTS = {
     "score": lambda row: (-row.score, row.asset_id),

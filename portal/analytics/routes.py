@@ -3,11 +3,11 @@ pages draw them with Chart.js served from /static/vendor."""
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from portal.access import allow
-from portal.analytics import bp, retirement, services, tables
+from portal.analytics import retirement, services, tables
 from portal.analytics.services import (
     ANALYTICS_ROLES,
     KIND_LABELS,
@@ -19,6 +19,8 @@ from portal.analytics.services import (
 from portal.errors import InvalidInput
 from portal.library.services import get_asset_for
 from portal.models import PUBLISHER_ROLES
+
+bp = Blueprint("analytics", __name__, url_prefix="/analytics")
 
 
 def _window(default_days: int = services.DEFAULT_RANGE_DAYS) -> services.DateRange:

@@ -1,37 +1,43 @@
-"""The JSON API under /api/v1 (see shared/api.md). Bearer tokens only."""
+"""The JSON API under /api/v1 (docs/api.md): what every area's api.py shares.
+
+Each area defines its own API blueprint in its `api.py` (`bp = Blueprint(...)`);
+create_app lists them and `register` nests them under one `api` blueprint
+with the /api/v1 prefix, bearer-token sign-in (the session cookie is ignored,
+so cross-site requests cannot ride on a browser session) and no CSRF form
+tokens. This module also holds the request helpers the API views share.
+"""
 
 from __future__ import annotations
 
-import importlib
+from collections.abc import Iterable
 
 from flask import Blueprint, Flask, request
 
 from portal.errors import InvalidInput
 
-bp = Blueprint("api", __name__, url_prefix="/api/v1")
-
-# Each area keeps its API views next to its services; they attach to `bp`.
-API_MODULES = (
-    "portal.api.tokens",
-    "portal.api.assets",
-    "portal.api.openapi",
-)
+PREFIX = "/api/v1"
 
 
-@bp.before_request
 def _authenticate() -> None:
     from portal.access import authenticate_api_request
 
     authenticate_api_request()
 
 
-def init_app(app: Flask) -> None:
+def register(app: Flask, area_blueprints: Iterable[Blueprint]) -> None:
+    """Mount the areas' API blueprints under /api/v1 (a parent blueprint per app)."""
     from portal.extensions import csrf
 
-    for name in API_MODULES:
-        importlib.import_module(name)
-    csrf.exempt(bp)
-    app.register_blueprint(bp)
+    parent = Blueprint("api", __name__, url_prefix=PREFIX)
+    parent.before_request(_authenticate)
+    for blueprint in area_blueprints:
+        parent.register_blueprint(blueprint)
+        csrf.exempt(blueprint)
+    app.register_blueprint(parent)
+
+
+def is_api_request() -> bool:
+    return "api" in request.blueprints
 
 
 def json_body() -> dict:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 
-from flask import current_app
+from flask import Blueprint, current_app
 
 from portal.access import PUBLIC, allow
-from portal.api import bp
+from portal.api import PREFIX
+
+bp = Blueprint("openapi", __name__)  # mounted under /api/v1 by create_app
 
 
 def _path(rule: str) -> str:
@@ -37,11 +39,11 @@ def openapi():
             }
             if roles != (PUBLIC,):
                 operation["security"] = [{"bearer": []}]
-            paths.setdefault(_path(rule.rule.removeprefix(bp.url_prefix)), {})[method.lower()] = operation
+            paths.setdefault(_path(rule.rule.removeprefix(PREFIX)), {})[method.lower()] = operation
     return {
         "openapi": "3.0.3",
         "info": {"title": "Collateral API", "version": "1"},
-        "servers": [{"url": bp.url_prefix}],
+        "servers": [{"url": PREFIX}],
         "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
         "paths": dict(sorted(paths.items())),
     }

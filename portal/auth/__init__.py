@@ -1,11 +1,3 @@
-"""Signing in and out."""
+"""Signing in and out, and API tokens.
 
-from flask import Blueprint, Flask
-
-bp = Blueprint("auth", __name__)
-
-
-def init_app(app: Flask) -> None:
-    from portal.auth import routes  # noqa: F401
-
-    app.register_blueprint(bp)
+routes.py (pages, blueprint `auth`), api.py (JSON: tokens)."""

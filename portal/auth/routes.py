@@ -2,14 +2,15 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import func, select
 
 from portal.access import EVERYONE, PUBLIC, allow
-from portal.auth import bp
 from portal.extensions import db
 from portal.models import User
+
+bp = Blueprint("auth", __name__)
 
 
 def _safe_next(target: str | None) -> str:

@@ -1,15 +1,15 @@
-"""Meeting decks assembled from slides of existing decks."""
+"""Meeting decks assembled from slides of existing decks.
 
-from flask import Blueprint, Flask
+routes.py (pages, blueprint `decks`), api.py (JSON), services.py."""
 
-bp = Blueprint("decks", __name__)
+from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from portal.decks import api, routes, services  # noqa: F401  (attach views to bp and the API blueprint)
+    """The deck tray in every page and the nav badge."""
+    from portal.decks import services
     from portal.viewhelpers import add_nav_badges
 
-    app.register_blueprint(bp)
     add_nav_badges(app, services.nav_badges)
 
     @app.context_processor

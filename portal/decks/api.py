@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import shutil
 
-from flask import send_file
+from flask import Blueprint, send_file
 from flask_login import current_user
 
 from portal.access import EVERYONE, allow
-from portal.api import bp, json_body, listing, pagination
+from portal.api import json_body, listing, pagination
 from portal.decks import services
 from portal.library.serializers import iso, page_thumbnail_url
 from portal.models import Deck
+
+bp = Blueprint("decks", __name__)  # mounted under /api/v1 by create_app
 
 
 def deck_json(deck: Deck) -> dict:

@@ -3,14 +3,16 @@ Views parse input, call a service, render or redirect."""
 
 from __future__ import annotations
 
-from flask import flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from portal.access import EVERYONE, allow
-from portal.decks import bp, services
+from portal.decks import services
 from portal.decks.api import send_deck
 from portal.errors import InvalidInput, wants_json
 from portal.models import Deck
+
+bp = Blueprint("decks", __name__)
 
 
 def tray_json(deck: Deck | None) -> dict:

@@ -1,15 +1,15 @@
 """Feedback from the field: ratings, reported uses, flags, the review queue,
-"My activity", "My collateral" and notifications."""
+"My activity", "My collateral" and notifications.
 
-from flask import Blueprint, Flask
+routes.py (pages, blueprint `feedback`), api.py (JSON), services.py."""
 
-bp = Blueprint("feedback", __name__)
+from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from portal.feedback import api, routes, services  # noqa: F401  (attach views to bp and the API blueprint)
+    """The feedback section of the asset page and the nav badges."""
+    from portal.feedback import routes, services
     from portal.viewhelpers import add_asset_page_section, add_nav_badges
 
-    app.register_blueprint(bp)
     add_asset_page_section(app, "feedback", routes.asset_section)
     add_nav_badges(app, services.nav_badges)

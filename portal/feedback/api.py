@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from flask import request
+from flask import Blueprint, request
 from flask_login import current_user
 
 from portal.access import EVERYONE, allow
-from portal.api import bp, json_body, listing, pagination
+from portal.api import json_body, listing, pagination
 from portal.feedback import services
 from portal.feedback.services import REVIEWER_ROLES
 from portal.library.serializers import iso
 from portal.models import Flag, Rating, ReportedUse
+
+bp = Blueprint("feedback", __name__)  # mounted under /api/v1 by create_app
 
 
 def _asset_ref(item) -> dict:

@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import date
 from urllib.parse import parse_qsl
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from portal.access import EVERYONE, allow
 from portal.errors import InvalidInput
 from portal.extensions import db
-from portal.feedback import bp, services
+from portal.feedback import services
 from portal.feedback.services import (
     FLAG_KIND_LABELS,
     FLAG_KINDS,
@@ -21,6 +21,8 @@ from portal.feedback.services import (
     USE_KINDS,
 )
 from portal.models import PUBLISHER_ROLES
+
+bp = Blueprint("feedback", __name__)
 
 
 def _page_arg() -> int:

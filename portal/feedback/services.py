@@ -33,7 +33,6 @@ from portal.models import (
     utcnow,
 )
 from portal.notifications import notify
-from portal.queue import enqueue
 
 COMMENT_MAX = 5_000
 NOTE_MAX = 5_000
@@ -182,10 +181,6 @@ def parse_note(data: Mapping[str, Any]) -> str:
 
 # --- ratings --------------------------------------------------------------------
 
-def _reindex(asset_id: int) -> None:
-    enqueue("index_assets", [asset_id])
-
-
 def _reopen(item: Rating | Flag) -> None:
     item.review_status = "open"
     item.resolved_by_id = None
@@ -219,7 +214,6 @@ def rate_asset(user: User, asset_id: int, stars: int, comment: str) -> tuple[Rat
                 raise
             continue
         break
-    _reindex(asset.id)
     return rating, created
 
 
@@ -274,7 +268,6 @@ def report_use(user: User, asset_id: int, values: Mapping[str, Any]) -> Reported
     use = ReportedUse(asset_id=asset.id, user_id=user.id, **values)
     db.session.add(use)
     db.session.commit()
-    _reindex(asset.id)
     return use
 
 
@@ -301,8 +294,6 @@ def update_use(user: User, use_id: int, values: Mapping[str, Any], *, hide_other
     if changed:
         use.updated_at = utcnow()
     db.session.commit()
-    if changed:
-        _reindex(use.asset_id)
     return use
 
 

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from flask import current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -10,7 +19,7 @@ from portal.access import EVERYONE, allow
 from portal.errors import InvalidInput
 from portal.extensions import db
 from portal.files import send_image, send_stored
-from portal.library import bp, services
+from portal.library import services
 from portal.library.serializers import version_json
 from portal.library.stats import stats_for
 from portal.models import (
@@ -20,6 +29,8 @@ from portal.models import (
     RetirementEvent,
     UsageKind,
 )
+
+bp = Blueprint("library", __name__)
 
 
 def current_app_settings():

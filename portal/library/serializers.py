@@ -71,12 +71,12 @@ def asset_json(asset: Asset, stats: AssetStats, versions_count: int | None = Non
 def cover_url(asset: Asset) -> str | None:
     """The API URL of the asset's cover: fetchable with the same bearer token as the answer."""
     version = asset.current_version
-    return url_for("api.asset_cover", asset_id=asset.id) if version and version.cover_key else None
+    return url_for("api.library.asset_cover", asset_id=asset.id) if version and version.cover_key else None
 
 
 def page_thumbnail_url(page: Page) -> str | None:
     """The API URL of a page's image: fetchable with the same bearer token as the answer."""
-    return url_for("api.page_thumbnail", page_id=page.id) if page.thumbnail_key else None
+    return url_for("api.library.page_thumbnail", page_id=page.id) if page.thumbnail_key else None
 
 
 def page_json(page: Page) -> dict:

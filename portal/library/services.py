@@ -271,9 +271,8 @@ def add_version(asset: Asset, user: User, stream: BinaryIO, filename: str, max_b
 
 
 def after_file_change(asset: Asset) -> None:
-    """A new file needs processing (text, pages, thumbnails), then indexing."""
+    """A new file needs processing (text, pages, thumbnails); its commit indexes it."""
     enqueue("process_version", asset.current_version_id)
-    enqueue("index_assets", [asset.id])
 
 
 def update_metadata(asset: Asset, data: Mapping) -> Asset:
@@ -285,7 +284,6 @@ def update_metadata(asset: Asset, data: Mapping) -> Asset:
         setattr(asset, name, value)
     asset.updated_at = utcnow()
     db.session.commit()
-    enqueue("index_assets", [asset.id])
     return asset
 
 
@@ -308,8 +306,6 @@ def retire_assets(assets: list[Asset], user: User | None, reason: str) -> int:
                                        user_id=user.id if user else None))
         changed.append(asset.id)
     db.session.commit()
-    if changed:
-        enqueue("index_assets", changed)
     return len(changed)
 
 
@@ -322,7 +318,6 @@ def restore_asset(asset: Asset, user: User, reason: str = "") -> Asset:
     asset.updated_at = utcnow()
     db.session.add(RetirementEvent(asset_id=asset.id, action="restored", reason=reason.strip(), user_id=user.id))
     db.session.commit()
-    enqueue("index_assets", [asset.id])
     return asset
 
 

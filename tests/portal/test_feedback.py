@@ -94,14 +94,17 @@ def test_reps_cannot_rate_or_report_hidden_items(factories):
 
 
 def test_ratings_and_uses_reindex_the_asset(factories, monkeypatch):
-    calls = []
-    monkeypatch.setattr(services, "enqueue", lambda name, *args: calls.append((name, *args)))
+    from portal.search import indexing
+
     rep = factories.user("rep")
     asset = factories.asset()
+    calls = []
+    monkeypatch.setattr(indexing, "index_assets", lambda asset_ids: calls.append(asset_ids))
     _rate(rep, asset, 4)
     use = services.report_use(rep, asset.id, services.parse_use({"kind": "emailed"}))
     services.update_use(rep, use.id, {"outcome": "won"})
-    assert calls == [("index_assets", [asset.id])] * 3
+    assert calls == [[asset.id]] * 3
+    assert indexing.outbox_size() == 0
 
 
 def test_one_click_rating_from_the_asset_page(client, auth, factories):

@@ -148,7 +148,7 @@ def test_upload_of_a_file_named_pptx_that_is_a_pdf(client, auth, factories, tmp_
 
 
 def test_usage_refresh_reaches_search_sorting(client, auth, factories, library, app):
-    from portal.tasks import refresh_usage_in_index
+    from portal.search.tasks import refresh_usage_in_index
 
     headers = auth.token(factories.user("rep"))
     client.get(f"/api/v1/assets/{library['pricing'].id}/download", headers=headers)

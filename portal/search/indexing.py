@@ -1,8 +1,19 @@
-"""Keeps the search index in step with the database.
+"""Keeps the search index in step with the database, through one mechanism.
 
 The index is derived data: documents are built from committed rows and written
 by background tasks (the queue's consumer) through search.SearchIndex, whose
 cross-process lock makes it the single writer.
+
+How a change reaches the index: after every flush, `_write_outbox` looks at the
+rows the flush wrote; for each one that feeds a search document (an asset, its
+versions, pages and tags, ratings, reported uses) it inserts the asset's id into
+`index_outbox` in the same transaction, so the outbox holds exactly what was
+committed. After the commit the session enqueues one `drain_index_outbox`;
+the drain indexes every asset waiting there in one index commit and deletes the
+rows it read. A periodic drain picks up whatever a dead process left behind.
+Services never call the index themselves. Views and downloads are too frequent
+to index one by one: their usage counts are refreshed in batches
+(portal/search/tasks.py, refresh_usage_in_index).
 """
 
 from __future__ import annotations
@@ -10,10 +21,21 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 from flask import Flask, current_app
-from sqlalchemy import func, select
+from sqlalchemy import delete, event, func, insert, inspect, select
 
-from portal.extensions import db
-from portal.models import Asset, Page, Rating, ReportedUse, UsageEvent
+from portal.extensions import Session, after_commit, db
+from portal.models import (
+    Asset,
+    AssetTag,
+    AssetVersion,
+    IndexOutbox,
+    Page,
+    Rating,
+    ReportedUse,
+    UsageEvent,
+    utcnow,
+)
+from portal.queue import enqueue
 from search.documents import AssetDocument, PageDocument
 from search.index import SearchIndex
 
@@ -35,6 +57,62 @@ def init_app(app: Flask) -> None:
 
 def get_index() -> SearchIndex:
     return current_app.extensions["collateral_index"]
+
+
+# Rows whose changes alter an asset's search documents (each names its asset),
+# with the columns that matter when a row changes (None: any column). Processing
+# progress, written twice a second, changes no document.
+INDEXED_ROWS: dict[type, frozenset[str] | None] = {
+    Asset: None, AssetTag: None, Page: None, Rating: None, ReportedUse: None,
+    AssetVersion: frozenset({"processing"}),
+}
+DRAIN_BATCH = 1_000
+
+
+def _asset_id_of(row) -> int | None:
+    return row.id if isinstance(row, Asset) else row.asset_id
+
+
+def _changes_documents(row) -> bool:
+    columns = INDEXED_ROWS[type(row)]
+    state = inspect(row)
+    changed = {attribute.key for attribute in state.attrs if attribute.history.has_changes()}
+    return bool(changed) if columns is None else bool(changed & columns)
+
+
+def _changed_asset_ids(session: Session) -> set[int]:
+    changed = {_asset_id_of(row) for row in (*session.new, *session.deleted) if type(row) in INDEXED_ROWS}
+    changed |= {_asset_id_of(row) for row in session.dirty
+                if type(row) in INDEXED_ROWS and _changes_documents(row)}
+    changed.discard(None)
+    return changed
+
+
+@event.listens_for(Session, "after_flush")
+def _write_outbox(session: Session, _flush_context) -> None:
+    asset_ids = _changed_asset_ids(session)
+    if not asset_ids:
+        return
+    now = utcnow()
+    session.connection().execute(insert(IndexOutbox), [{"asset_id": i, "created_at": now} for i in sorted(asset_ids)])
+    after_commit(session, "index_outbox", lambda: enqueue("drain_index_outbox"))
+
+
+def drain_outbox(limit: int = DRAIN_BATCH) -> int:
+    """Index the assets waiting in the outbox (at most `limit` rows) in one index
+    commit; returns how many rows it took. Rows are deleted by id, so a change
+    committed meanwhile keeps its own row for the next drain."""
+    rows = db.session.execute(select(IndexOutbox.id, IndexOutbox.asset_id).order_by(IndexOutbox.id).limit(limit)).all()
+    if not rows:
+        return 0
+    index_assets(sorted({row.asset_id for row in rows}))
+    db.session.execute(delete(IndexOutbox).where(IndexOutbox.id.in_([row.id for row in rows])))
+    db.session.commit()
+    return len(rows)
+
+
+def outbox_size() -> int:
+    return db.session.scalar(select(func.count()).select_from(IndexOutbox)) or 0
 
 
 def _usage_counts(asset_ids: list[int]) -> dict[int, int]:

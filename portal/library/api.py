@@ -1,13 +1,13 @@
-"""Assets API: the contract in shared/api.md."""
+"""Assets API (docs/api.md): upload, metadata, versions, downloads, pages and images, retire and restore."""
 
 from __future__ import annotations
 
-from flask import current_app, request
+from flask import Blueprint, current_app, request
 from flask_login import current_user
 from sqlalchemy import select
 
 from portal.access import EVERYONE, allow
-from portal.api import bp, json_body, listing, pagination
+from portal.api import json_body, listing, pagination
 from portal.errors import InvalidInput
 from portal.extensions import db
 from portal.files import send_image, send_stored
@@ -15,6 +15,8 @@ from portal.library import services
 from portal.library.serializers import asset_json, page_json, version_json
 from portal.library.stats import stats_for
 from portal.models import PUBLISHER_ROLES, AssetVersion, UsageKind
+
+bp = Blueprint("library", __name__)  # mounted under /api/v1 by create_app
 
 
 def _one(asset, status: int = 200, **extra):

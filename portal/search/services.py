@@ -13,10 +13,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from portal.extensions import db
-from portal.indexing import get_index
 from portal.library.services import get_asset_for
 from portal.library.stats import AssetStats, stats_for
 from portal.models import Asset, AssetVersion, Page, SearchLog, UsageEvent, UsageKind, User
+from portal.search.indexing import get_index
 from search.highlight import highlight
 
 FILTER_FIELDS = ("content_type", "product", "stage", "region", "persona", "tag")

@@ -1,9 +1,15 @@
+"""Tokens API: exchange an email and password for a bearer token."""
+
 from __future__ import annotations
 
+from flask import Blueprint
+
 from portal.access import PUBLIC, allow, issue_token
-from portal.api import bp, json_body
+from portal.api import json_body
 from portal.auth.routes import authenticate
 from portal.errors import InvalidInput
+
+bp = Blueprint("auth", __name__)  # mounted under /api/v1 by create_app
 
 
 @bp.post("/tokens")

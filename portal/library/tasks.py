@@ -1,0 +1,12 @@
+"""The library's background task: processing an uploaded version (portal/library/processing.py)."""
+
+from __future__ import annotations
+
+from portal.queue import task
+
+
+@task("process_version", retries=1, retry_delay=30)
+def process_version(version_id: int) -> None:
+    from portal.library.processing import process_version as process
+
+    process(version_id)

@@ -1,0 +1,46 @@
+"""Search pages: results for assets and for single slides, and click-throughs."""
+
+from __future__ import annotations
+
+from flask import Blueprint, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from portal.access import EVERYONE, allow
+from portal.search import services
+
+bp = Blueprint("search", __name__)
+
+
+def _page_args(default_per_page: int) -> tuple[int, int]:
+    try:
+        page = max(1, min(int(request.args.get("page", 1)), 500))
+    except ValueError:
+        page = 1
+    return page, default_per_page
+
+
+@bp.get("/search")
+@allow(*EVERYONE)
+def search():
+    query = request.args.get("q", "")
+    filters = services.clean_filters(request.args)
+    tab = request.args.get("tab", "assets")
+    include_hidden = request.args.get("include_hidden") == "1"
+    if tab == "slides":
+        page, per_page = _page_args(24)
+        outcome = services.search_pages(current_user, query, filters, page, per_page, include_hidden)
+    else:
+        page, per_page = _page_args(20)
+        outcome = services.search_assets(current_user, query, filters, request.args.get("sort", "relevance"),
+                                         page, per_page, include_hidden)
+    return render_template("search/results.html", outcome=outcome, result=outcome, filters=filters, tab=tab,
+                           sort=request.args.get("sort", "relevance"), include_hidden=include_hidden)
+
+
+@bp.get("/search/click/<int:asset_id>")
+@allow(*EVERYONE)
+def click(asset_id: int):
+    page_number = request.args.get("page", type=int)
+    services.record_click(current_user, asset_id, request.args.get("log", type=int), page_number)
+    anchor = f"page-{page_number}" if page_number else None
+    return redirect(url_for("library.asset", asset_id=asset_id, _anchor=anchor))
