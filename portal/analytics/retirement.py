@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import logging
 import re
-import smtplib
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from email.message import EmailMessage
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
@@ -32,7 +30,7 @@ from portal.models import (
     User,
     utcnow,
 )
-from portal.notifications import notify
+from portal.notifications.services import email, notify
 
 log = logging.getLogger(__name__)
 
@@ -189,20 +187,6 @@ class ExpiryReport:
     emails_sent: int = 0
 
 
-def _email(settings: Settings, to: str, subject: str, body: str) -> bool:
-    message = EmailMessage()
-    message["From"], message["To"], message["Subject"] = settings.smtp_from, to, subject
-    message.set_content(body)
-    try:
-        with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=10) as smtp:
-            smtp.send_message(message)
-    except (OSError, smtplib.SMTPException):
-        # The in-app notification is already there; mail is a courtesy.
-        log.warning("could not email the expiry warning to %s", to, exc_info=True)
-        return False
-    return True
-
-
 def run_expiry(settings: Settings, today: date | None = None) -> ExpiryReport:
     """Retire published items past their expiry date; warn each owner once,
     `expiry_warning_days` before, in the app and (when SMTP is set) by email."""
@@ -234,7 +218,7 @@ def run_expiry(settings: Settings, today: date | None = None) -> ExpiryReport:
             continue
         notify(asset.owner.id, message, link=f"/assets/{asset.id}")
         db.session.commit()
-        if settings.smtp_host and _email(settings, asset.owner.email, f"Expiring soon: {asset.title}", message):
+        if settings.smtp_host and email(settings, asset.owner.email, f"Expiring soon: {asset.title}", message):
             report.emails_sent += 1
     db.session.commit()
     return report

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from flask import Blueprint, Flask, request
 
 from portal.errors import InvalidInput
+from portal.pagination import page_args
 
 PREFIX = "/api/v1"
 
@@ -48,14 +49,8 @@ def json_body() -> dict:
 
 
 def pagination(default_per_page: int = 20) -> tuple[int, int]:
-    try:
-        page = int(request.args.get("page", 1))
-        per_page = int(request.args.get("per_page", default_per_page))
-    except ValueError:
-        raise InvalidInput("page and per_page must be whole numbers.", status=400) from None
-    if page < 1 or not 1 <= per_page <= 100:
-        raise InvalidInput("page starts at 1; per_page is between 1 and 100.", status=400)
-    return page, per_page
+    """(page, per_page) of an API request; bad values answer 400."""
+    return page_args(request.args, default_per_page, strict=True)
 
 
 def listing(items: list, total: int, page: int, per_page: int, **extra) -> dict:

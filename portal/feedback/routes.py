@@ -21,15 +21,9 @@ from portal.feedback.services import (
     USE_KINDS,
 )
 from portal.models import PUBLISHER_ROLES
+from portal.pagination import page_number
 
 bp = Blueprint("feedback", __name__)
-
-
-def _page_arg() -> int:
-    try:
-        return max(1, min(10_000, int(request.args.get("page", 1))))
-    except ValueError:
-        return 1
 
 
 def _back_to_asset(asset_id: int):
@@ -107,7 +101,7 @@ def flag(asset_id: int):
 @allow(*EVERYONE)
 def my_activity():
     return render_template(
-        "feedback/my_activity.html", result=services.uses_of(current_user, _page_arg(), 25),
+        "feedback/my_activity.html", result=services.uses_of(current_user, page_number(request.args), 25),
         ratings=services.ratings_by(current_user), use_kind_labels=USE_KIND_LABELS,
     )
 
@@ -139,7 +133,7 @@ def edit_use(use_id: int):
 def reviews():
     filters = services.parse_review_filters(request.args)
     return render_template(
-        "feedback/reviews.html", filters=filters, result=services.review_queue(filters, _page_arg(), 25),
+        "feedback/reviews.html", filters=filters, result=services.review_queue(filters, page_number(request.args), 25),
         choices=services.review_choices(), flag_kind_labels=FLAG_KIND_LABELS, back=request.query_string.decode(),
     )
 
@@ -182,34 +176,6 @@ def resolve_flag(flag_id: int):
 @allow(*PUBLISHER_ROLES)
 def my_collateral():
     return render_template(
-        "feedback/my_collateral.html", result=services.owned_assets(current_user, _page_arg()),
+        "feedback/my_collateral.html", result=services.owned_assets(current_user, page_number(request.args)),
         flag_kind_labels=FLAG_KIND_LABELS,
     )
-
-
-# --- notifications --------------------------------------------------------------------
-
-@bp.get("/notifications")
-@allow(*EVERYONE)
-def notifications():
-    return render_template("feedback/notifications.html",
-                           result=services.notifications_for(current_user, _page_arg()))
-
-
-@bp.post("/notifications/<int:notification_id>/read")
-@allow(*EVERYONE)
-def read_notification(notification_id: int):
-    notification = services.mark_read(current_user, notification_id)
-    if request.form.get("open") and notification.link and notification.link.startswith("/") \
-            and not notification.link.startswith("//"):
-        return redirect(notification.link)
-    return redirect(url_for("feedback.notifications"))
-
-
-@bp.post("/notifications/read-all")
-@allow(*EVERYONE)
-def read_all_notifications():
-    count = services.mark_all_read(current_user)
-    flash(f"Marked {count} notification{'s' if count != 1 else ''} as read." if count else "Nothing unread.",
-          "success")
-    return redirect(url_for("feedback.notifications"))

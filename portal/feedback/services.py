@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import Forbidden, NotFound
 
@@ -26,13 +26,13 @@ from portal.models import (
     PUBLISHER_ROLES,
     Asset,
     Flag,
-    Notification,
     Rating,
     ReportedUse,
     User,
     utcnow,
 )
-from portal.notifications import notify
+from portal.notifications.services import notify
+from portal.pagination import Listing
 
 COMMENT_MAX = 5_000
 NOTE_MAX = 5_000
@@ -50,20 +50,6 @@ FLAG_KIND_LABELS = {"outdated": "Outdated", "wrong": "Wrong", "off_brand": "Off-
 REVIEW_STATUSES = ("open", "resolved")
 USE_FIELDS = ("kind", "account", "opportunity", "outcome", "note", "occurred_on")
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
-
-@dataclass
-class Listing:
-    """One page of rows, shaped for templates/_pager.html and the API's listing()."""
-
-    items: list
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
 
 
 # --- input parsing ------------------------------------------------------------
@@ -542,40 +528,8 @@ def owned_assets(user: User, page: int = 1, per_page: int = 25, comments_each: i
     return Listing(items, total, page, per_page)
 
 
-# --- notifications ----------------------------------------------------------------
-
-def notifications_for(user: User, page: int = 1, per_page: int = 30) -> Listing:
-    query = select(Notification).where(Notification.user_id == user.id)
-    items = list(db.session.scalars(
-        query.order_by(Notification.created_at.desc(), Notification.id.desc())
-        .offset((page - 1) * per_page).limit(per_page)
-    ))
-    return Listing(items, _count(query), page, per_page)
-
-
-def mark_read(user: User, notification_id: int) -> Notification:
-    notification = db.session.get(Notification, notification_id)
-    if notification is None or notification.user_id != user.id:
-        raise NotFound()
-    if notification.read_at is None:
-        notification.read_at = utcnow()
-        db.session.commit()
-    return notification
-
-
-def mark_all_read(user: User) -> int:
-    result = db.session.execute(
-        update(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
-        .values(read_at=utcnow())
-    )
-    db.session.commit()
-    return result.rowcount or 0
-
-
 def nav_badges(user: User) -> dict[str, int]:
-    from portal.notifications import unread_count
-
-    badges = {"notifications": unread_count(user.id)}
+    badges = {}
     if user.role in REVIEWER_ROLES:
         badges["reviews"] = open_review_count()
     if user.role in PUBLISHER_ROLES:

@@ -6,17 +6,11 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from portal.access import EVERYONE, allow
+from portal.pagination import page_args
 from portal.search import services
 
 bp = Blueprint("search", __name__)
-
-
-def _page_args(default_per_page: int) -> tuple[int, int]:
-    try:
-        page = max(1, min(int(request.args.get("page", 1)), 500))
-    except ValueError:
-        page = 1
-    return page, default_per_page
+SEARCH_MAX_PAGE = 500  # ranking reads page x per_page hits: deep pages cost the most
 
 
 @bp.get("/search")
@@ -27,10 +21,10 @@ def search():
     tab = request.args.get("tab", "assets")
     include_hidden = request.args.get("include_hidden") == "1"
     if tab == "slides":
-        page, per_page = _page_args(24)
+        page, per_page = page_args(request.args, 24, max_page=SEARCH_MAX_PAGE)
         outcome = services.search_pages(current_user, query, filters, page, per_page, include_hidden)
     else:
-        page, per_page = _page_args(20)
+        page, per_page = page_args(request.args, 20, max_page=SEARCH_MAX_PAGE)
         outcome = services.search_assets(current_user, query, filters, request.args.get("sort", "relevance"),
                                          page, per_page, include_hidden)
     return render_template("search/results.html", outcome=outcome, result=outcome, filters=filters, tab=tab,

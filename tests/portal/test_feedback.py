@@ -246,11 +246,13 @@ def test_flag_notifies_owner_and_enters_queue(client, auth, factories):
     assert client.post(f"/notifications/{note.id}/read", data={"open": "1"}).location == f"/assets/{asset.id}"
     db.session.refresh(note)
     assert note.read_at is not None
-    assert services.nav_badges(owner)["notifications"] == 0
+    from portal.notifications.services import unread_count
+
+    assert unread_count(owner.id) == 0
 
 
 def test_notifications_belong_to_their_user(client, auth, factories):
-    from portal.notifications import notify
+    from portal.notifications.services import notify, unread_count
 
     me, other = factories.user("rep"), factories.user("rep")
     mine = [notify(me.id, f"note {n}") for n in range(3)]
@@ -261,13 +263,13 @@ def test_notifications_belong_to_their_user(client, auth, factories):
     assert "note 2" in page and "not yours" not in page
     assert client.post(f"/notifications/{theirs.id}/read").status_code == 404
     assert client.post("/notifications/999999/read").status_code == 404
-    assert services.nav_badges(me)["notifications"] == 3
+    assert unread_count(me.id) == 3
     client.post(f"/notifications/{mine[0].id}/read")
-    assert services.nav_badges(me)["notifications"] == 2
+    assert unread_count(me.id) == 2
     response = client.post("/notifications/read-all", follow_redirects=True)
     assert "Marked 2 notifications as read." in response.get_data(as_text=True)
-    assert services.nav_badges(me)["notifications"] == 0
-    assert services.nav_badges(other)["notifications"] == 1
+    assert unread_count(me.id) == 0
+    assert unread_count(other.id) == 1
 
 
 # --- review queue ---------------------------------------------------------------------
