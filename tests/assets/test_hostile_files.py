@@ -80,6 +80,7 @@ def test_pptx_that_is_really_a_pdf(tmp_path):
     assert "PDF" in result.metadata["mismatch"]
     assert any("PDF" in warning for warning in result.warnings)
     assert 1 in result.page_pngs
+    assert result.preview_pdf is None  # the PDF itself is the rendition; no LibreOffice
 
 
 def test_zero_byte_file(tmp_path):
