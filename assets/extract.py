@@ -9,6 +9,10 @@ page break (a page-break run, or a paragraph with "page break before") or at a
 section break; a stretch of more than `DOCX_BLOCKS_PER_PAGE` paragraphs and tables
 without any break is split there too, so a long document never becomes one giant page.
 Headers and footers (deduplicated across sections) are added to the first page.
+
+XLSX pages: one per sheet, in workbook order, titled with the sheet's name. Printed
+pages are LibreOffice's business: a sheet's thumbnail is its first printed page
+(see `assets.thumbnails.render_office`).
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ shares the profile root, and keeps two soffice processes off one profile.
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import shutil
 import signal
@@ -21,9 +22,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-INSTALL_HINT = "apt-get install -y libreoffice-impress-nogui libreoffice-writer-nogui"
+INSTALL_HINT = ("apt-get install -y libreoffice-impress-nogui libreoffice-writer-nogui "
+                "libreoffice-calc-nogui")
 DEFAULT_SLOTS = 2
 _SUFFIX = {"pptx": ".pptx", "docx": ".docx", "xlsx": ".xlsx"}
+# The PDF export filter of each application; naming it lets options (a page range) follow.
+_PDF_FILTER = {"pptx": "impress_pdf_Export", "docx": "writer_pdf_Export",
+               "xlsx": "calc_pdf_Export"}
 _running: set[int] = set()  # process groups of conversions in flight (for kill_all)
 
 
@@ -74,6 +79,26 @@ def default_profile_root() -> str:
     return os.path.join(cache, "collateral", "libreoffice")
 
 
+def profile_dir(root: str, slot: int) -> str:
+    """The LibreOffice user profile of one slot, kept between conversions (the warm profile)."""
+    return os.path.join(root, f"slot-{slot}")
+
+
+def pdf_target(kind: str, max_pages: int | None = None) -> str:
+    """The --convert-to argument: plain "pdf", or the kind's export filter with a page range.
+
+    LibreOffice (7.4 and later) reads filter options as JSON; the range makes it stop
+    writing after `max_pages` pages, so a spreadsheet whose used range prints to
+    thousands of pages costs a bounded PDF.
+    """
+    export_filter = _PDF_FILTER.get(kind)
+    if not max_pages or export_filter is None:
+        return "pdf"
+    options = json.dumps({"PageRange": {"type": "string", "value": f"1-{int(max_pages)}"}},
+                         separators=(",", ":"))
+    return f"pdf:{export_filter}:{options}"
+
+
 def default_slots() -> int:
     try:
         return max(1, int(os.environ.get("COLLATERAL_OFFICE_SLOTS", DEFAULT_SLOTS)))
@@ -95,7 +120,7 @@ def _slot(root: str, slots: int, deadline: float) -> Iterator[str]:
                 handle.close()
                 continue
             try:
-                yield os.path.join(root, f"slot-{number}")
+                yield profile_dir(root, number)
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
                 handle.close()
@@ -125,11 +150,12 @@ def kill_all() -> None:
 def convert_to_pdf(src: str, out_dir: str, timeout: float = 120, *, kind: str | None = None,
                    soffice: str | None = None, profile_root: str | None = None,
                    slots: int | None = None, memory_limit_mb: int | None = None,
+                   max_pages: int | None = None,
                    on_start: Callable[[int], None] | None = None) -> str:
     """Convert `src` to PDF inside `out_dir`; return the PDF's path.
 
     `kind` (pptx, docx, xlsx) names the real format when the file's own name cannot
-    be trusted. `on_start` receives the soffice process group id (so a supervisor can
+    be trusted; with `kind` known, `max_pages` bounds the pages LibreOffice writes. `on_start` receives the soffice process group id (so a supervisor can
     kill it if this process dies first). Raises OfficeUnavailable, ConversionTimeout (the whole soffice process
     group is killed) or ConversionFailed.
     """
@@ -137,6 +163,7 @@ def convert_to_pdf(src: str, out_dir: str, timeout: float = 120, *, kind: str | 
     deadline = time.monotonic() + timeout
     os.makedirs(out_dir, exist_ok=True)
     suffix = _SUFFIX.get(kind or "", Path(src).suffix.lower() or ".bin")
+    target_format = pdf_target(kind or suffix.lstrip("."), max_pages)
     with tempfile.TemporaryDirectory(prefix="convert-", dir=out_dir) as scratch:
         # A plain name with the right extension: LibreOffice picks its import filter from it
         # and names the output after it.
@@ -151,7 +178,7 @@ def convert_to_pdf(src: str, out_dir: str, timeout: float = 120, *, kind: str | 
                 executable,
                 f"-env:UserInstallation={Path(profile).absolute().as_uri()}",
                 "--headless", "--invisible", "--nologo", "--nodefault", "--norestore",
-                "--nolockcheck", "--convert-to", "pdf", "--outdir", scratch, source,
+                "--nolockcheck", "--convert-to", target_format, "--outdir", scratch, source,
             ]
             env = dict(os.environ, HOME=os.environ.get("HOME", scratch), SAL_USE_VCLPLUGIN="svp")
 

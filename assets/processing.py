@@ -10,6 +10,7 @@ The child reports over a pipe, one JSON object per line:
   {"t": "extracted", ...}  text of every page, sent as soon as it exists, so a
                            rendering problem afterwards still leaves a ready result
   {"t": "page", "number", "path"} / {"t": "cover", "path"}  thumbnails as they appear
+  {"t": "preview", "path"}  the PDF LibreOffice made of an office file, kept in work_dir
   {"t": "office", "pgid"}  a LibreOffice process group to kill if the child dies
   {"t": "warning", "text"} / {"t": "failed", "error"} / {"t": "done"}
 """
@@ -48,7 +49,12 @@ class ProcessingResult:
     page_count: int = 0
     pages: list[PageContent] = field(default_factory=list)
     cover_png: str | None = None   # path of a PNG file in work_dir
+    # Keyed by page number: slides, document pages, and for a workbook its sheets
+    # (thumbnail N is the first printed page of sheet N; empty sheets have none).
     page_pngs: dict[int, str] = field(default_factory=dict)
+    # The PDF rendition LibreOffice made of a pptx/docx/xlsx (work_dir/preview.pdf, at most
+    # MAX_RENDERED_PAGES pages); None for PDFs, images and when thumbnails were not made.
+    preview_pdf: str | None = None
     metadata: dict = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
 
@@ -59,7 +65,8 @@ def process_file(path: str, *, filename: str, work_dir: str, thumbnails: bool = 
                  office_timeout: float = 120, soffice: str | None = None) -> ProcessingResult:
     """Inspect, extract and render one stored file. Never raises for a bad file.
 
-    Thumbnails go to `work_dir/pages/page-NNNN.png` and `work_dir/cover.png`.
+    Thumbnails go to `work_dir/pages/page-NNNN.png` and `work_dir/cover.png` (the first
+    printed page); office files keep LibreOffice's PDF as `work_dir/preview.pdf`.
     `office_timeout` bounds the LibreOffice step (it also stays inside
     `timeout_seconds`); `soffice` overrides where LibreOffice is found.
     """
@@ -151,6 +158,7 @@ class _ParentState:
         self.metadata: dict = {}
         self.page_pngs: dict[int, str] = {}
         self.cover: str | None = None
+        self.preview: str | None = None
         self.done = False
         self.stage = "starting"
         self.office_groups: list[int] = []
@@ -173,6 +181,8 @@ class _ParentState:
             self.page_pngs[int(message["number"])] = message["path"]
         elif kind == "cover":
             self.cover = message["path"]
+        elif kind == "preview":
+            self.preview = message["path"]
         elif kind == "office":
             self.office_groups.append(int(message["pgid"]))
         elif kind == "warning":
@@ -200,7 +210,8 @@ class _ParentState:
             log.warning("processing child exited with %s: %s", returncode, stderr_tail[-2000:])
         result = ProcessingResult(kind=self.kind, status="ready", error=None,
                                   metadata=dict(self.metadata), warnings=list(self.warnings),
-                                  page_pngs=dict(self.page_pngs), cover_png=self.cover)
+                                  page_pngs=dict(self.page_pngs), cover_png=self.cover,
+                                  preview_pdf=self.preview)
         if self.error is not None or self.extracted is None:
             result.status = "failed"
             result.error = self.error or (problem + ".")
@@ -312,23 +323,41 @@ def _run(job: dict, send, started: float, progress_state: dict) -> None:
     if not job["thumbnails"]:
         return
 
+    cover: list[str] = []
+
     def on_page(number: int, png: str) -> None:
         send(t="page", number=number, path=png)
-        if number == 1:
-            send(t="cover", path=th.make_cover({1: png}, work_dir))
+        if not cover:  # pages arrive in print order: the first one is the cover
+            cover.append(th.make_cover({number: png}, work_dir))
+            send(t="cover", path=cover[0])
+
+    preview: list[str] = []
+
+    def on_pdf(pdf: str) -> None:
+        preview.append(pdf)
+        send(t="preview", path=pdf)
 
     try:
         if kind is ins.FileKind.PDF:
             th.render_pdf_pages(path, work_dir, on_page=on_page, on_progress=progress)
-        elif kind in (ins.FileKind.PPTX, ins.FileKind.DOCX):
+        elif kind in ins.OFFICE_KINDS:
             remaining = job["timeout"] - (time.monotonic() - started)
             # Leave time to render the PDF so a slow LibreOffice costs only the pictures.
             office_timeout = max(0.05, min(float(job["office_timeout"]), remaining * 0.8 - 2))
+            sheets = [page.title for page in extraction.pages] \
+                if kind is ins.FileKind.XLSX else None
             th.render_office(path, work_dir, kind=kind.value, timeout=office_timeout,
                              soffice=job.get("soffice"),
                              memory_limit_mb=max(2048, int(job["memory_limit_mb"])),
+                             sheets=sheets, preview_pdf=os.path.join(work_dir, "preview.pdf"),
                              on_start=lambda pgid: send(t="office", pgid=pgid),
-                             on_page=on_page, on_progress=progress)
+                             on_pdf=on_pdf, on_page=on_page,
+                             on_warning=lambda text: send(t="warning", text=text),
+                             on_progress=progress)
+            if preview and not cover:  # a workbook whose sheets could not be told apart
+                made = th.render_pdf_cover(preview[0], work_dir)
+                if made:
+                    send(t="cover", path=made)
         elif kind in ins.IMAGE_KINDS and not extraction.metadata.get("too_large"):
             png = th.render_image(path, os.path.join(work_dir, "pages", "page-0001.png"))
             on_page(1, png)
