@@ -49,6 +49,38 @@ CONTENT_TYPE_LABELS = {
     "deck": "Deck", "case_study": "Case study", "datasheet": "Datasheet", "battlecard": "Battlecard",
     "one_pager": "One-pager", "price_sheet": "Price sheet", "video": "Video", "other": "Other",
 }
+
+
+class AssetStatus(enum.StrEnum):
+    PUBLISHED = "published"
+    RETIRED = "retired"
+
+
+class Processing(enum.StrEnum):
+    """Where an uploaded version's processing (text, pages, thumbnails) stands."""
+
+    PENDING = "pending"
+    READY = "ready"
+    FAILED = "failed"
+
+
+class ReviewStatus(enum.StrEnum):
+    """A rating or flag in the enablement review queue."""
+
+    OPEN = "open"
+    RESOLVED = "resolved"
+
+
+class Outcome(enum.StrEnum):
+    """The outcome of the opportunity a reported use was for."""
+
+    WON = "won"
+    LOST = "lost"
+    OPEN = "open"
+
+
+OUTCOMES = tuple(o.value for o in Outcome)
+REVIEW_STATUSES = tuple(s.value for s in ReviewStatus)
 STAGES = ("awareness", "discovery", "evaluation", "proposal", "negotiation", "closed", "onboarding")
 
 
@@ -120,7 +152,7 @@ class Asset(db.Model):
     stage: Mapped[str | None] = mapped_column(String(60), index=True)
     region: Mapped[str | None] = mapped_column(String(120), index=True)
     persona: Mapped[str | None] = mapped_column(String(120))
-    status: Mapped[str] = mapped_column(String(20), default="published", index=True)
+    status: Mapped[str] = mapped_column(String(20), default=AssetStatus.PUBLISHED.value, index=True)
     expires_on: Mapped[date | None] = mapped_column(Date, index=True)
     owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     current_version_id: Mapped[int | None] = mapped_column(
@@ -156,7 +188,7 @@ class Asset(db.Model):
         return self.expires_on is not None and self.expires_on < (today or date.today())
 
     def is_hidden_from_reps(self, today: date | None = None) -> bool:
-        return self.status != "published" or self.is_expired(today)
+        return self.status != AssetStatus.PUBLISHED or self.is_expired(today)
 
 
 class AssetVersion(db.Model):
@@ -172,7 +204,7 @@ class AssetVersion(db.Model):
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     mime: Mapped[str] = mapped_column(String(120))
     kind: Mapped[str | None] = mapped_column(String(20))  # what the bytes really are: pdf, pptx, ...
-    processing: Mapped[str] = mapped_column(String(20), default="pending")
+    processing: Mapped[str] = mapped_column(String(20), default=Processing.PENDING.value)
     error: Mapped[str | None] = mapped_column(Text)
     warnings: Mapped[str | None] = mapped_column(Text)
     progress_done: Mapped[int] = mapped_column(Integer, default=0)
@@ -271,7 +303,7 @@ class Rating(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     stars: Mapped[int] = mapped_column(Integer)
     comment: Mapped[str] = mapped_column(Text, default="")
-    review_status: Mapped[str] = mapped_column(String(20), default="open", index=True)
+    review_status: Mapped[str] = mapped_column(String(20), default=ReviewStatus.OPEN.value, index=True)
     resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime)
     resolution_note: Mapped[str | None] = mapped_column(Text)
@@ -293,7 +325,7 @@ class Flag(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     reason_kind: Mapped[str] = mapped_column(String(20))  # outdated, wrong, off_brand
     reason: Mapped[str] = mapped_column(Text, default="")
-    review_status: Mapped[str] = mapped_column(String(20), default="open", index=True)
+    review_status: Mapped[str] = mapped_column(String(20), default=ReviewStatus.OPEN.value, index=True)
     resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime)
     resolution_note: Mapped[str | None] = mapped_column(Text)

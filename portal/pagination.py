@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from sqlalchemy import Select, func, select
+
 from portal.errors import InvalidInput
+from portal.extensions import db
 
 MAX_PAGE = 10_000
 MAX_PER_PAGE = 100
@@ -23,6 +26,11 @@ class Listing:
     @property
     def pages(self) -> int:
         return max(1, -(-self.total // self.per_page))
+
+
+def count_rows(query: Select) -> int:
+    """How many rows a query yields (the total of a Listing)."""
+    return db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
 
 
 def page_number(args: Mapping[str, str]) -> int:

@@ -7,8 +7,8 @@ from flask_login import current_user
 
 from portal.access import EVERYONE, allow
 from portal.api import json_body, listing, pagination
-from portal.feedback import services
-from portal.feedback.services import REVIEWER_ROLES
+from portal.feedback import flags, inputs, ratings, review_queue, uses
+from portal.feedback.review_queue import REVIEWER_ROLES
 from portal.library.serializers import iso
 from portal.models import Flag, Rating, ReportedUse
 
@@ -73,8 +73,8 @@ def flag_json(flag: Flag) -> dict:
 @allow(*EVERYONE)
 def put_rating(asset_id: int):
     """Rate an asset 1 to 5 stars with an optional comment; a second PUT replaces the caller's rating."""
-    stars, comment = services.parse_rating(json_body())
-    rating, _ = services.rate_asset(current_user, asset_id, stars, comment)
+    stars, comment = inputs.parse_rating(json_body())
+    rating, _ = ratings.rate_asset(current_user, asset_id, stars, comment)
     return rating_json(rating)
 
 
@@ -86,9 +86,9 @@ def list_ratings(asset_id: int):
 
     asset = get_asset_for(current_user, asset_id)
     page, per_page = pagination()
-    result = services.ratings_for(asset.id, page, per_page)
-    summary = services.rating_summary(asset.id)
-    mine = services.rating_of(current_user, asset.id)
+    result = ratings.ratings_for(asset.id, page, per_page)
+    summary = ratings.rating_summary(asset.id)
+    mine = ratings.rating_of(current_user, asset.id)
     return listing(
         [rating_json(r) for r in result.items], result.total, page, per_page,
         average=summary.average, count=summary.count,
@@ -101,8 +101,8 @@ def list_ratings(asset_id: int):
 @allow(*EVERYONE)
 def post_usage(asset_id: int):
     """Report a use of an asset: kind, account, opportunity, outcome, note, occurred_on."""
-    values = services.parse_use(json_body())
-    return use_json(services.report_use(current_user, asset_id, values)), 201
+    values = inputs.parse_use(json_body())
+    return use_json(uses.report_use(current_user, asset_id, values)), 201
 
 
 @bp.get("/my/usage")
@@ -110,7 +110,7 @@ def post_usage(asset_id: int):
 def my_usage():
     """The caller's own reported uses, latest first."""
     page, per_page = pagination()
-    result = services.uses_of(current_user, page, per_page)
+    result = uses.uses_of(current_user, page, per_page)
     return listing([use_json(u) for u in result.items], result.total, page, per_page)
 
 
@@ -118,16 +118,16 @@ def my_usage():
 @allow(*EVERYONE)
 def patch_usage(use_id: int):
     """Change one of the caller's own reported uses (for example its outcome, open to won)."""
-    values = services.parse_use(json_body(), partial=True)
-    return use_json(services.update_use(current_user, use_id, values))
+    values = inputs.parse_use(json_body(), partial=True)
+    return use_json(uses.update_use(current_user, use_id, values))
 
 
 @bp.post("/assets/<int:asset_id>/flags")
 @allow(*EVERYONE)
 def post_flag(asset_id: int):
     """Flag an asset as outdated, wrong or off_brand with a reason; its owner is notified."""
-    kind, reason = services.parse_flag(json_body())
-    return flag_json(services.flag_asset(current_user, asset_id, kind, reason)), 201
+    kind, reason = inputs.parse_flag(json_body())
+    return flag_json(flags.flag_asset(current_user, asset_id, kind, reason)), 201
 
 
 @bp.get("/reviews")
@@ -136,9 +136,9 @@ def reviews():
     """The rating review queue: ratings at or under max_stars (default 2) and, unless
     comments=exclude, higher ratings with a comment; status open (default) or resolved;
     filters product, team (of the author), region (of the asset). Newest first."""
-    filters = services.parse_review_filters(request.args)
+    filters = review_queue.parse_review_filters(request.args)
     page, per_page = pagination()
-    result = services.review_ratings(filters, page, per_page)
+    result = review_queue.review_ratings(filters, page, per_page)
     return listing([rating_json(r) for r in result.items], result.total, page, per_page)
 
 
@@ -146,17 +146,17 @@ def reviews():
 @allow(*REVIEWER_ROLES)
 def resolve_review(rating_id: int):
     """Resolve a rating in the review queue with a note."""
-    note = services.parse_note(json_body())
-    return rating_json(services.resolve_rating(current_user, rating_id, note))
+    note = inputs.parse_note(json_body())
+    return rating_json(review_queue.resolve_rating(current_user, rating_id, note))
 
 
 @bp.get("/flags")
 @allow(*REVIEWER_ROLES)
-def flags():
+def list_flags():
     """Flags, newest first: status open (default) or resolved; filters product, team, region."""
-    filters = services.parse_review_filters(request.args)
+    filters = review_queue.parse_review_filters(request.args)
     page, per_page = pagination()
-    result = services.review_flags(filters, page, per_page)
+    result = review_queue.review_flags(filters, page, per_page)
     return listing([flag_json(f) for f in result.items], result.total, page, per_page)
 
 
@@ -164,5 +164,5 @@ def flags():
 @allow(*REVIEWER_ROLES)
 def resolve_flag(flag_id: int):
     """Resolve a flag with a note."""
-    note = services.parse_note(json_body())
-    return flag_json(services.resolve_flag(current_user, flag_id, note))
+    note = inputs.parse_note(json_body())
+    return flag_json(review_queue.resolve_flag(current_user, flag_id, note))

@@ -11,16 +11,11 @@ from flask_login import current_user
 from portal.access import EVERYONE, allow
 from portal.errors import InvalidInput
 from portal.extensions import db
-from portal.feedback import services
-from portal.feedback.services import (
-    FLAG_KIND_LABELS,
-    FLAG_KINDS,
-    OUTCOMES,
-    REVIEWER_ROLES,
-    USE_KIND_LABELS,
-    USE_KINDS,
-)
-from portal.models import PUBLISHER_ROLES
+from portal.feedback import flags, inputs, owners, ratings, review_queue, uses
+from portal.feedback.inputs import FLAG_KIND_LABELS, FLAG_KINDS, USE_KIND_LABELS, USE_KINDS
+from portal.feedback.review_queue import REVIEWER_ROLES
+from portal.library.services import get_asset_for
+from portal.models import OUTCOMES, PUBLISHER_ROLES
 from portal.pagination import page_number
 
 bp = Blueprint("feedback", __name__)
@@ -38,9 +33,9 @@ def _flash_problems(error: InvalidInput) -> None:
 def asset_section(asset) -> dict:
     """What the asset page's feedback section shows (templates/sections/feedback.html)."""
     return {
-        "summary": services.rating_summary(asset.id),
-        "comments": services.recent_comments(asset.id),
-        "mine": services.rating_of(current_user, asset.id),
+        "summary": ratings.rating_summary(asset.id),
+        "comments": ratings.recent_comments(asset.id),
+        "mine": ratings.rating_of(current_user, asset.id),
         "use_kinds": USE_KINDS,
         "use_kind_labels": USE_KIND_LABELS,
         "outcomes": OUTCOMES,
@@ -56,12 +51,12 @@ def asset_section(asset) -> dict:
 @allow(*EVERYONE)
 def rate(asset_id: int):
     try:
-        stars, comment = services.parse_rating(request.form)
+        stars, comment = inputs.parse_rating(request.form)
     except InvalidInput as error:
-        services.get_asset_for(current_user, asset_id)  # unknown or hidden asset: 404 first
+        get_asset_for(current_user, asset_id)  # unknown or hidden asset: 404 first
         _flash_problems(error)
         return _back_to_asset(asset_id)
-    rating, created = services.rate_asset(current_user, asset_id, stars, comment)
+    rating, created = ratings.rate_asset(current_user, asset_id, stars, comment)
     flash(f"Thanks: you rated this {rating.stars} star{'s' if rating.stars != 1 else ''}."
           if created else f"Your rating is now {rating.stars} star{'s' if rating.stars != 1 else ''}.", "success")
     return _back_to_asset(asset_id)
@@ -71,12 +66,12 @@ def rate(asset_id: int):
 @allow(*EVERYONE)
 def report_use(asset_id: int):
     try:
-        values = services.parse_use(request.form)
+        values = inputs.parse_use(request.form)
     except InvalidInput as error:
-        services.get_asset_for(current_user, asset_id)
+        get_asset_for(current_user, asset_id)
         _flash_problems(error)
         return _back_to_asset(asset_id)
-    services.report_use(current_user, asset_id, values)
+    uses.report_use(current_user, asset_id, values)
     flash("Thanks: your use is recorded. You can change it (and its outcome) under My activity.", "success")
     return _back_to_asset(asset_id)
 
@@ -85,12 +80,12 @@ def report_use(asset_id: int):
 @allow(*EVERYONE)
 def flag(asset_id: int):
     try:
-        kind, reason = services.parse_flag(request.form)
+        kind, reason = inputs.parse_flag(request.form)
     except InvalidInput as error:
-        services.get_asset_for(current_user, asset_id)
+        get_asset_for(current_user, asset_id)
         _flash_problems(error)
         return _back_to_asset(asset_id)
-    services.flag_asset(current_user, asset_id, kind, reason)
+    flags.flag_asset(current_user, asset_id, kind, reason)
     flash("Thanks: the owner has been told and the flag is in the review queue.", "success")
     return _back_to_asset(asset_id)
 
@@ -101,24 +96,24 @@ def flag(asset_id: int):
 @allow(*EVERYONE)
 def my_activity():
     return render_template(
-        "feedback/my_activity.html", result=services.uses_of(current_user, page_number(request.args), 25),
-        ratings=services.ratings_by(current_user), use_kind_labels=USE_KIND_LABELS,
+        "feedback/my_activity.html", result=uses.uses_of(current_user, page_number(request.args), 25),
+        ratings=ratings.ratings_by(current_user), use_kind_labels=USE_KIND_LABELS,
     )
 
 
 @bp.route("/my/activity/uses/<int:use_id>/edit", methods=["GET", "POST"])
 @allow(*EVERYONE)
 def edit_use(use_id: int):
-    use = services.get_use(current_user, use_id, hide_others=True)
+    use = uses.get_use(current_user, use_id, hide_others=True)
     context = {"use": use, "use_kinds": USE_KINDS, "use_kind_labels": USE_KIND_LABELS, "outcomes": OUTCOMES,
                "today": date.today().isoformat()}
     if request.method == "POST":
         try:
-            values = services.parse_use(request.form, partial=True)
+            values = inputs.parse_use(request.form, partial=True)
         except InvalidInput as error:
             return render_template("feedback/edit_use.html", values=request.form, errors=error.fields,
                                    message=error.message, **context), 422
-        services.update_use(current_user, use.id, values, hide_others=True)
+        uses.update_use(current_user, use.id, values, hide_others=True)
         flash("Saved.", "success")
         return redirect(url_for("feedback.my_activity"))
     values = {"kind": use.kind, "account": use.account, "opportunity": use.opportunity,
@@ -131,10 +126,10 @@ def edit_use(use_id: int):
 @bp.get("/reviews")
 @allow(*REVIEWER_ROLES)
 def reviews():
-    filters = services.parse_review_filters(request.args)
+    filters = review_queue.parse_review_filters(request.args)
     return render_template(
-        "feedback/reviews.html", filters=filters, result=services.review_queue(filters, page_number(request.args), 25),
-        choices=services.review_choices(), flag_kind_labels=FLAG_KIND_LABELS, back=request.query_string.decode(),
+        "feedback/reviews.html", filters=filters, result=review_queue.review_queue(filters, page_number(request.args), 25),
+        choices=review_queue.review_choices(), flag_kind_labels=FLAG_KIND_LABELS, back=request.query_string.decode(),
     )
 
 
@@ -148,7 +143,7 @@ def _back_to_queue():
 @allow(*REVIEWER_ROLES)
 def resolve_rating(rating_id: int):
     try:
-        services.resolve_rating(current_user, rating_id, services.parse_note(request.form))
+        review_queue.resolve_rating(current_user, rating_id, inputs.parse_note(request.form))
     except InvalidInput as error:
         db.session.rollback()
         _flash_problems(error)
@@ -161,7 +156,7 @@ def resolve_rating(rating_id: int):
 @allow(*REVIEWER_ROLES)
 def resolve_flag(flag_id: int):
     try:
-        services.resolve_flag(current_user, flag_id, services.parse_note(request.form))
+        review_queue.resolve_flag(current_user, flag_id, inputs.parse_note(request.form))
     except InvalidInput as error:
         db.session.rollback()
         _flash_problems(error)
@@ -176,6 +171,6 @@ def resolve_flag(flag_id: int):
 @allow(*PUBLISHER_ROLES)
 def my_collateral():
     return render_template(
-        "feedback/my_collateral.html", result=services.owned_assets(current_user, page_number(request.args)),
+        "feedback/my_collateral.html", result=owners.owned_assets(current_user, page_number(request.args)),
         flag_kind_labels=FLAG_KIND_LABELS,
     )

@@ -14,7 +14,7 @@ from portal.files import send_image, send_stored
 from portal.library import services
 from portal.library.serializers import asset_json, page_json, version_json
 from portal.library.stats import stats_for
-from portal.models import PUBLISHER_ROLES, AssetVersion, UsageKind
+from portal.models import PUBLISHER_ROLES, AssetStatus, AssetVersion, UsageKind
 
 bp = Blueprint("library", __name__)  # mounted under /api/v1 by create_app
 
@@ -108,7 +108,7 @@ def retire(asset_id: int):
     """Retire with a reason (reversible)."""
     asset = services.get_asset_for(current_user, asset_id)
     reason = json_body().get("reason")
-    if asset.status == "retired":
+    if asset.status == AssetStatus.RETIRED:
         raise InvalidInput("This item is already retired.", status=409)
     services.retire_assets([asset], current_user, reason if isinstance(reason, str) else "")
     return _one(asset)

@@ -19,7 +19,7 @@ from sqlalchemy import delete
 from assets.processing import ProcessingResult, process_file
 from assets.storage import safe_key
 from portal.extensions import db
-from portal.models import AssetVersion, Page, utcnow
+from portal.models import AssetVersion, Page, Processing, utcnow
 from portal.storage import get_storage
 
 log = logging.getLogger(__name__)
@@ -55,7 +55,7 @@ def process_version(version_id: int) -> None:
         except Exception as error:  # process_file contains bad files; this is our own bug
             log.exception("processing version %s crashed", version_id)
             db.session.rollback()
-            version.processing, version.error = "failed", f"Processing stopped unexpectedly: {error}"
+            version.processing, version.error = Processing.FAILED, f"Processing stopped unexpectedly: {error}"
             version.processed_at = utcnow()
             db.session.commit()
             return

@@ -20,9 +20,11 @@ from portal.extensions import db
 from portal.models import (
     CONTENT_TYPES,
     Asset,
+    AssetStatus,
     AssetTag,
     AssetVersion,
     Page,
+    Processing,
     Rating,
     RetirementEvent,
     UsageEvent,
@@ -97,7 +99,7 @@ def parse_metadata(data: Mapping[str, object], *, partial: bool = False) -> dict
 
 def hidden_from_reps_clause(today: date | None = None):
     today = today or date.today()
-    return or_(Asset.status != "published", and_(Asset.expires_on.is_not(None), Asset.expires_on < today))
+    return or_(Asset.status != AssetStatus.PUBLISHED, and_(Asset.expires_on.is_not(None), Asset.expires_on < today))
 
 
 def visible_assets(user: User) -> Select:
@@ -200,7 +202,7 @@ def find_duplicates(sha256: str, exclude_asset_id: int | None = None) -> list[As
 def _new_version(asset: Asset, number: int, filename: str, key: str, stored: StoredObject, user: User) -> AssetVersion:
     version = AssetVersion(
         asset=asset, number=number, filename=filename, storage_key=key, size=stored.size,
-        sha256=stored.sha256, mime=guess_mime(filename), processing="pending", uploaded_by_id=user.id,
+        sha256=stored.sha256, mime=guess_mime(filename), processing=Processing.PENDING, uploaded_by_id=user.id,
     )
     db.session.add(version)
     db.session.flush()
@@ -241,7 +243,7 @@ def create_asset(owner: User, stream: BinaryIO, filename: str, metadata: Mapping
     key, stored = _store_upload(stream, filename, max_bytes)
     duplicates = find_duplicates(stored.sha256)
     tags = values.pop("tags")
-    asset = Asset(owner_id=owner.id, status="published", **values)
+    asset = Asset(owner_id=owner.id, status=AssetStatus.PUBLISHED, **values)
     asset.set_tags(tags)
     db.session.add(asset)
     try:
@@ -296,9 +298,9 @@ def retire_assets(assets: list[Asset], user: User | None, reason: str) -> int:
         raise InvalidInput("Say why these items are retired.", {"reason": "A reason is required."})
     changed = []
     for asset in assets:
-        if asset.status == "retired":
+        if asset.status == AssetStatus.RETIRED:
             continue
-        asset.status = "retired"
+        asset.status = AssetStatus.RETIRED
         asset.retired_at = utcnow()
         asset.retired_reason = reason[:2000]
         asset.updated_at = utcnow()
@@ -310,9 +312,9 @@ def retire_assets(assets: list[Asset], user: User | None, reason: str) -> int:
 
 
 def restore_asset(asset: Asset, user: User, reason: str = "") -> Asset:
-    if asset.status != "retired":
+    if asset.status != AssetStatus.RETIRED:
         raise InvalidInput("This item is not retired.", status=409)
-    asset.status = "published"
+    asset.status = AssetStatus.PUBLISHED
     asset.retired_at = None
     asset.retired_reason = None
     asset.updated_at = utcnow()
@@ -345,8 +347,8 @@ class AssetPage:
 
 LIST_FILTERS = ("content_type", "product", "stage", "region", "persona")
 STATUS_FILTERS = {
-    "published": lambda: Asset.status == "published",
-    "retired": lambda: Asset.status == "retired",
+    AssetStatus.PUBLISHED.value: lambda: Asset.status == AssetStatus.PUBLISHED,
+    AssetStatus.RETIRED.value: lambda: Asset.status == AssetStatus.RETIRED,
     "expired": lambda: Asset.expires_on < date.today(),
 }
 

@@ -13,7 +13,7 @@ from werkzeug.exceptions import NotFound
 from portal.config import Settings
 from portal.extensions import db
 from portal.models import Notification, User, utcnow
-from portal.pagination import Listing
+from portal.pagination import Listing, count_rows
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +38,7 @@ def notifications_for(user: User, page: int = 1, per_page: int = 30) -> Listing:
         query.order_by(Notification.created_at.desc(), Notification.id.desc())
         .offset((page - 1) * per_page).limit(per_page)
     ))
-    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    return Listing(items, total, page, per_page)
+    return Listing(items, count_rows(query), page, per_page)
 
 
 def mark_read(user: User, notification_id: int) -> Notification:

@@ -11,7 +11,7 @@ from werkzeug.exceptions import NotFound
 
 from portal.errors import Conflict, InvalidInput
 from portal.extensions import db
-from portal.feedback import services
+from portal.feedback import flags, inputs, nav_badges, owners, ratings, review_queue, uses
 from portal.library.services import retire_assets
 from portal.library.stats import stats_for
 from portal.models import Flag, Notification, Rating, ReportedUse
@@ -20,7 +20,7 @@ XSS = '<script>alert("pwned")</script> <b>bold</b> & <img src=x onerror=alert(1)
 
 
 def _rate(user, asset, stars, comment=""):
-    rating, _ = services.rate_asset(user, asset.id, stars, comment)
+    rating, _ = ratings.rate_asset(user, asset.id, stars, comment)
     return rating
 
 
@@ -32,13 +32,13 @@ def test_replacing_a_rating_keeps_average_count_and_distribution_right(factories
     _rate(a, asset, 5)
     _rate(b, asset, 3)
     _rate(c, asset, 1)
-    summary = services.rating_summary(asset.id)
+    summary = ratings.rating_summary(asset.id)
     assert (summary.average, summary.count) == (3.0, 3)  # (5 + 3 + 1) / 3
     assert summary.distribution == {1: 1, 2: 0, 3: 1, 4: 0, 5: 1}
 
-    rating, created = services.rate_asset(c, asset.id, 4, "better after the update")
+    rating, created = ratings.rate_asset(c, asset.id, 4, "better after the update")
     assert created is False
-    summary = services.rating_summary(asset.id)
+    summary = ratings.rating_summary(asset.id)
     assert (summary.average, summary.count) == (4.0, 3)  # (5 + 3 + 4) / 3, not (5 + 3 + 1 + 4) / 4
     assert summary.distribution == {1: 0, 2: 0, 3: 1, 4: 1, 5: 1}
     assert db.session.scalar(select(db.func.count()).select_from(Rating)) == 3
@@ -47,7 +47,7 @@ def test_replacing_a_rating_keeps_average_count_and_distribution_right(factories
     assert (stats.rating_average, stats.rating_count) == (4.0, 3)
 
     _rate(b, asset, 2)
-    assert services.rating_summary(asset.id).average == pytest.approx(3.67)  # 11 / 3 = 3.666…
+    assert ratings.rating_summary(asset.id).average == pytest.approx(3.67)  # 11 / 3 = 3.666…
 
 
 def test_change_reopens_review_but_same_values_do_not(factories):
@@ -55,7 +55,7 @@ def test_change_reopens_review_but_same_values_do_not(factories):
     rep = factories.user("rep")
     asset = factories.asset()
     rating = _rate(rep, asset, 2, "Too long")
-    services.resolve_rating(reviewer, rating.id, "Shortened in v2")
+    review_queue.resolve_rating(reviewer, rating.id, "Shortened in v2")
     _rate(rep, asset, 2, "Too long")  # same stars and comment: stays resolved
     assert rating.review_status == "resolved" and rating.resolution_note == "Shortened in v2"
     _rate(rep, asset, 2, "Still too long")
@@ -66,12 +66,12 @@ def test_change_reopens_review_but_same_values_do_not(factories):
 def test_rating_validation():
     for bad in (0, 6, "x", "", None, True, 2.5, "2.5", -1):
         with pytest.raises(InvalidInput) as error:
-            services.parse_rating({"stars": bad})
+            inputs.parse_rating({"stars": bad})
         assert "stars" in error.value.fields, bad
-    assert services.parse_rating({"stars": "3", "comment": "  ok  "}) == (3, "ok")
-    assert services.parse_rating({"stars": 5, "comment": "x" * 5000})[0] == 5
+    assert inputs.parse_rating({"stars": "3", "comment": "  ok  "}) == (3, "ok")
+    assert inputs.parse_rating({"stars": 5, "comment": "x" * 5000})[0] == 5
     with pytest.raises(InvalidInput) as error:
-        services.parse_rating({"stars": 5, "comment": "x" * 5001})
+        inputs.parse_rating({"stars": 5, "comment": "x" * 5001})
     assert "comment" in error.value.fields
 
 
@@ -83,14 +83,14 @@ def test_reps_cannot_rate_or_report_hidden_items(factories):
     expired = factories.asset(marketer, title="Expired", expires_on=(date.today() - timedelta(days=1)).isoformat())
     for asset in (retired, expired):
         with pytest.raises(NotFound):
-            services.rate_asset(rep, asset.id, 3, "")
+            ratings.rate_asset(rep, asset.id, 3, "")
         with pytest.raises(NotFound):
-            services.report_use(rep, asset.id, services.parse_use({"kind": "presented"}))
+            uses.report_use(rep, asset.id, inputs.parse_use({"kind": "presented"}))
         with pytest.raises(NotFound):
-            services.flag_asset(rep, asset.id, "outdated", "old")
-    assert services.rate_asset(marketer, retired.id, 3, "")[0].stars == 3
+            flags.flag_asset(rep, asset.id, "outdated", "old")
+    assert ratings.rate_asset(marketer, retired.id, 3, "")[0].stars == 3
     with pytest.raises(NotFound):
-        services.rate_asset(rep, 999_999, 3, "")
+        ratings.rate_asset(rep, 999_999, 3, "")
 
 
 def test_ratings_and_uses_reindex_the_asset(factories, monkeypatch):
@@ -101,8 +101,8 @@ def test_ratings_and_uses_reindex_the_asset(factories, monkeypatch):
     calls = []
     monkeypatch.setattr(indexing, "index_assets", lambda asset_ids: calls.append(asset_ids))
     _rate(rep, asset, 4)
-    use = services.report_use(rep, asset.id, services.parse_use({"kind": "emailed"}))
-    services.update_use(rep, use.id, {"outcome": "won"})
+    use = uses.report_use(rep, asset.id, inputs.parse_use({"kind": "emailed"}))
+    uses.update_use(rep, use.id, {"outcome": "won"})
     assert calls == [[asset.id]] * 3
     assert indexing.outbox_size() == 0
 
@@ -144,7 +144,7 @@ def test_asset_page_rating_errors(client, auth, factories):
 
 def test_use_parsing():
     today = date(2026, 3, 10)
-    values = services.parse_use({"kind": "presented", "account": " Acme ", "outcome": ""}, today=today)
+    values = inputs.parse_use({"kind": "presented", "account": " Acme ", "outcome": ""}, today=today)
     assert values == {"kind": "presented", "outcome": None, "account": "Acme", "opportunity": "", "note": "",
                       "occurred_on": today}
     for bad, field in (({"kind": "faxed"}, "kind"), ({}, "kind"),
@@ -155,11 +155,11 @@ def test_use_parsing():
                        ({"kind": "other", "account": "a" * 201}, "account"),
                        ({"kind": "other", "note": 5}, "note")):
         with pytest.raises(InvalidInput) as error:
-            services.parse_use(bad, today=today)
+            inputs.parse_use(bad, today=today)
         assert field in error.value.fields, bad
-    assert services.parse_use({"outcome": "won"}, partial=True, today=today) == {"outcome": "won"}
+    assert inputs.parse_use({"outcome": "won"}, partial=True, today=today) == {"outcome": "won"}
     with pytest.raises(InvalidInput):
-        services.parse_use({}, partial=True)
+        inputs.parse_use({}, partial=True)
 
 
 def test_report_use_edit_outcome_in_my_activity(client, auth, factories):
@@ -204,16 +204,16 @@ def test_report_use_edit_outcome_in_my_activity(client, auth, factories):
 def test_update_use_owner_only(factories):
     rep, other = factories.user("rep"), factories.user("rep")
     asset = factories.asset()
-    use = services.report_use(rep, asset.id, services.parse_use({"kind": "shared", "outcome": "open"}))
+    use = uses.report_use(rep, asset.id, inputs.parse_use({"kind": "shared", "outcome": "open"}))
     from werkzeug.exceptions import Forbidden
 
     with pytest.raises(Forbidden):
-        services.update_use(other, use.id, {"outcome": "won"})
+        uses.update_use(other, use.id, {"outcome": "won"})
     with pytest.raises(NotFound):
-        services.update_use(other, use.id, {"outcome": "won"}, hide_others=True)
+        uses.update_use(other, use.id, {"outcome": "won"}, hide_others=True)
     with pytest.raises(NotFound):
-        services.update_use(rep, 999_999, {"outcome": "won"})
-    assert services.update_use(rep, use.id, {"outcome": "won"}).outcome == "won"
+        uses.update_use(rep, 999_999, {"outcome": "won"})
+    assert uses.update_use(rep, use.id, {"outcome": "won"}).outcome == "won"
 
 
 # --- flags and notifications ----------------------------------------------------------
@@ -235,7 +235,7 @@ def test_flag_notifies_owner_and_enters_queue(client, auth, factories):
     client.post(f"/assets/{asset.id}/flag", data={"reason_kind": "ugly", "reason": "x"})
     assert db.session.scalar(select(db.func.count()).select_from(Flag)) == 1
 
-    queue = services.review_queue(services.ReviewFilters())
+    queue = review_queue.review_queue(review_queue.ReviewFilters())
     assert [(i.kind, i.row.id) for i in queue.items] == [("flag", flag.id)]
 
     auth.logout()
@@ -288,7 +288,7 @@ def queue_data(factories):
         "east_na_2c": _rate(east, na, 2, "Wrong logo"),
         "west_na_4": _rate(west, na, 4, ""),
     }
-    rows["flag_na"] = services.flag_asset(east, na.id, "off_brand", "Old colours")
+    rows["flag_na"] = flags.flag_asset(east, na.id, "off_brand", "Old colours")
     return rows
 
 
@@ -298,22 +298,22 @@ def _ids(listing):
 
 def test_queue_threshold_comments_and_filters(queue_data):
     r = queue_data
-    parse = services.parse_review_filters
-    everything = services.review_queue(parse({}))
+    parse = review_queue.parse_review_filters
+    everything = review_queue.review_queue(parse({}))
     assert _ids(everything) == {("rating", r["east_emea_1"].id), ("rating", r["west_emea_5c"].id),
                                 ("rating", r["east_na_2c"].id), ("flag", r["flag_na"].id)}
     assert everything.total == 4
-    assert {x.id for x in services.review_ratings(parse({"max_stars": "1", "comments": "exclude"})).items} == {
+    assert {x.id for x in review_queue.review_ratings(parse({"max_stars": "1", "comments": "exclude"})).items} == {
         r["east_emea_1"].id}
-    assert {x.id for x in services.review_ratings(parse({"max_stars": "4", "comments": "exclude"})).items} == {
+    assert {x.id for x in review_queue.review_ratings(parse({"max_stars": "4", "comments": "exclude"})).items} == {
         r["east_emea_1"].id, r["east_na_2c"].id, r["west_na_4"].id}
-    assert {x.id for x in services.review_ratings(parse({"product": "Platform"})).items} == {
+    assert {x.id for x in review_queue.review_ratings(parse({"product": "Platform"})).items} == {
         r["east_emea_1"].id, r["west_emea_5c"].id}
-    assert {x.id for x in services.review_ratings(parse({"region": "NA"})).items} == {r["east_na_2c"].id}
-    assert {x.id for x in services.review_ratings(parse({"team": "West"})).items} == {r["west_emea_5c"].id}
-    assert {x.id for x in services.review_flags(parse({"team": "East", "region": "NA"})).items} == {r["flag_na"].id}
-    assert services.review_flags(parse({"product": "Platform"})).items == []
-    assert services.open_review_count() == 4
+    assert {x.id for x in review_queue.review_ratings(parse({"region": "NA"})).items} == {r["east_na_2c"].id}
+    assert {x.id for x in review_queue.review_ratings(parse({"team": "West"})).items} == {r["west_emea_5c"].id}
+    assert {x.id for x in review_queue.review_flags(parse({"team": "East", "region": "NA"})).items} == {r["flag_na"].id}
+    assert review_queue.review_flags(parse({"product": "Platform"})).items == []
+    assert review_queue.open_review_count() == 4
     for bad in ({"max_stars": "0"}, {"max_stars": "6"}, {"max_stars": "x"}, {"status": "closed"},
                 {"comments": "maybe"}, {"kind": "bugs"}):
         with pytest.raises(InvalidInput):
@@ -325,11 +325,11 @@ def test_queue_is_newest_first(factories):
     assets = [factories.asset(title=f"Item {n}") for n in range(3)]
     for asset in assets:
         _rate(rep, asset, 1)
-    services.flag_asset(rep, assets[0].id, "wrong", "typo")
-    items = services.review_queue(services.ReviewFilters()).items
+    flags.flag_asset(rep, assets[0].id, "wrong", "typo")
+    items = review_queue.review_queue(review_queue.ReviewFilters()).items
     assert [(i.kind, i.row.asset_id) for i in items] == [
         ("flag", assets[0].id), ("rating", assets[2].id), ("rating", assets[1].id), ("rating", assets[0].id)]
-    page_two = services.review_queue(services.ReviewFilters(), page=2, per_page=3)
+    page_two = review_queue.review_queue(review_queue.ReviewFilters(), page=2, per_page=3)
     assert [(i.kind, i.row.asset_id) for i in page_two.items] == [("rating", assets[0].id)]
     assert page_two.total == 4
 
@@ -337,16 +337,16 @@ def test_queue_is_newest_first(factories):
 def test_resolve_moves_items_out_of_the_open_queue(factories, queue_data):
     reviewer = factories.user("enablement")
     rating = queue_data["east_na_2c"]
-    services.resolve_rating(reviewer, rating.id, "Logo fixed in v3")
+    review_queue.resolve_rating(reviewer, rating.id, "Logo fixed in v3")
     assert (rating.review_status, rating.resolution_note, rating.resolved_by_id) == (
         "resolved", "Logo fixed in v3", reviewer.id)
     with pytest.raises(Conflict):
-        services.resolve_rating(reviewer, rating.id, "again")
+        review_queue.resolve_rating(reviewer, rating.id, "again")
     with pytest.raises(NotFound):
-        services.resolve_rating(reviewer, 999_999, "")
-    services.resolve_flag(reviewer, queue_data["flag_na"].id, "New colours uploaded")
-    assert services.open_review_count() == 2
-    resolved = services.review_queue(services.parse_review_filters({"status": "resolved"}))
+        review_queue.resolve_rating(reviewer, 999_999, "")
+    review_queue.resolve_flag(reviewer, queue_data["flag_na"].id, "New colours uploaded")
+    assert review_queue.open_review_count() == 2
+    resolved = review_queue.review_queue(review_queue.parse_review_filters({"status": "resolved"}))
     assert _ids(resolved) == {("rating", rating.id), ("flag", queue_data["flag_na"].id)}
 
 
@@ -394,8 +394,8 @@ def test_my_collateral_shows_feedback_on_own_items_only(client, auth, factories)
     other = factories.asset(theirs, title="Someone else's deck")
     _rate(rep, asset, 1, "Competitor numbers are from 2023")
     _rate(factories.user("rep"), asset, 4, "")
-    services.report_use(rep, asset.id, services.parse_use({"kind": "presented", "outcome": "won"}))
-    services.flag_asset(rep, asset.id, "wrong", "Pricing row is wrong")
+    uses.report_use(rep, asset.id, inputs.parse_use({"kind": "presented", "outcome": "won"}))
+    flags.flag_asset(rep, asset.id, "wrong", "Pricing row is wrong")
     _rate(rep, other, 1, "Not mine to see")
     auth.login(mine)
     page = client.get("/my/collateral").get_data(as_text=True)
@@ -403,10 +403,10 @@ def test_my_collateral_shows_feedback_on_own_items_only(client, auth, factories)
     assert "Competitor numbers are from 2023" in page and "Pricing row is wrong" in page
     assert "2.5 (2 ratings)" in page and "1 open flag" in page and "1 open low rating" in page
     assert "<b>1</b>reported uses" in page and "<b>1</b>won" in page
-    assert services.nav_badges(mine)["my_feedback"] == 2  # one flag + one low rating
+    assert owners.my_feedback_count(mine) == 2  # one flag + one low rating
     assert 'data-testid="badge-feedback.my_collateral">2<' in page
-    assert services.nav_badges(theirs)["my_feedback"] == 1
-    assert "my_feedback" not in services.nav_badges(rep) and "reviews" not in services.nav_badges(rep)
+    assert owners.my_feedback_count(theirs) == 1
+    assert "my_feedback" not in nav_badges(rep) and "reviews" not in nav_badges(rep)
 
 
 # --- comments are plain text -----------------------------------------------------------
