@@ -28,7 +28,6 @@ class AssetDocument:
     status: str  # "published" | "retired"
     expires_on: date | None
     rating_average: float | None
-    rating_count: int
     usage_count: int
     updated_at: datetime
 

@@ -36,7 +36,6 @@ __all__ = ["ASSETS", "PAGES", "IndexBusy", "SearchIndex", "SearchResults", "Asse
 class SearchIndex:
     def __init__(self, directory: str, *, lock_timeout: float = 30.0):
         self.directory = os.path.abspath(directory)
-        self.lock_timeout = lock_timeout
         # A published generation closes the idle searchers of the old one.
         self.generations = Generations(self.directory, lock_timeout, on_publish=lambda: self.searchers.close())
         self.searchers = SearcherPool(self.generations)

@@ -32,7 +32,6 @@ class ParsedQuery:
     query: q.Query
     text: str
     terms: list[str]  # stemmed words and prefixes ("pric*") for highlighting
-    fallback: bool = False
 
 
 def clean_text(text: str) -> str:
@@ -100,7 +99,7 @@ def parse(text: str, schema, fields: dict[str, float], *, conjunction: bool = Tr
         return ParsedQuery(parsed, text, query_terms(parsed))
     except Exception:  # malformed syntax: search the plain words instead
         plain = _plain(text, fields, conjunction)
-        return ParsedQuery(plain, text, query_terms(plain) if plain is not q.NullQuery else [], fallback=True)
+        return ParsedQuery(plain, text, query_terms(plain) if plain is not q.NullQuery else [])
 
 
 def _only_negative(query: q.Query) -> bool:

@@ -17,7 +17,7 @@ from search.schema import SCHEMA_VERSION
 def asset(asset_id: int, title: str, text: str = "", **fields) -> AssetDocument:
     values = dict(asset_id=asset_id, title=title, description="", tags=[], content_type="deck", product=None,
                   stage=None, region=None, persona=None, owner="Morgan marketer@example.com", text=text,
-                  status="published", expires_on=None, rating_average=None, rating_count=0, usage_count=0,
+                  status="published", expires_on=None, rating_average=None, usage_count=0,
                   updated_at=datetime(2026, 1, 1) + timedelta(days=asset_id))
     values.update(fields)
     return AssetDocument(**values)
