@@ -74,6 +74,8 @@ class SegmentMatcher:
         return self._evaluate(query, self.scored)
 
     def _evaluate(self, query: q.Query, scored: bool) -> tuple[np.ndarray, np.ndarray | None]:
+        """The query's documents and, when scored, their scores: zero wherever the
+        mask is False, so that a parent Or adds only the parts that matched."""
         data = self.data
         if isinstance(query, q.Term):
             return self._term(query.fieldname, query.text, query.boost, scored)
@@ -81,7 +83,7 @@ class SegmentMatcher:
             return np.ones(data.size, dtype=bool), None
         if is_null_query(query):
             return np.zeros(data.size, dtype=bool), None
-        if isinstance(query, q.And | q.Require):
+        if isinstance(query, q.And):
             children = list(query.children())
             positive = [c for c in children if not isinstance(c, q.Not)]
             negative = [c.query for c in children if isinstance(c, q.Not)]
@@ -90,18 +92,23 @@ class SegmentMatcher:
             for child in negative:
                 if mask.any():
                     mask &= ~self._evaluate(child, False)[0]
-            return mask, self._boosted(scores, query)
+            return mask, self._boosted(_within(mask, scores), query)
         if isinstance(query, q.Or | q.DisjunctionMax):
             mask, scores = self._all(query.children(), scored, np.logical_or)
             return mask, self._boosted(scores, query)
+        if isinstance(query, q.Require):  # both must match; only the first is scored
+            mask, scores = self._evaluate(query.a, scored)
+            mask = mask & self._evaluate(query.b, False)[0]
+            return mask, _within(mask, scores)
         if isinstance(query, q.AndNot):
             mask, scores = self._evaluate(query.a, scored)
-            return mask & ~self._evaluate(query.b, False)[0], scores
+            mask = mask & ~self._evaluate(query.b, False)[0]
+            return mask, _within(mask, scores)
         if isinstance(query, q.AndMaybe):
             mask, scores = self._evaluate(query.a, scored)
             if scored:
                 _, extra = self._evaluate(query.b, True)
-                scores = _add(scores, extra)
+                scores = _within(mask, _add(scores, extra))
             return mask, scores
         if isinstance(query, q.Not):
             return ~self._evaluate(query.query, False)[0], None
@@ -149,7 +156,8 @@ class SegmentMatcher:
             if n >= MAX_PREFIX_TERMS:
                 break
             mask |= self.data.mask(read_postings(self.reader, query.fieldname, text, with_weights=False)[0])
-        # Like Whoosh, every expansion of a prefix scores the same.
+        # Every match scores the prefix's boost, as Whoosh's Prefix means to
+        # (constantscore=True; 2.7.5 keeps it only for some indexes: see tests/search/test_parity.py).
         return mask, (mask * np.float32(query.boost)) if scored else None
 
     def _phrase(self, query: q.Phrase, scored: bool) -> tuple[np.ndarray, np.ndarray | None]:
@@ -187,6 +195,12 @@ class SegmentMatcher:
             if matcher.is_active() and matcher.id() == docnum:
                 found.append(docnum)
         return np.array(found, dtype=np.int32)
+
+
+def _within(mask: np.ndarray, scores: np.ndarray | None) -> np.ndarray | None:
+    """Scores of the documents in the mask, zero elsewhere (a narrowed result
+    keeps no score from a part that matched only the documents it dropped)."""
+    return scores * mask if scores is not None else None
 
 
 def _add(scores: np.ndarray | None, more: np.ndarray | None) -> np.ndarray | None:
