@@ -89,7 +89,7 @@ def corpus(assets: int, pages: int, seed: int = 7, batch: int = 500):
             items.append((AssetDocument(
                 asset_id=asset_id, title=title, description=words.text(25), tags=tags, owner="Morgan Marketer",
                 text=text, status="published" if rng.random() > 0.05 else "retired", expires_on=None,
-                rating_average=rating, rating_count=rng.randint(0, 30), usage_count=usage, updated_at=updated,
+                rating_average=rating, usage_count=usage, updated_at=updated,
                 **facets), page_docs))
         yield items
 

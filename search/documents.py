@@ -1,9 +1,15 @@
-"""What the portal hands to the index: plain records built from database rows."""
+"""What the portal hands to the index (plain records built from database rows)
+and the Whoosh fields each record becomes."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+
+from search.schema import NEVER, SINGLE_FACETS
+
+TEXT_LIMIT = 2_000_000
+MLT_SAMPLE = 4_000
 
 
 @dataclass
@@ -22,7 +28,6 @@ class AssetDocument:
     status: str  # "published" | "retired"
     expires_on: date | None
     rating_average: float | None
-    rating_count: int
     usage_count: int
     updated_at: datetime
 
@@ -47,3 +52,53 @@ class PageDocument:
     rating_average: float | None = None
     usage_count: int = 0
     updated_at: datetime = field(default_factory=datetime.now)
+
+
+def stamp(value: datetime) -> int:
+    """Milliseconds since the epoch (naive datetimes are UTC)."""
+    return int(value.timestamp() * 1000) if value.tzinfo else int(
+        (value - datetime(1970, 1, 1)).total_seconds() * 1000)
+
+
+def _common_fields(doc: AssetDocument | PageDocument) -> dict:
+    # Every document gets every facet column ("" when unset): Whoosh's column
+    # readers misalign across segments where a column has gaps.
+    fields = {name: getattr(doc, name) or "" for name in SINGLE_FACETS}
+    return {
+        **fields,
+        "tags": ",".join(t.lower().replace(",", " ") for t in doc.tags),
+        "status": doc.status,
+        "expires": doc.expires_on.toordinal() if doc.expires_on else NEVER,
+        "rating": int(round((doc.rating_average or 0.0) * 100)),
+        "usage": int(doc.usage_count or 0),
+        "updated": stamp(doc.updated_at),
+    }
+
+
+def asset_fields(doc: AssetDocument) -> dict:
+    text = doc.text[:TEXT_LIMIT]
+    body = "\n".join([doc.description or "", " ".join(doc.tags), doc.owner or "", text])
+    return {
+        "asset_id": str(doc.asset_id),
+        "title": doc.title,
+        "body": body,
+        "title_pairs": doc.title,
+        "body_pairs": body,
+        "stamp": stamp(doc.updated_at),
+        "mlt": " ".join([doc.title, doc.description or "", " ".join(doc.tags), text[:MLT_SAMPLE]]),
+        **_common_fields(doc),
+    }
+
+
+def page_fields(doc: PageDocument) -> dict:
+    body = "\n".join([(doc.text or "")[:TEXT_LIMIT], doc.notes or "", doc.asset_title or ""])
+    return {
+        "page_id": str(doc.page_id),
+        "asset_id": str(doc.asset_id),
+        "number": doc.number,
+        "title": doc.title or "",
+        "body": body,
+        "title_pairs": doc.title or "",
+        "body_pairs": body,
+        **_common_fields(doc),
+    }

@@ -1,8 +1,9 @@
-"""Matching and scoring in bulk, one immutable segment at a time, with numpy.
+"""Matching, scoring and ranking in bulk, one immutable segment at a time, with numpy.
 
 Whoosh walks postings one Python call per document, which on a large library
 costs tens of milliseconds for one common word and seconds for a phrase. Here a
-term's postings are read block by block into arrays, a query becomes a boolean
+term's postings are read block by block into arrays (search/whoosh_internals.py,
+cached by search/segments.py), a query becomes a boolean
 mask over the segment's documents plus a BM25F score per document (the same
 formula and statistics as Whoosh's default weighting), and totals, facets,
 sorting and the top hits are array operations.
@@ -14,201 +15,17 @@ against the real positions by Whoosh for the few documents that hold them all.
 
 from __future__ import annotations
 
-import itertools
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
-from whoosh import columns
 from whoosh import query as q
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
-from whoosh.matching.wrappers import FilterMatcher
-from whoosh.reading import TermNotFound
-from whoosh.util.numeric import byte_to_length
 
 from search.schema import PAIR_FIELDS, SINGLE_FACETS
+from search.segments import SegmentData
+from search.whoosh_internals import is_null_query, prefix_expansions, read_postings
 
 B, K1 = 0.75, 1.2  # Whoosh's BM25F defaults
-BYTE_TO_LENGTH = np.array([byte_to_length(b) for b in range(256)], dtype=np.float32)
-POSTINGS_CACHE_BYTES = 128 * 2**20  # per process, over every segment
 MAX_PREFIX_TERMS = 512
-EMPTY_IDS = np.zeros(0, dtype=np.int32)
-EMPTY_WEIGHTS = np.zeros(0, dtype=np.float32)
-_SERIALS = itertools.count()
-
-
-def _text(value) -> str:
-    return value.decode("utf-8") if isinstance(value, bytes) else (value or "")
-
-
-def read_postings(reader, fieldname: str, text, with_weights: bool = True) -> tuple[np.ndarray, np.ndarray]:
-    """A term's local docnums (sorted) and weights in one segment; deletions not removed."""
-    try:
-        matcher = reader.postings(fieldname, text)
-    except TermNotFound:  # also for a field this index lacks
-        return EMPTY_IDS, EMPTY_WEIGHTS
-    if isinstance(matcher, FilterMatcher):  # deletions are removed by the caller
-        matcher = matcher.child
-    if not hasattr(matcher, "_read_data"):  # postings inlined in the term info
-        ids, weights = [], []
-        while matcher.is_active():
-            ids.append(matcher.id())
-            weights.append(matcher.weight())
-            matcher.next()
-        return np.array(ids, dtype=np.int32), np.array(weights, dtype=np.float32)
-    # Whole blocks straight from the whoosh3 codec's leaf matcher (private to the
-    # pinned whoosh-reloaded release; tests/search/test_matching.py compares the
-    # result with Whoosh's own matcher).
-    id_blocks, weight_blocks = [], []
-    while matcher.is_active():
-        if matcher._data is None:
-            matcher._read_data()
-        deltas, weights = matcher._data[0], matcher._data[1]
-        id_blocks.append(deltas)  # each block is delta-coded from zero
-        if with_weights:
-            count = len(deltas)
-            if weights is None:
-                weight_blocks.append(np.ones(count, dtype=np.float32))
-            elif isinstance(weights, float | int):
-                weight_blocks.append(np.full(count, weights, dtype=np.float32))
-            else:
-                weight_blocks.append(np.array(weights, dtype=np.float32))
-        if matcher._lastblock:
-            break
-        matcher._goto(matcher._nextoffset)
-    if not id_blocks:
-        return EMPTY_IDS, EMPTY_WEIGHTS
-    ids = np.concatenate([np.cumsum(np.array(block, dtype=np.int32)) for block in id_blocks])
-    weights = np.concatenate(weight_blocks) if with_weights else EMPTY_WEIGHTS
-    return ids, weights
-
-
-def numeric_field_column(reader, fieldname: str) -> np.ndarray:
-    """A sortable NUMERIC field's values for every document of a segment."""
-    field = reader.schema[fieldname]
-    raw = _numeric_column(reader.column_reader(fieldname, translate=False), reader.doc_count_all())
-    if field.numtype is not int or not field.signed:
-        return raw.astype(np.int64)
-    # Whoosh stores signed integers shifted into unsigned order; shift them back
-    # (unsigned arithmetic wraps, and the cast reads the result as two's complement).
-    return (raw - np.uint64(1 << (field.bits - 1))).astype(np.int64)
-
-
-def _numeric_column(column_reader, doccount: int) -> np.ndarray:
-    """A fixed-width numeric column read in one piece (Whoosh reads it one value
-    per call): the stored values, then the default for documents past the end."""
-    if not isinstance(column_reader, columns.NumericColumn.Reader):
-        return np.fromiter(column_reader, dtype=np.uint64, count=doccount)
-    count = min(column_reader._count, doccount)
-    dtype = np.dtype(">" + column_reader._typecode)
-    raw = column_reader._dbfile.get(column_reader._basepos, count * dtype.itemsize) if count else b""
-    values = np.frombuffer(raw, dtype=dtype).astype(np.uint64)
-    if count < doccount:
-        values = np.concatenate([values, np.full(doccount - count, column_reader._default, dtype=np.uint64)])
-    return values
-
-
-class PostingsCache:
-    """Recently used postings as arrays, least recently used dropped first, within
-    a memory budget shared by every segment: segments never change, and the same
-    few sales words come back in most searches."""
-
-    def __init__(self, budget: int = POSTINGS_CACHE_BYTES):
-        self.budget = budget
-        self._entries: OrderedDict[tuple, tuple[np.ndarray, np.ndarray]] = OrderedDict()
-        self._bytes = 0
-        self._lock = threading.Lock()
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-            self._bytes = 0
-
-    def get(self, key: tuple, load) -> tuple[np.ndarray, np.ndarray]:
-        with self._lock:
-            found = self._entries.get(key)
-            if found is not None:
-                self._entries.move_to_end(key)
-                return found
-        found = load()
-        size = found[0].nbytes + found[1].nbytes
-        with self._lock:
-            if key not in self._entries and size <= self.budget // 8:
-                self._entries[key] = found
-                self._bytes += size
-                while self._bytes > self.budget:
-                    _, (ids, weights) = self._entries.popitem(last=False)
-                    self._bytes -= ids.nbytes + weights.nbytes
-        return found
-
-
-class SegmentData:
-    """What queries need from one immutable segment, read once and shared by
-    every searcher that holds it: facet values as codes, tags, sort columns,
-    field lengths and cached filter masks; its postings go through the index's
-    shared cache."""
-
-    def __init__(self, reader, scorable_fields: tuple[str, ...], postings_cache: PostingsCache):
-        self.size = reader.doc_count_all()
-        self.postings_cache = postings_cache
-        self.serial = next(_SERIALS)  # names this segment's entries in the shared cache
-        self.facet_values: dict[str, list[str]] = {}
-        self.facet_codes: dict[str, np.ndarray] = {}
-        for name in SINGLE_FACETS:  # few values each: read from their postings
-            values, codes = [""], np.zeros(self.size, dtype=np.int64)
-            for term in reader.lexicon(name):
-                codes[read_postings(reader, name, term, with_weights=False)[0]] = len(values)
-                values.append(_text(term))
-            self.facet_values[name], self.facet_codes[name] = values, codes
-        tag_docs, tag_codes, self.tag_values = [], [], []
-        for term in reader.lexicon("tags"):
-            docs, _ = read_postings(reader, "tags", term, with_weights=False)
-            tag_docs.append(docs)
-            tag_codes.append(np.full(len(docs), len(self.tag_values), dtype=np.int64))
-            self.tag_values.append(_text(term))
-        self.tag_docs = np.concatenate(tag_docs) if tag_docs else EMPTY_IDS
-        self.tag_codes = np.concatenate(tag_codes) if tag_codes else EMPTY_IDS
-        self.columns = {name: numeric_field_column(reader, name) for name in ("rating", "usage", "updated", "expires")}
-        self.published = self.mask(read_postings(reader, "status", "published", with_weights=False)[0])
-        self.lengths = {name: self._lengths(reader, name) for name in scorable_fields}
-        self._filters: dict[tuple, np.ndarray] = {}
-        self._lock = threading.Lock()
-
-    def _lengths(self, reader, fieldname: str) -> np.ndarray:
-        # Whoosh keeps each document's field length as one byte in a column of its
-        # own; there is no public reader for it.
-        perdoc, column = reader._perdoc, _lenfield(fieldname)
-        if not perdoc.has_column(column):
-            return np.ones(self.size, dtype=np.float32)
-        return BYTE_TO_LENGTH[_numeric_column(perdoc.column_reader(column, LENGTHS_COLUMN), self.size)]
-
-    def mask(self, docnums: np.ndarray) -> np.ndarray:
-        mask = np.zeros(self.size, dtype=bool)
-        mask[docnums] = True
-        return mask
-
-    def postings(self, reader, fieldname: str, text) -> tuple[np.ndarray, np.ndarray]:
-        return self.postings_cache.get((self.serial, fieldname, text), lambda: read_postings(reader, fieldname, text))
-
-    def allowed(self, reader, filters: tuple[tuple[str, str], ...], visible_on: int | None) -> np.ndarray | None:
-        """Documents passing the facet filters and the visibility rule (None: all)."""
-        if not filters and visible_on is None:
-            return None
-        key = (filters, visible_on)
-        with self._lock:
-            cached = self._filters.get(key)
-        if cached is None:
-            cached = np.ones(self.size, dtype=bool)
-            for name, value in filters:
-                cached &= self.mask(read_postings(reader, name, value, with_weights=False)[0])
-            if visible_on is not None:
-                cached &= self.published & (self.columns["expires"] >= visible_on)
-            with self._lock:
-                if len(self._filters) > 256:
-                    self._filters.clear()
-                self._filters[key] = cached
-        return cached
 
 
 class CollectionStats:
@@ -257,14 +74,16 @@ class SegmentMatcher:
         return self._evaluate(query, self.scored)
 
     def _evaluate(self, query: q.Query, scored: bool) -> tuple[np.ndarray, np.ndarray | None]:
+        """The query's documents and, when scored, their scores: zero wherever the
+        mask is False, so that a parent Or adds only the parts that matched."""
         data = self.data
         if isinstance(query, q.Term):
             return self._term(query.fieldname, query.text, query.boost, scored)
         if isinstance(query, q.Every):
             return np.ones(data.size, dtype=bool), None
-        if query is q.NullQuery or isinstance(query, q.NullQuery.__class__):
+        if is_null_query(query):
             return np.zeros(data.size, dtype=bool), None
-        if isinstance(query, q.And | q.Require):
+        if isinstance(query, q.And):
             children = list(query.children())
             positive = [c for c in children if not isinstance(c, q.Not)]
             negative = [c.query for c in children if isinstance(c, q.Not)]
@@ -273,18 +92,23 @@ class SegmentMatcher:
             for child in negative:
                 if mask.any():
                     mask &= ~self._evaluate(child, False)[0]
-            return mask, self._boosted(scores, query)
+            return mask, self._boosted(_within(mask, scores), query)
         if isinstance(query, q.Or | q.DisjunctionMax):
             mask, scores = self._all(query.children(), scored, np.logical_or)
             return mask, self._boosted(scores, query)
+        if isinstance(query, q.Require):  # both must match; only the first is scored
+            mask, scores = self._evaluate(query.a, scored)
+            mask = mask & self._evaluate(query.b, False)[0]
+            return mask, _within(mask, scores)
         if isinstance(query, q.AndNot):
             mask, scores = self._evaluate(query.a, scored)
-            return mask & ~self._evaluate(query.b, False)[0], scores
+            mask = mask & ~self._evaluate(query.b, False)[0]
+            return mask, _within(mask, scores)
         if isinstance(query, q.AndMaybe):
             mask, scores = self._evaluate(query.a, scored)
             if scored:
                 _, extra = self._evaluate(query.b, True)
-                scores = _add(scores, extra)
+                scores = _within(mask, _add(scores, extra))
             return mask, scores
         if isinstance(query, q.Not):
             return ~self._evaluate(query.query, False)[0], None
@@ -328,11 +152,12 @@ class SegmentMatcher:
 
     def _prefix(self, query: q.Prefix, scored: bool) -> tuple[np.ndarray, np.ndarray | None]:
         mask = np.zeros(self.data.size, dtype=bool)
-        for n, text in enumerate(query._btexts(self.reader)):
+        for n, text in enumerate(prefix_expansions(query, self.reader)):
             if n >= MAX_PREFIX_TERMS:
                 break
             mask |= self.data.mask(read_postings(self.reader, query.fieldname, text, with_weights=False)[0])
-        # Like Whoosh, every expansion of a prefix scores the same.
+        # Every match scores the prefix's boost, as Whoosh's Prefix means to
+        # (constantscore=True; 2.7.5 keeps it only for some indexes: see tests/search/test_parity.py).
         return mask, (mask * np.float32(query.boost)) if scored else None
 
     def _phrase(self, query: q.Phrase, scored: bool) -> tuple[np.ndarray, np.ndarray | None]:
@@ -372,6 +197,12 @@ class SegmentMatcher:
         return np.array(found, dtype=np.int32)
 
 
+def _within(mask: np.ndarray, scores: np.ndarray | None) -> np.ndarray | None:
+    """Scores of the documents in the mask, zero elsewhere (a narrowed result
+    keeps no score from a part that matched only the documents it dropped)."""
+    return scores * mask if scores is not None else None
+
+
 def _add(scores: np.ndarray | None, more: np.ndarray | None) -> np.ndarray | None:
     if more is None:
         return scores
@@ -379,6 +210,10 @@ def _add(scores: np.ndarray | None, more: np.ndarray | None) -> np.ndarray | Non
         return more.astype(np.float32, copy=True)
     scores += more
     return scores
+
+
+def count_matches(matches: list[Match]) -> int:
+    return sum(int(np.count_nonzero(match.mask)) for match in matches)
 
 
 def facet_counts(matches: list[Match]) -> dict[str, dict[str, int]]:

@@ -16,12 +16,15 @@ from whoosh import qparser
 from whoosh import query as q
 
 from search.schema import ANALYZER, SINGLE_FACETS
+from search.whoosh_internals import is_null_query
 
 MAX_QUERY_CHARS = 500
 ASSET_FIELDS = {"title": 4.0, "body": 1.0}
 PAGE_FIELDS = {"title": 3.0, "body": 1.0}
 FIELD_ALIASES = {"tags": ["tag"], "content_type": ["type"], "body": ["text", "description", "notes"]}
 FACET_FIELD_NAMES = {"tag": "tags"}
+# A query with operators, fields or phrases means exactly what it says; plain words may be widened.
+OPERATORS = re.compile(r'\b(AND|OR|NOT)\b|["():*]')
 
 
 @dataclass
@@ -29,7 +32,6 @@ class ParsedQuery:
     query: q.Query
     text: str
     terms: list[str]  # stemmed words and prefixes ("pric*") for highlighting
-    fallback: bool = False
 
 
 def clean_text(text: str) -> str:
@@ -92,13 +94,12 @@ def parse(text: str, schema, fields: dict[str, float], *, conjunction: bool = Tr
     try:
         parsed = _parser(schema, fields, group).parse(text)
         parsed = parsed.normalize()
-        if parsed is q.NullQuery or isinstance(parsed, q.NullQuery.__class__) or not list(parsed.leaves()) \
-                or _only_negative(parsed):
+        if is_null_query(parsed) or not list(parsed.leaves()) or _only_negative(parsed):
             raise ValueError("nothing to search for")
         return ParsedQuery(parsed, text, query_terms(parsed))
     except Exception:  # malformed syntax: search the plain words instead
         plain = _plain(text, fields, conjunction)
-        return ParsedQuery(plain, text, query_terms(plain) if plain is not q.NullQuery else [], fallback=True)
+        return ParsedQuery(plain, text, query_terms(plain) if plain is not q.NullQuery else [])
 
 
 def _only_negative(query: q.Query) -> bool:
@@ -107,6 +108,12 @@ def _only_negative(query: q.Query) -> bool:
     if isinstance(query, q.And | q.Or):
         return all(_only_negative(child) for child in query.children())
     return False
+
+
+def has_operators(text: str) -> bool:
+    """True when the text says exactly what it means (operators, fields,
+    phrases, prefixes), so it is neither widened nor spell-corrected."""
+    return OPERATORS.search(text) is not None
 
 
 def filter_terms(filters: dict[str, str] | None) -> tuple[tuple[str, str], ...]:

@@ -9,7 +9,8 @@ from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, FieldType, Schema
 
 SCHEMA_VERSION = "7"
 
-FACET_FIELDS = ("content_type", "product", "stage", "region", "persona", "tag")
+# A generation holds two indexes: assets and their pages (slides).
+ASSETS, PAGES = "assets", "pages"
 # Single-valued facets are sortable ID columns; tags are a multi-valued keyword field.
 SINGLE_FACETS = ("content_type", "product", "stage", "region", "persona")
 # No expiry is stored as this day number, so "not expired" is one range query.

@@ -1,46 +1,24 @@
-"""The single writer: one cross-process lock in front of every index write.
+"""The single writer: upserts, deletions and rebuilds, each under the write lock.
 
-Gunicorn workers and the queue worker all write the same index. Whoosh's own
-lock fails at once with LockError; this one waits (bounded, with back-off) on
-`fcntl.flock` of a file beside the index, so concurrent writes queue up instead
-of failing, and a write is never lost. The kernel drops the lock when a process
-dies, so a crashed writer never leaves the index locked.
+Every write takes the cross-process lock (search/lock.py), opens one Whoosh
+writer per index, applies the whole batch and commits both; a failure cancels
+both (never a commit after a cancel). Merges are bounded (bounded_merge).
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
-import os
-import time
-from collections.abc import Iterator
+import shutil
+from collections.abc import Callable, Iterable, Iterator
 
-LOCK_NAME = "write.lock"
+from whoosh.reading import ReaderClosed
 
+from search.documents import AssetDocument, PageDocument, asset_fields, page_fields
+from search.generations import Generations
+from search.schema import ASSETS, PAGES
+from search.whoosh_internals import merge_segments
 
-class IndexBusy(Exception):
-    """The write lock could not be had in time; the caller retries later."""
-
-
-@contextlib.contextmanager
-def write_lock(directory: str, timeout: float) -> Iterator[None]:
-    os.makedirs(directory, exist_ok=True)
-    with open(os.path.join(directory, LOCK_NAME), "a+") as handle:
-        deadline = time.monotonic() + timeout
-        delay = 0.005
-        while True:
-            try:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise IndexBusy(f"The search index was busy for {timeout:.0f} s.") from None
-                time.sleep(delay)
-                delay = min(delay * 2, 0.1)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+Items = Iterable[tuple[AssetDocument, list[PageDocument] | None]]
 
 
 def bounded_merge(limit: int, at_least: int = 4):
@@ -51,11 +29,9 @@ def bounded_merge(limit: int, at_least: int = 4):
     word-pair fields a segment of the whole library would hold millions of
     terms; the bound keeps any one merge's term table small. (The 5 GB once
     seen during a rebuild came from replacing documents, not from merging: see
-    SearchIndex.rebuild.) Searching a few more segments costs little."""
+    IndexWriter.rebuild.) Searching a few more segments costs little."""
 
     def merge(writer, segments):
-        from whoosh.reading import SegmentReader
-
         chosen, total = [], 0
         for segment in sorted(segments, key=lambda s: s.doc_count()):
             if segment.doc_count() >= limit // 2 or total + segment.doc_count() > limit:
@@ -64,10 +40,109 @@ def bounded_merge(limit: int, at_least: int = 4):
             total += segment.doc_count()
         if len(chosen) < at_least:
             return segments
-        for segment in chosen:
-            reader = SegmentReader(writer.storage, writer.schema, segment)
-            writer.add_reader(reader)
-            reader.close()
+        merge_segments(writer, chosen)
         return [segment for segment in segments if segment not in chosen]
 
     return merge
+
+
+# Largest segments a merge may build: an asset carries all its slides' text, so
+# about as many words as twenty slides.
+MERGE_ASSETS, MERGE_PAGES = bounded_merge(1_500), bounded_merge(30_000)
+
+
+@contextlib.contextmanager
+def _writers(assets_ix, pages_ix, **options) -> Iterator[tuple[object, object]]:
+    """A Whoosh writer per index; both commit when the block ends, both are
+    cancelled when it fails."""
+    asset_writer = assets_ix.writer(**options)
+    try:
+        page_writer = pages_ix.writer(**options)
+    except BaseException:
+        asset_writer.cancel()
+        raise
+    try:
+        yield asset_writer, page_writer
+    except BaseException:
+        asset_writer.cancel()
+        page_writer.cancel()
+        raise
+    try:
+        page_writer.commit(mergetype=MERGE_PAGES)
+    except BaseException:
+        asset_writer.cancel()  # else it keeps Whoosh's own lock on the assets index
+        raise
+    asset_writer.commit(mergetype=MERGE_ASSETS)
+
+
+def _apply_items(asset_writer, page_writer, items: Items, *, replace: bool = True) -> int:
+    """Write the items; `replace=False` for a new, empty generation, where there
+    is nothing to delete (each delete makes Whoosh's writer look the id up in
+    every segment written so far)."""
+    write_asset = asset_writer.update_document if replace else asset_writer.add_document
+    count = 0
+    for asset, pages in items:
+        write_asset(**asset_fields(asset))
+        if pages is not None:
+            if replace:
+                page_writer.delete_by_term("asset_id", str(asset.asset_id))
+            for page in pages:
+                page_writer.add_document(**page_fields(page))
+        count += 1
+    return count
+
+
+class IndexWriter:
+    def __init__(self, generations: Generations):
+        self.generations = generations
+
+    def _write(self, apply: Callable[[object, object], None]) -> None:
+        # Rarely, under concurrent commits, Whoosh's writer trips over a reader it
+        # closed itself (seen once in CI as ReaderClosed); the batch is idempotent,
+        # so the whole write is redone once on fresh writers.
+        try:
+            self._write_once(apply)
+        except ReaderClosed:
+            self._write_once(apply)
+
+    def _write_once(self, apply: Callable[[object, object], None]) -> None:
+        with self.generations.lock():
+            assets_ix, pages_ix = self.generations.open(ASSETS), self.generations.open(PAGES)
+            with _writers(assets_ix, pages_ix) as (asset_writer, page_writer):
+                apply(asset_writer, page_writer)
+
+    def update_assets(self, items: Items) -> None:
+        """Upsert assets (and replace their pages when given) in one commit."""
+        items = list(items)
+        if items:
+            self._write(lambda aw, pw: _apply_items(aw, pw, items))
+
+    def delete_asset(self, asset_id: int) -> None:
+        def apply(asset_writer, page_writer):
+            asset_writer.delete_by_term("asset_id", str(asset_id))
+            page_writer.delete_by_term("asset_id", str(asset_id))
+
+        self._write(apply)
+
+    def rebuild(self, batches: Iterable[list[tuple[AssetDocument, list[PageDocument]]]], *,
+                on_progress: Callable[[int], None] | None = None) -> int:
+        """Build a new generation batch by batch (one commit per batch, bounded
+        memory), then swap it in; readers keep the old one until the swap."""
+        generations = self.generations
+        with generations.lock():
+            name = generations.create()
+            assets_ix, pages_ix = generations.open(ASSETS, name), generations.open(PAGES, name)
+            count = 0
+            try:
+                for batch in batches:
+                    with _writers(assets_ix, pages_ix, limitmb=128) as (asset_writer, page_writer):
+                        done = _apply_items(asset_writer, page_writer, batch, replace=False)
+                    count += done
+                    if on_progress:
+                        on_progress(done)
+            except BaseException:
+                shutil.rmtree(generations.path(name), ignore_errors=True)
+                raise
+            generations.publish(name)
+            generations.remove_old(keep=name)
+        return count

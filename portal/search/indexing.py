@@ -168,7 +168,7 @@ def build_documents(assets: list[Asset]) -> list[tuple[AssetDocument, list[PageD
             tags=asset.tags, content_type=asset.content_type, product=asset.product,
             stage=asset.stage, region=asset.region, persona=asset.persona, owner=owner,
             text="\n".join(text_parts), status=asset.status, expires_on=asset.expires_on,
-            rating_average=average, rating_count=count, usage_count=usage.get(asset.id, 0),
+            rating_average=average, usage_count=usage.get(asset.id, 0),
             updated_at=asset.updated_at,
         )
         page_documents = [

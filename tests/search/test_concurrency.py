@@ -18,7 +18,7 @@ def _doc(asset_id: int) -> tuple[AssetDocument, list[PageDocument]]:
     doc = AssetDocument(asset_id=asset_id, title=f"Deck {asset_id} pricing", description="", tags=["pricing"],
                         content_type="deck", product="Care", stage=None, region=None, persona=None, owner="o",
                         text=f"healthcare pricing number {asset_id}", status="published", expires_on=None,
-                        rating_average=None, rating_count=0, usage_count=0, updated_at=datetime(2026, 1, 1))
+                        rating_average=None, usage_count=0, updated_at=datetime(2026, 1, 1))
     page = PageDocument(page_id=asset_id * 10, asset_id=asset_id, number=1, title=f"Slide of {asset_id}",
                         text="pricing slide", notes="", asset_title=doc.title, content_type="deck",
                         product="Care", stage=None, region=None, persona=None)

@@ -17,7 +17,7 @@ from search.schema import SCHEMA_VERSION
 def asset(asset_id: int, title: str, text: str = "", **fields) -> AssetDocument:
     values = dict(asset_id=asset_id, title=title, description="", tags=[], content_type="deck", product=None,
                   stage=None, region=None, persona=None, owner="Morgan marketer@example.com", text=text,
-                  status="published", expires_on=None, rating_average=None, rating_count=0, usage_count=0,
+                  status="published", expires_on=None, rating_average=None, usage_count=0,
                   updated_at=datetime(2026, 1, 1) + timedelta(days=asset_id))
     values.update(fields)
     return AssetDocument(**values)
@@ -299,16 +299,16 @@ def test_searchers_are_reused_across_threads_and_never_shared(index):
     from search.index import ASSETS
 
     index.search_assets("pricing")
-    [(_, idle)] = index._idle[ASSETS]
+    [(_, idle)] = index.searchers._idle[ASSETS]
     other_thread = threading.Thread(target=lambda: index.search_assets("healthcare"))
     other_thread.start()
     other_thread.join()
-    assert [searcher for _, searcher in index._idle[ASSETS]] == [idle]  # reused, not reopened
+    assert [searcher for _, searcher in index.searchers._idle[ASSETS]] == [idle]  # reused, not reopened
 
-    with index._searcher(ASSETS) as lent:
-        assert lent is idle and index._idle[ASSETS] == []
+    with index.searchers.lend(ASSETS) as lent:
+        assert lent is idle and index.searchers._idle[ASSETS] == []
         assert ids(index.search_assets("security")) == [2]  # served by a second searcher meanwhile
-    assert len(index._idle[ASSETS]) == 2
+    assert len(index.searchers._idle[ASSETS]) == 2
 
     errors, results = [], []
 

@@ -1,4 +1,4 @@
-"""The bulk readers of search/matching.py agree with Whoosh's own per-document ones."""
+"""The bulk readers of search/whoosh_internals.py and search/segments.py agree with Whoosh's own per-document ones."""
 
 from __future__ import annotations
 
@@ -7,13 +7,14 @@ from datetime import date, datetime
 import numpy as np
 
 from search.index import ASSETS, SearchIndex
-from search.matching import PostingsCache, SegmentData, numeric_field_column, read_postings
 from search.schema import SCORED_FIELDS, SINGLE_FACETS
+from search.segments import PostingsCache, SegmentData
+from search.whoosh_internals import numeric_field_column, read_postings
 from tests.search.test_index import CORPUS, asset
 
 
 def _segments(index: SearchIndex):
-    with index._searcher(ASSETS) as searcher:
+    with index.searchers.lend(ASSETS) as searcher:
         return [sub.reader() for sub, _ in searcher.leaf_searchers()]
 
 

@@ -1,0 +1,121 @@
+"""Running a search: parse what was typed, match it segment by segment, widen
+plain words when nothing has them all, rank or sort, cut the page, count facets.
+
+Searches run on a pooled searcher (search/searchers.py) over the cached data of
+its segments (search/segments.py); matching and ranking are search/matching.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+from whoosh import query as q
+from whoosh.reading import ReaderClosed
+
+from search import spelling
+from search.matching import (
+    CollectionStats,
+    Match,
+    SegmentMatcher,
+    count_matches,
+    facet_counts,
+    top_by_column,
+    top_by_relevance,
+)
+from search.query import filter_terms, has_operators, parse
+from search.results import SearchResults
+from search.schema import ASSETS
+from search.searchers import SearcherPool
+from search.segments import SegmentCache
+
+SORT_COLUMNS = {"rating": "rating", "usage": "usage", "newest": "updated"}
+MAX_PER_PAGE = 200
+MLT_TERMS = 12
+
+
+def visible_day(include_hidden: bool, today: date | None) -> int | None:
+    """The day whose visibility rule applies (None: show hidden items too)."""
+    return None if include_hidden else (today or date.today()).toordinal()
+
+
+class QueryRunner:
+    def __init__(self, searchers: SearcherPool, segments: SegmentCache):
+        self.searchers = searchers
+        self.segments = segments
+
+    def matches(self, searcher, query: q.Query, filters: tuple, visible_on: int | None,
+                scored: bool) -> list[Match]:
+        """Per segment, the live documents matching the query and the filters, with scores."""
+        stats = CollectionStats(searcher)
+        out = []
+        for sub, offset, data, live in self.segments.leaves(searcher):
+            allowed = data.allowed(sub.reader(), filters, visible_on)
+            if allowed is not None and not allowed.any():
+                out.append(Match(offset, data, allowed, None))
+                continue
+            mask, scores = SegmentMatcher(sub, data, stats, scored).evaluate(query)
+            if allowed is not None:
+                mask = mask & allowed
+            if live is not None:
+                mask = mask & live
+            out.append(Match(offset, data, mask, scores))
+        return out
+
+    def search(self, indexname: str, fields: dict, text: str, *, filters: dict[str, str] | None,
+               visible_on: int | None, sort: str, page: int, per_page: int,
+               hit: Callable[[dict, float], object]) -> SearchResults:
+        """One page of results; `hit` makes a result's hit from its stored fields and score."""
+        for attempt in (1, 2):
+            try:
+                with self.searchers.lend(indexname) as searcher:
+                    return self._search(searcher, fields, text, filters, visible_on, sort, page, per_page, hit)
+            except ReaderClosed:
+                # A searcher went stale in a way up_to_date() did not show (it was
+                # closed, not given back): drop the idle ones too and search once more.
+                if attempt == 2:
+                    raise
+                self.searchers.close()
+
+    def _search(self, searcher, fields, text, filters, visible_on, sort, page, per_page, hit) -> SearchResults:
+        schema = searcher.schema
+        parsed = parse(text, schema, fields)
+        if searcher.doc_count_all() == 0:
+            return SearchResults([], 0, facet_counts([]), None, parsed.terms)
+        terms_filter = filter_terms(filters)
+        page, per_page = max(1, page), max(1, min(per_page, MAX_PER_PAGE))
+        depth = page * per_page
+        column = SORT_COLUMNS.get(sort)
+        if not parsed.text and not column:
+            column = "updated"  # browsing: newest first
+        matches = self.matches(searcher, parsed.query, terms_filter, visible_on, scored=column is None)
+        total = count_matches(matches)
+        if total == 0 and parsed.text and not has_operators(parsed.text):
+            # Nothing has every word: widen to any word, best matches first.
+            wider = parse(text, schema, fields, conjunction=False)
+            wider_matches = self.matches(searcher, wider.query, terms_filter, visible_on, scored=column is None)
+            wider_total = count_matches(wider_matches)
+            if wider_total:
+                parsed, matches, total = wider, wider_matches, wider_total
+        if column:
+            ranked = [(docnum, 0.0) for docnum in top_by_column(matches, column, depth)]
+        else:
+            ranked = top_by_relevance(matches, depth)
+        hits = [hit(searcher.stored_fields(docnum), score)
+                for docnum, score in ranked[(page - 1) * per_page: page * per_page]]
+        suggestion = spelling.suggest(searcher, parsed.text, total, fields, self.searchers.lend)
+        return SearchResults(hits, total, facet_counts(matches), suggestion, parsed.terms)
+
+    def more_like_this(self, asset_id: int, *, limit: int, visible_on: int | None) -> list[int]:
+        with self.searchers.lend(ASSETS) as searcher:
+            docnum = searcher.document_number(asset_id=str(asset_id))
+            sample = (searcher.stored_fields(docnum).get("mlt") or "") if docnum is not None else ""
+            if not sample.strip():
+                return []
+            # Whoosh picks the sample's most telling words; they are then searched like
+            # any query (Whoosh's own more_like scores every candidate one call at a time).
+            key_terms = searcher.key_terms_from_text("body", sample, numterms=MLT_TERMS)
+            similar = q.Or([q.Term("body", word, boost=weight) for word, weight in key_terms])
+            ranked = top_by_relevance(self.matches(searcher, similar, (), visible_on, scored=True), limit + 1)
+            found = [int(searcher.stored_fields(hit)["asset_id"]) for hit, _ in ranked]
+        return [other for other in found if other != asset_id][:limit]

@@ -1,0 +1,112 @@
+"""Generations: the directory layout of the index, and which generation is live.
+
+Layout of `directory`:
+  CURRENT          name of the live generation directory (swapped atomically)
+  gen-<n>/         the Whoosh files of both indexes and a SCHEMA_VERSION marker
+  write.lock       fcntl lock: the single writer across every process (search/lock.py)
+
+A rebuild fills a new generation while readers keep the old one, then publishes
+it; an index with another schema version, or one that cannot be read, is
+replaced by a new empty generation.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Callable
+
+from whoosh import index as whoosh_index
+
+from search.lock import write_lock
+from search.schema import ASSETS, PAGES, SCHEMA_VERSION, asset_schema, page_schema
+
+
+class Generations:
+    def __init__(self, directory: str, lock_timeout: float, on_publish: Callable[[], None]):
+        self.directory = directory
+        self.lock_timeout = lock_timeout
+        self.on_publish = on_publish  # a new generation is live: drop what was opened on the old one
+
+    def lock(self):
+        """The write lock, waited for at most lock_timeout seconds (then IndexBusy)."""
+        return write_lock(self.directory, self.lock_timeout)
+
+    def current(self) -> str | None:
+        try:
+            with open(os.path.join(self.directory, "CURRENT")) as handle:
+                return handle.read().strip() or None
+        except FileNotFoundError:
+            return None
+
+    def path(self, name: str) -> str:
+        return os.path.join(self.directory, name)
+
+    def create(self) -> str:
+        """A new, empty generation (not live until published)."""
+        name = f"gen-{int(time.time() * 1000)}-{uuid.uuid4().hex[:6]}"
+        path = self.path(name)
+        os.makedirs(path)
+        whoosh_index.create_in(path, asset_schema(), indexname=ASSETS)
+        whoosh_index.create_in(path, page_schema(), indexname=PAGES)
+        with open(os.path.join(path, "SCHEMA_VERSION"), "w") as handle:
+            handle.write(SCHEMA_VERSION)
+        return name
+
+    def publish(self, name: str) -> None:
+        temporary = os.path.join(self.directory, f".CURRENT-{uuid.uuid4().hex}")
+        with open(temporary, "w") as handle:
+            handle.write(name)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, os.path.join(self.directory, "CURRENT"))
+        self.on_publish()
+
+    def remove_old(self, keep: str) -> None:
+        # Readers that still have an old generation open keep their file handles;
+        # removing the directory does not disturb them on POSIX.
+        for entry in os.listdir(self.directory):
+            if entry.startswith("gen-") and entry != keep:
+                shutil.rmtree(self.path(entry), ignore_errors=True)
+
+    def healthy(self, name: str | None) -> bool:
+        if not name:
+            return False
+        path = self.path(name)
+        try:
+            with open(os.path.join(path, "SCHEMA_VERSION")) as handle:
+                if handle.read().strip() != SCHEMA_VERSION:
+                    return False
+            for indexname in (ASSETS, PAGES):
+                ix = whoosh_index.open_dir(path, indexname=indexname)
+                with ix.searcher() as searcher:
+                    searcher.doc_count()
+        except Exception:  # missing, unreadable or corrupt: rebuild
+            return False
+        return True
+
+    def ensure(self) -> bool:
+        """Open the index, or create it empty when it is missing, has another
+        schema version or is corrupt. True means: refill it from the database."""
+        os.makedirs(self.directory, exist_ok=True)
+        if self.healthy(self.current()):
+            return False
+        with self.lock():
+            if self.healthy(self.current()):
+                return False  # another process fixed it meanwhile
+            name = self.create()
+            self.publish(name)
+            self.remove_old(keep=name)
+        return True
+
+    def open(self, indexname: str, name: str | None = None):
+        """One Whoosh index of a generation (the live one by default, created
+        empty when there is none yet)."""
+        if name is None:
+            name = self.current()
+            if name is None:
+                self.ensure()
+                name = self.current()
+        return whoosh_index.open_dir(self.path(name), indexname=indexname)

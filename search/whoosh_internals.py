@@ -1,0 +1,161 @@
+"""Every use search/ makes of Whoosh's private parts, one small function each.
+
+Whoosh's public API reads postings, columns and field lengths one Python call
+per document; the bulk readers here go under it, into the whoosh3 codec's
+blocks and columns. Those parts are private to the release they were read from,
+so this module refuses to load under any other Whoosh version: a new release is
+adopted by re-reading each function's "relies on" against its source and
+running tests/search (test_matching.py and test_parity.py compare these
+readers and the matcher built on them with Whoosh's own).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+import whoosh
+from whoosh import columns
+from whoosh import query as q
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
+from whoosh.matching.wrappers import FilterMatcher
+from whoosh.reading import SegmentReader, TermNotFound
+from whoosh.util.numeric import byte_to_length
+
+WRITTEN_FOR = (2, 7, 5)  # whoosh-reloaded 2.7.5 (whoosh.__version__)
+
+EMPTY_IDS = np.zeros(0, dtype=np.int32)
+EMPTY_WEIGHTS = np.zeros(0, dtype=np.float32)
+BYTE_TO_LENGTH = np.array([byte_to_length(b) for b in range(256)], dtype=np.float32)
+
+
+def require_version(found: tuple, expected: tuple = WRITTEN_FOR) -> None:
+    """Refuse a Whoosh release other than the one this module was written for."""
+    if tuple(found[:3]) != tuple(expected):
+        have, want = ".".join(map(str, found[:3])), ".".join(map(str, expected))
+        raise ImportError(
+            f"search/whoosh_internals.py was written for Whoosh {want} but Whoosh {have} is "
+            f"installed: pin whoosh-reloaded=={want}, or check each function of that module "
+            f"against the new release and update WRITTEN_FOR.")
+
+
+require_version(whoosh.__version__)
+
+
+def read_postings(reader, fieldname: str, text, with_weights: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """A term's local docnums (sorted) and weights in one segment; deletions not removed.
+
+    Relies on: SegmentReader.postings wrapping the codec's matcher in a
+    FilterMatcher (`.child`) when the segment has deletions; the whoosh3
+    W3LeafMatcher's block walk (`_data` is None until `_read_data()` loads the
+    block tuple (id deltas from zero, weights as None / one number / an array,
+    values), `_lastblock`, `_goto(_nextoffset)` to the next block)."""
+    try:
+        matcher = reader.postings(fieldname, text)
+    except TermNotFound:  # also for a field this index lacks
+        return EMPTY_IDS, EMPTY_WEIGHTS
+    if isinstance(matcher, FilterMatcher):  # deletions are removed by the caller
+        matcher = matcher.child
+    if not isinstance(matcher, W3LeafMatcher):  # postings inlined in the term info
+        ids, weights = [], []
+        while matcher.is_active():
+            ids.append(matcher.id())
+            weights.append(matcher.weight())
+            matcher.next()
+        return np.array(ids, dtype=np.int32), np.array(weights, dtype=np.float32)
+    id_blocks, weight_blocks = [], []
+    while matcher.is_active():
+        if matcher._data is None:
+            matcher._read_data()
+        deltas, weights = matcher._data[0], matcher._data[1]
+        id_blocks.append(deltas)
+        if with_weights:
+            count = len(deltas)
+            if weights is None:
+                weight_blocks.append(np.ones(count, dtype=np.float32))
+            elif isinstance(weights, float | int):
+                weight_blocks.append(np.full(count, weights, dtype=np.float32))
+            else:
+                weight_blocks.append(np.array(weights, dtype=np.float32))
+        if matcher._lastblock:
+            break
+        matcher._goto(matcher._nextoffset)
+    if not id_blocks:
+        return EMPTY_IDS, EMPTY_WEIGHTS
+    ids = np.concatenate([np.cumsum(np.array(block, dtype=np.int32)) for block in id_blocks])
+    weights = np.concatenate(weight_blocks) if with_weights else EMPTY_WEIGHTS
+    return ids, weights
+
+
+def numeric_field_column(reader, fieldname: str) -> np.ndarray:
+    """A sortable NUMERIC field's values for every document of a segment.
+
+    Relies on: the column holding the field's values untranslated
+    (`translate=False`), signed integers shifted by 2**(bits-1) into unsigned
+    order (whoosh.fields.NUMERIC), and on _numeric_column below."""
+    field = reader.schema[fieldname]
+    raw = _numeric_column(reader.column_reader(fieldname, translate=False), reader.doc_count_all())
+    if field.numtype is not int or not field.signed:
+        return raw.astype(np.int64)
+    # Shift back (unsigned arithmetic wraps, and the cast reads the result as two's complement).
+    return (raw - np.uint64(1 << (field.bits - 1))).astype(np.int64)
+
+
+def field_lengths(reader, fieldname: str) -> np.ndarray:
+    """Each document's length of a scorable field in one segment, as BM25F sees
+    it (one byte per document, decoded); 1 for every document when the segment
+    has no length column for the field.
+
+    Relies on: SegmentReader's per-document reader (`_perdoc`), the whoosh3
+    codec's length column (named by `_lenfield`, of type LENGTHS_COLUMN) and
+    Whoosh's byte encoding of lengths (whoosh.util.numeric.byte_to_length)."""
+    size = reader.doc_count_all()
+    perdoc, column = reader._perdoc, _lenfield(fieldname)
+    if not perdoc.has_column(column):
+        return np.ones(size, dtype=np.float32)
+    return BYTE_TO_LENGTH[_numeric_column(perdoc.column_reader(column, LENGTHS_COLUMN), size)]
+
+
+def _numeric_column(column_reader, doccount: int) -> np.ndarray:
+    """A fixed-width numeric column read in one piece (Whoosh reads it one value
+    per call): the stored values, then the default for documents past the end.
+
+    Relies on: NumericColumn.Reader's `_count`, `_typecode` (big-endian struct
+    code), `_dbfile.get()`, `_basepos` and `_default`."""
+    if not isinstance(column_reader, columns.NumericColumn.Reader):
+        return np.fromiter(column_reader, dtype=np.uint64, count=doccount)
+    count = min(column_reader._count, doccount)
+    dtype = np.dtype(">" + column_reader._typecode)
+    raw = column_reader._dbfile.get(column_reader._basepos, count * dtype.itemsize) if count else b""
+    values = np.frombuffer(raw, dtype=dtype).astype(np.uint64)
+    if count < doccount:
+        values = np.concatenate([values, np.full(doccount - count, column_reader._default, dtype=np.uint64)])
+    return values
+
+
+def prefix_expansions(query: q.Prefix, reader) -> Iterable[bytes]:
+    """The indexed terms a prefix query stands for in one segment, in order.
+
+    Relies on: MultiTerm._btexts(reader), the generator Whoosh's own matcher uses."""
+    return query._btexts(reader)
+
+
+def is_null_query(query: q.Query) -> bool:
+    """True for Whoosh's "matches nothing" query.
+
+    Relies on: q.NullQuery being an instance of a private class (_NullQuery),
+    of which parsing and normalising may return other instances."""
+    return query is q.NullQuery or isinstance(query, q.NullQuery.__class__)
+
+
+def merge_segments(writer, segments: Iterable) -> None:
+    """Copy the documents of these segments into the writer's new segment, as
+    Whoosh's own merge policies do (whoosh.writing.MERGE_SMALL).
+
+    Relies on: a merge policy being called as policy(writer, segments) and
+    returning the segments to keep; SegmentWriter's `storage` and `schema`;
+    SegmentReader(storage, schema, segment); SegmentWriter.add_reader."""
+    for segment in segments:
+        reader = SegmentReader(writer.storage, writer.schema, segment)
+        writer.add_reader(reader)
+        reader.close()
