@@ -130,19 +130,19 @@ def _usage_counts(asset_ids: list[int]) -> dict[int, int]:
     return counts
 
 
-def _ratings(asset_ids: list[int]) -> dict[int, tuple[float, int]]:
+def _rating_averages(asset_ids: list[int]) -> dict[int, float]:
     rows = db.session.execute(
-        select(Rating.asset_id, func.avg(Rating.stars), func.count()).where(Rating.asset_id.in_(asset_ids))
+        select(Rating.asset_id, func.avg(Rating.stars)).where(Rating.asset_id.in_(asset_ids))
         .group_by(Rating.asset_id)
     ).all()
-    return {asset_id: (float(avg), count) for asset_id, avg, count in rows}
+    return {asset_id: float(average) for asset_id, average in rows}
 
 
 def build_documents(assets: list[Asset]) -> list[tuple[AssetDocument, list[PageDocument]]]:
     """Index documents for these assets and the pages of their current versions."""
     ids = [a.id for a in assets]
     usage = _usage_counts(ids)
-    ratings = _ratings(ids)
+    averages = _rating_averages(ids)
     version_ids = [a.current_version_id for a in assets if a.current_version_id]
     pages_by_version: dict[int, list[Page]] = {}
     if version_ids:
@@ -153,7 +153,7 @@ def build_documents(assets: list[Asset]) -> list[tuple[AssetDocument, list[PageD
 
     documents = []
     for asset in assets:
-        average, count = ratings.get(asset.id, (None, 0))
+        average = averages.get(asset.id)
         pages = pages_by_version.get(asset.current_version_id or -1, [])
         text_parts: list[str] = []
         size = 0
