@@ -130,16 +130,21 @@ def post_flag(asset_id: int):
     return flag_json(flags.flag_asset(current_user, asset_id, kind, reason)), 201
 
 
+def _queue_listing(fetch, to_json) -> dict:
+    """One page of the review queue (ratings or flags) under the request's filters."""
+    filters = review_queue.parse_review_filters(request.args)
+    page, per_page = pagination()
+    result = fetch(filters, page, per_page)
+    return listing([to_json(item) for item in result.items], result.total, page, per_page)
+
+
 @bp.get("/reviews")
 @allow(*REVIEWER_ROLES)
 def reviews():
     """The rating review queue: ratings at or under max_stars (default 2) and, unless
     comments=exclude, higher ratings with a comment; status open (default) or resolved;
     filters product, team (of the author), region (of the asset). Newest first."""
-    filters = review_queue.parse_review_filters(request.args)
-    page, per_page = pagination()
-    result = review_queue.review_ratings(filters, page, per_page)
-    return listing([rating_json(r) for r in result.items], result.total, page, per_page)
+    return _queue_listing(review_queue.review_ratings, rating_json)
 
 
 @bp.post("/reviews/<int:rating_id>/resolve")
@@ -147,17 +152,14 @@ def reviews():
 def resolve_review(rating_id: int):
     """Resolve a rating in the review queue with a note."""
     note = inputs.parse_note(json_body())
-    return rating_json(review_queue.resolve_rating(current_user, rating_id, note))
+    return rating_json(review_queue.resolve(current_user, Rating, rating_id, note))
 
 
 @bp.get("/flags")
 @allow(*REVIEWER_ROLES)
 def list_flags():
     """Flags, newest first: status open (default) or resolved; filters product, team, region."""
-    filters = review_queue.parse_review_filters(request.args)
-    page, per_page = pagination()
-    result = review_queue.review_flags(filters, page, per_page)
-    return listing([flag_json(f) for f in result.items], result.total, page, per_page)
+    return _queue_listing(review_queue.review_flags, flag_json)
 
 
 @bp.post("/flags/<int:flag_id>/resolve")
@@ -165,4 +167,4 @@ def list_flags():
 def resolve_flag(flag_id: int):
     """Resolve a flag with a note."""
     note = inputs.parse_note(json_body())
-    return flag_json(review_queue.resolve_flag(current_user, flag_id, note))
+    return flag_json(review_queue.resolve(current_user, Flag, flag_id, note))

@@ -145,7 +145,11 @@ def review_choices() -> dict[str, list[str]]:
     return {"product": distinct(Asset.product), "region": distinct(Asset.region), "team": distinct(User.team)}
 
 
-def _resolve(item: Rating | Flag, user: User, note: str) -> None:
+def resolve(user: User, model: type[Rating] | type[Flag], item_id: int, note: str) -> Rating | Flag:
+    """Resolve a rating or a flag of the queue with a note (409 if it already is)."""
+    item = db.session.get(model, item_id)
+    if item is None:
+        raise NotFound()
     if item.review_status == ReviewStatus.RESOLVED:
         raise Conflict("This item is already resolved.")
     item.review_status = ReviewStatus.RESOLVED
@@ -153,19 +157,4 @@ def _resolve(item: Rating | Flag, user: User, note: str) -> None:
     item.resolved_at = utcnow()
     item.resolution_note = note
     db.session.commit()
-
-
-def resolve_rating(user: User, rating_id: int, note: str) -> Rating:
-    rating = db.session.get(Rating, rating_id)
-    if rating is None:
-        raise NotFound()
-    _resolve(rating, user, note)
-    return rating
-
-
-def resolve_flag(user: User, flag_id: int, note: str) -> Flag:
-    flag = db.session.get(Flag, flag_id)
-    if flag is None:
-        raise NotFound()
-    _resolve(flag, user, note)
-    return flag
+    return item

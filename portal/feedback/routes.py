@@ -15,7 +15,7 @@ from portal.feedback import flags, inputs, owners, ratings, review_queue, uses
 from portal.feedback.inputs import FLAG_KIND_LABELS, FLAG_KINDS, USE_KIND_LABELS, USE_KINDS
 from portal.feedback.review_queue import REVIEWER_ROLES
 from portal.library.services import get_asset_for
-from portal.models import OUTCOMES, PUBLISHER_ROLES
+from portal.models import OUTCOMES, PUBLISHER_ROLES, Flag, Rating
 from portal.pagination import page_number
 
 bp = Blueprint("feedback", __name__)
@@ -139,30 +139,27 @@ def _back_to_queue():
     return redirect(url_for("feedback.reviews", **args))
 
 
-@bp.post("/reviews/ratings/<int:rating_id>/resolve")
-@allow(*REVIEWER_ROLES)
-def resolve_rating(rating_id: int):
+def _resolve_from_queue(model: type[Rating] | type[Flag], item_id: int):
     try:
-        review_queue.resolve_rating(current_user, rating_id, inputs.parse_note(request.form))
+        review_queue.resolve(current_user, model, item_id, inputs.parse_note(request.form))
     except InvalidInput as error:
         db.session.rollback()
         _flash_problems(error)
         return _back_to_queue()
     flash("Resolved.", "success")
     return _back_to_queue()
+
+
+@bp.post("/reviews/ratings/<int:rating_id>/resolve")
+@allow(*REVIEWER_ROLES)
+def resolve_rating(rating_id: int):
+    return _resolve_from_queue(Rating, rating_id)
 
 
 @bp.post("/reviews/flags/<int:flag_id>/resolve")
 @allow(*REVIEWER_ROLES)
 def resolve_flag(flag_id: int):
-    try:
-        review_queue.resolve_flag(current_user, flag_id, inputs.parse_note(request.form))
-    except InvalidInput as error:
-        db.session.rollback()
-        _flash_problems(error)
-        return _back_to_queue()
-    flash("Resolved.", "success")
-    return _back_to_queue()
+    return _resolve_from_queue(Flag, flag_id)
 
 
 # --- My collateral --------------------------------------------------------------------

@@ -32,6 +32,7 @@ from portal.models import (
     User,
     utcnow,
 )
+from portal.pagination import Listing
 from portal.queue import enqueue
 from portal.storage import get_storage
 
@@ -333,18 +334,6 @@ def record_usage(user: User | None, asset: Asset, kind: UsageKind, version: Asse
     db.session.commit()
 
 
-@dataclass
-class AssetPage:
-    items: list[Asset]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-
 LIST_FILTERS = ("content_type", "product", "stage", "region", "persona")
 STATUS_FILTERS = {
     AssetStatus.PUBLISHED.value: lambda: Asset.status == AssetStatus.PUBLISHED,
@@ -354,7 +343,7 @@ STATUS_FILTERS = {
 
 
 def list_assets(user: User, filters: Mapping[str, str], sort: str = "newest", page: int = 1,
-                per_page: int = 20) -> AssetPage:
+                per_page: int = 20) -> Listing:
     query = visible_assets(user)
     for name in LIST_FILTERS:
         value = (filters.get(name) or "").strip()
@@ -389,7 +378,7 @@ def list_assets(user: User, filters: Mapping[str, str], sort: str = "newest", pa
         query = query.order_by(SORTS.get(sort, SORTS["newest"]), Asset.id.desc())
     page = max(1, page)
     items = list(db.session.scalars(query.offset((page - 1) * per_page).limit(per_page)))
-    return AssetPage(items, total, page, per_page)
+    return Listing(items, total, page, per_page)
 
 
 def facet_values(user: User) -> dict[str, list[str]]:

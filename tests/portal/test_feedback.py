@@ -55,7 +55,7 @@ def test_change_reopens_review_but_same_values_do_not(factories):
     rep = factories.user("rep")
     asset = factories.asset()
     rating = _rate(rep, asset, 2, "Too long")
-    review_queue.resolve_rating(reviewer, rating.id, "Shortened in v2")
+    review_queue.resolve(reviewer, Rating, rating.id, "Shortened in v2")
     _rate(rep, asset, 2, "Too long")  # same stars and comment: stays resolved
     assert rating.review_status == "resolved" and rating.resolution_note == "Shortened in v2"
     _rate(rep, asset, 2, "Still too long")
@@ -337,14 +337,14 @@ def test_queue_is_newest_first(factories):
 def test_resolve_moves_items_out_of_the_open_queue(factories, queue_data):
     reviewer = factories.user("enablement")
     rating = queue_data["east_na_2c"]
-    review_queue.resolve_rating(reviewer, rating.id, "Logo fixed in v3")
+    review_queue.resolve(reviewer, Rating, rating.id, "Logo fixed in v3")
     assert (rating.review_status, rating.resolution_note, rating.resolved_by_id) == (
         "resolved", "Logo fixed in v3", reviewer.id)
     with pytest.raises(Conflict):
-        review_queue.resolve_rating(reviewer, rating.id, "again")
+        review_queue.resolve(reviewer, Rating, rating.id, "again")
     with pytest.raises(NotFound):
-        review_queue.resolve_rating(reviewer, 999_999, "")
-    review_queue.resolve_flag(reviewer, queue_data["flag_na"].id, "New colours uploaded")
+        review_queue.resolve(reviewer, Rating, 999_999, "")
+    review_queue.resolve(reviewer, Flag, queue_data["flag_na"].id, "New colours uploaded")
     assert review_queue.open_review_count() == 2
     resolved = review_queue.review_queue(review_queue.parse_review_filters({"status": "resolved"}))
     assert _ids(resolved) == {("rating", rating.id), ("flag", queue_data["flag_na"].id)}
