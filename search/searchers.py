@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from collections.abc import Iterator
 
 from whoosh.reading import ReaderClosed
@@ -19,6 +20,7 @@ from search.generations import Generations
 from search.schema import ASSETS, PAGES
 
 IDLE_SEARCHERS = 8  # per index, kept open between searches
+OPEN_ATTEMPTS = 5  # a commit may delete the segment files of the TOC a reader just read
 
 
 def _close(searcher) -> None:
@@ -53,13 +55,25 @@ class SearcherPool:
                 idle = self._idle[indexname]
                 entry = idle.pop() if idle else None
             if entry is None:
-                return generation, self.generations.open(indexname).searcher()
+                return generation, self._open(indexname)
             lent_generation, searcher = entry
             # Reopen rather than searcher.refresh(): refresh reuses segment readers
             # and misses deletions made since (updates would show twice).
             if lent_generation == generation and searcher.up_to_date():
                 return generation, searcher
             _close(searcher)
+
+    def _open(self, indexname: str):
+        """A new searcher on the last commit. A concurrent commit can remove the
+        segments named by the TOC this reader just read: read the new TOC again."""
+        for attempt in range(1, OPEN_ATTEMPTS + 1):
+            try:
+                return self.generations.open(indexname).searcher()
+            except FileNotFoundError:
+                if attempt == OPEN_ATTEMPTS:
+                    raise
+                time.sleep(0.01 * attempt)
+        raise AssertionError("unreachable")
 
     def _give_back(self, indexname: str, generation: str | None, searcher) -> None:
         with self._lock:

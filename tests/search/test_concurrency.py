@@ -81,3 +81,21 @@ def test_a_held_lock_times_out_with_a_clear_error(tmp_path):
             index.update_assets([_doc(1)])
     index.update_assets([_doc(1)])  # free again: the write goes through
     assert index.doc_counts()["assets"] == 1
+
+
+def test_a_searcher_opened_while_a_commit_removes_segments_reads_the_new_toc(tmp_path, monkeypatch):
+    index = SearchIndex(str(tmp_path / "index"))
+    index.ensure()
+    index.update_assets([_doc(1)])
+    generations = index.searchers.generations
+    real_open, calls = generations.open, []
+
+    def open_racing_a_commit(indexname, *args):
+        calls.append(indexname)
+        if len(calls) <= 2:  # what open_dir raises when a merge deleted the segments its TOC named
+            raise FileNotFoundError(2, "No such file or directory", "MAIN_abc.seg")
+        return real_open(indexname, *args)
+
+    monkeypatch.setattr(generations, "open", open_racing_a_commit)
+    assert index.search_assets("pricing").total == 1
+    assert calls[:3] == ["assets"] * 3  # two failed opens, then the new TOC
