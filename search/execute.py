@@ -103,8 +103,13 @@ class QueryRunner:
             ranked = top_by_relevance(matches, depth)
         hits = [hit(searcher.stored_fields(docnum), score)
                 for docnum, score in ranked[(page - 1) * per_page: page * per_page]]
-        suggestion = spelling.suggest(searcher, parsed.text, total, fields, self.searchers.lend)
+        suggestion = spelling.suggest(searcher, parsed.text, total, fields, self.searchers.lend,
+                                      lambda speller, name, stem: self._occurs(speller, name, stem, visible_on))
         return SearchResults(hits, total, facet_counts(matches), suggestion, parsed.terms)
+
+    def _occurs(self, searcher, fieldname: str, stem: str, visible_on: int | None) -> bool:
+        """Whether a live document visible on that day has the word in that field."""
+        return count_matches(self.matches(searcher, q.Term(fieldname, stem), (), visible_on, scored=False)) > 0
 
     def more_like_this(self, asset_id: int, *, limit: int, visible_on: int | None) -> list[int]:
         with self.searchers.lend(ASSETS) as searcher:

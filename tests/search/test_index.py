@@ -151,6 +151,19 @@ def test_suggestion_when_results_are_few(index):
     assert index.search_assets("pricing").suggestion is None
 
 
+def test_suggestions_come_only_from_items_the_searcher_may_see(index):
+    retired = asset(20, "Zeppelin rollout", "zeppelin hangar checklist", status="retired")
+    expired = asset(21, "Quokka pilot", "quokka pilot notes", expires_on=date(2020, 1, 1))
+    index.update_assets([(retired, [page(201, retired, 1, "Zeppelin hangar", "zeppelin hangar")]),
+                         (expired, [page(211, expired, 1, "Quokka pilot", "quokka pilot")])])
+    for typo in ("zeppelim", "quokla"):
+        assert index.search_assets(typo).suggestion is None  # a rep learns nothing from hidden items
+        assert index.search_pages(typo).suggestion is None
+    assert index.search_assets("zeppelim", include_hidden=True).suggestion == "zeppelin"  # staff do
+    assert index.search_pages("quokla", include_hidden=True).suggestion == "quokka"
+    assert index.search_assets("secruity").suggestion == "security"  # visible words still suggested
+
+
 def test_more_like_this(index):
     similar = index.more_like_this(1)
     assert similar and 1 not in similar and 4 not in similar and 5 not in similar
