@@ -1,9 +1,14 @@
 """Turning what a person typed into a Whoosh query, never raising.
 
 Supported: stemming and case folding, "phrases", field queries (title:,
-tag:, product:, type:, stage:, region:, persona:), prefixes (pric*),
-AND / OR / NOT and parentheses. Anything the parser cannot make sense of
-falls back to the plain words.
+tag:, product:, type:, stage:, region:, persona:), prefixes (pric*, two
+letters at least), AND / OR / NOT and parentheses. Anything the parser cannot
+make sense of falls back to the plain words.
+
+Every query's cost is bounded: no range syntax (`body:[a TO z]` walks the
+whole term dictionary), at most MAX_QUERY_TERMS terms (longer queries keep
+their first MAX_QUERY_WORDS words), and prefixes expand to a bounded number of
+words (search/matching.py).
 """
 
 from __future__ import annotations
@@ -19,6 +24,9 @@ from search.schema import ANALYZER, SINGLE_FACETS
 from search.whoosh_internals import is_null_query
 
 MAX_QUERY_CHARS = 500
+MAX_QUERY_TERMS = 32  # leaves of a parsed query (a word searches two fields)
+MAX_QUERY_WORDS = 16  # what a longer query keeps
+MIN_PREFIX_CHARS = 2  # "p*" searches the word "p"
 ASSET_FIELDS = {"title": 4.0, "body": 1.0}
 PAGE_FIELDS = {"title": 3.0, "body": 1.0}
 FIELD_ALIASES = {"tags": ["tag"], "content_type": ["type"], "body": ["text", "description", "notes"]}
@@ -44,6 +52,7 @@ def _parser(schema, fields: dict[str, float], group) -> qparser.QueryParser:
     parser = qparser.MultifieldParser(list(fields), schema=schema, fieldboosts=fields, group=group)
     parser.add_plugin(qparser.FieldAliasPlugin(FIELD_ALIASES))
     parser.remove_plugin_class(qparser.WildcardPlugin)
+    parser.remove_plugin_class(qparser.RangePlugin)
     parser.add_plugin(qparser.PrefixPlugin())
     return parser
 
@@ -53,7 +62,7 @@ def _words(text: str) -> list[str]:
 
 
 def _plain(text: str, fields: dict[str, float], conjunction: bool) -> q.Query:
-    words = _words(re.sub(r"[^\w\s]", " ", text))
+    words = _words(re.sub(r"[^\w\s]", " ", text))[:MAX_QUERY_WORDS]
     if not words:
         return q.NullQuery
     per_word = [q.Or([q.Term(f, w, boost=b) for f, b in fields.items()]) for w in words]
@@ -92,14 +101,26 @@ def parse(text: str, schema, fields: dict[str, float], *, conjunction: bool = Tr
         return ParsedQuery(q.Every(), "", [])
     group = qparser.AndGroup if conjunction else qparser.OrGroup
     try:
-        parsed = _parser(schema, fields, group).parse(text)
-        parsed = parsed.normalize()
-        if is_null_query(parsed) or not list(parsed.leaves()) or _only_negative(parsed):
+        parsed = _no_short_prefixes(_parser(schema, fields, group).parse(text)).normalize()
+        leaves = len(list(parsed.leaves()))
+        if is_null_query(parsed) or not leaves or _only_negative(parsed):
             raise ValueError("nothing to search for")
+        if leaves > MAX_QUERY_TERMS:
+            raise ValueError("too many terms: keep the first words")
         return ParsedQuery(parsed, text, query_terms(parsed))
     except Exception:  # malformed syntax: search the plain words instead
         plain = _plain(text, fields, conjunction)
         return ParsedQuery(plain, text, query_terms(plain) if plain is not q.NullQuery else [])
+
+
+def _no_short_prefixes(query: q.Query) -> q.Query:
+    """A one-letter prefix expands to a large share of the dictionary: search the letter."""
+    def shorten(node: q.Query) -> q.Query:
+        if isinstance(node, q.Prefix) and len(node.text) < MIN_PREFIX_CHARS:
+            return q.Term(node.fieldname, node.text, boost=node.boost)
+        return node
+
+    return query.accept(shorten)
 
 
 def _only_negative(query: q.Query) -> bool:
