@@ -49,7 +49,6 @@ CONTENT_TYPE_LABELS = {
     "deck": "Deck", "case_study": "Case study", "datasheet": "Datasheet", "battlecard": "Battlecard",
     "one_pager": "One-pager", "price_sheet": "Price sheet", "video": "Video", "other": "Other",
 }
-STAGES = ("awareness", "discovery", "evaluation", "proposal", "negotiation", "closed", "onboarding")
 
 
 class User(UserMixin, db.Model):

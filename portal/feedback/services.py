@@ -327,12 +327,6 @@ class ReviewFilters:
     region: str = ""
     kind: str = "all"  # all | ratings | flags (the page's choice)
 
-    def as_args(self) -> dict[str, str]:
-        args = {"max_stars": str(self.max_stars), "comments": "include" if self.include_comments else "exclude",
-                "status": self.status, "product": self.product, "team": self.team, "region": self.region,
-                "kind": self.kind}
-        return {k: v for k, v in args.items() if v}
-
 
 def parse_review_filters(args: Mapping[str, Any]) -> ReviewFilters:
     errors: dict[str, str] = {}
