@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -433,7 +433,14 @@ def review_choices() -> dict[str, list[str]]:
     return {"product": distinct(Asset.product), "region": distinct(Asset.region), "team": distinct(User.team)}
 
 
-def _resolve(item: Rating | Flag, user: User, note: str) -> None:
+Reviewed = TypeVar("Reviewed", Rating, Flag)
+
+
+def _resolve(kind: type[Reviewed], item_id: int, user: User, note: str) -> Reviewed:
+    """Close an item of the review queue with the reviewer's note."""
+    item = db.session.get(kind, item_id)
+    if item is None:
+        raise NotFound()
     if item.review_status == "resolved":
         raise Conflict("This item is already resolved.")
     item.review_status = "resolved"
@@ -441,22 +448,15 @@ def _resolve(item: Rating | Flag, user: User, note: str) -> None:
     item.resolved_at = utcnow()
     item.resolution_note = note
     db.session.commit()
+    return item
 
 
 def resolve_rating(user: User, rating_id: int, note: str) -> Rating:
-    rating = db.session.get(Rating, rating_id)
-    if rating is None:
-        raise NotFound()
-    _resolve(rating, user, note)
-    return rating
+    return _resolve(Rating, rating_id, user, note)
 
 
 def resolve_flag(user: User, flag_id: int, note: str) -> Flag:
-    flag = db.session.get(Flag, flag_id)
-    if flag is None:
-        raise NotFound()
-    _resolve(flag, user, note)
-    return flag
+    return _resolve(Flag, flag_id, user, note)
 
 
 # --- "My collateral" --------------------------------------------------------------
