@@ -296,79 +296,121 @@ def _paragraph_pieces(element) -> Iterator[str | None]:
             yield "\n"
 
 
-def extract_docx(path: str, *, on_progress: Progress = _noop) -> Extraction:
-    check_zip(path)
+class _DocxPages:
+    """The pages of a DOCX as its body is read: each page's lines, title and blocks
+    (paragraphs and tables) so far."""
+
+    def __init__(self) -> None:
+        self.lines: list[list[str]] = [[]]
+        self.titles: list[str] = [""]
+        self.blocks = [0]
+
+    def new_page(self) -> None:
+        """Start a page, unless the current one is still empty."""
+        if self.lines[-1] or self.blocks[-1]:
+            self.lines.append([])
+            self.titles.append("")
+            self.blocks.append(0)
+
+    def drop_empty_last(self) -> None:
+        """A break at the very end leaves an empty page; the first page always stays."""
+        if not self.lines[-1] and len(self.lines) > 1:
+            self.lines.pop()
+            self.titles.pop()
+            self.blocks.pop()
+
+
+def _open_docx(path: str):
+    """The python-docx document and its body element, or the reason it is damaged."""
     try:
         import docx
-        from docx.oxml.ns import qn
 
         document = docx.Document(path)
-        body = document.element.body
+        return document, document.element.body
     except MemoryError:
         raise
     except Exception as error:
         raise _damaged("Word", error) from error
 
-    pages: list[list[str]] = [[]]
-    titles: list[str] = [""]
-    blocks = [0]
 
-    def new_page() -> None:
-        if pages[-1] or blocks[-1]:
-            pages.append([])
-            titles.append("")
-            blocks.append(0)
-
+def _docx_style_names(document) -> dict[str, str]:
+    """Style id -> style name ("Heading1" -> "Heading 1"); empty if the styles are unreadable."""
     try:
-        style_names = {style.style_id: (style.name or "") for style in document.styles}
+        return {style.style_id: (style.name or "") for style in document.styles}
     except MemoryError:
         raise
     except Exception:
-        style_names = {}
+        return {}
 
-    def style_of(p_element) -> str:
-        style = p_element.find(f"{qn('w:pPr')}/{qn('w:pStyle')}")
-        if style is None:
-            return ""
-        style_id = style.get(qn("w:val")) or ""
-        return style_names.get(style_id, style_id)
 
+def _docx_style_name(paragraph, style_names: dict[str, str]) -> str:
+    from docx.oxml.ns import qn
+
+    style = paragraph.find(f"{qn('w:pPr')}/{qn('w:pStyle')}")
+    if style is None:
+        return ""
+    style_id = style.get(qn("w:val")) or ""
+    return style_names.get(style_id, style_id)
+
+
+def _read_docx_paragraph(paragraph, pages: _DocxPages, style_names: dict[str, str]) -> None:
+    """Add a w:p's text to the pages, following its page and section breaks; the first
+    heading or title paragraph of a page names the page."""
+    from docx.oxml.ns import qn
+
+    ppr = paragraph.find(qn("w:pPr"))
+    if ppr is not None and ppr.find(qn("w:pageBreakBefore")) is not None:
+        pages.new_page()
+    line: list[str] = []
+    for piece in _paragraph_pieces(paragraph):
+        if piece is None:
+            pages.lines[-1].append("".join(line))
+            line = []
+            pages.new_page()
+        else:
+            line.append(piece)
+    text = "".join(line)
+    if text.strip():
+        pages.lines[-1].append(text)
+        name = _docx_style_name(paragraph, style_names).lower()
+        if not pages.titles[-1] and (name.startswith("heading") or name == "title"):
+            pages.titles[-1] = first_line(text)
+    pages.blocks[-1] += 1
+    if ppr is not None and ppr.find(qn("w:sectPr")) is not None:
+        pages.new_page()
+
+
+def _read_docx_table(table, pages: _DocxPages) -> None:
+    """Add a w:tbl to the current page, a line per row with its non-empty cells tab-separated."""
+    from docx.oxml.ns import qn
+
+    for row in table.iter(qn("w:tr")):
+        cells = []
+        for cell in row.iter(qn("w:tc")):
+            cell_text = "".join(p or "" for p in _paragraph_pieces(cell)).strip()
+            if cell_text:
+                cells.append(cell_text)
+        if cells:
+            pages.lines[-1].append("\t".join(cells))
+    pages.blocks[-1] += 1
+
+
+def _read_docx_body(document, body, pages: _DocxPages) -> None:
+    from docx.oxml.ns import qn
+
+    style_names = _docx_style_names(document)
     for child in body.iterchildren():
-        if blocks[-1] >= DOCX_BLOCKS_PER_PAGE:
-            new_page()
+        if pages.blocks[-1] >= DOCX_BLOCKS_PER_PAGE:
+            pages.new_page()
         if child.tag == qn("w:p"):
-            ppr = child.find(qn("w:pPr"))
-            if ppr is not None and ppr.find(qn("w:pageBreakBefore")) is not None:
-                new_page()
-            line: list[str] = []
-            for piece in _paragraph_pieces(child):
-                if piece is None:
-                    pages[-1].append("".join(line))
-                    line = []
-                    new_page()
-                else:
-                    line.append(piece)
-            text = "".join(line)
-            if text.strip():
-                pages[-1].append(text)
-                name = style_of(child).lower()
-                if not titles[-1] and (name.startswith("heading") or name == "title"):
-                    titles[-1] = first_line(text)
-            blocks[-1] += 1
-            if ppr is not None and ppr.find(qn("w:sectPr")) is not None:
-                new_page()
+            _read_docx_paragraph(child, pages, style_names)
         elif child.tag == qn("w:tbl"):
-            for row in child.iter(qn("w:tr")):
-                cells = []
-                for cell in row.iter(qn("w:tc")):
-                    cell_text = "".join(p or "" for p in _paragraph_pieces(cell)).strip()
-                    if cell_text:
-                        cells.append(cell_text)
-                if cells:
-                    pages[-1].append("\t".join(cells))
-            blocks[-1] += 1
+            _read_docx_table(child, pages)
 
-    extras: list[str] = []
+
+def _docx_headers_and_footers(document) -> list[str]:
+    """The distinct texts of the sections' own headers and footers (what could be read)."""
+    texts: list[str] = []
     try:
         for section in document.sections:
             for part in (section.header, section.first_page_header, section.footer,
@@ -379,24 +421,31 @@ def extract_docx(path: str, *, on_progress: Progress = _noop) -> Extraction:
                 for table in part.tables:
                     for row in table.rows:
                         text += "\n" + "\t".join(c.text for c in row.cells if c.text.strip())
-                if text.strip() and text.strip() not in extras:
-                    extras.append(text.strip())
+                if text.strip() and text.strip() not in texts:
+                    texts.append(text.strip())
     except MemoryError:
         raise
     except Exception:
         pass
-    if not pages[-1] and len(pages) > 1:
-        pages.pop()
-        titles.pop()
-    if extras:
-        pages[0].extend(extras)
+    return texts
+
+
+def extract_docx(path: str, *, on_progress: Progress = _noop) -> Extraction:
+    check_zip(path)
+    document, body = _open_docx(path)
+    pages = _DocxPages()
+    _read_docx_body(document, body, pages)
+    headers_and_footers = _docx_headers_and_footers(document)
+    pages.drop_empty_last()
+    pages.lines[0].extend(headers_and_footers)
 
     budget = _Budget()
-    result = Extraction(page_count=len(pages), metadata={"page_basis": "page and section breaks"})
-    for index, (lines, title) in enumerate(zip(pages, titles, strict=True)):
+    result = Extraction(page_count=len(pages.lines),
+                        metadata={"page_basis": "page and section breaks"})
+    for index, (lines, title) in enumerate(zip(pages.lines, pages.titles, strict=True)):
         text = budget.take("\n".join(lines))
         result.pages.append(PageContent(index + 1, title or first_line(text), text))
-        on_progress("extracting", index + 1, len(pages))
+        on_progress("extracting", index + 1, len(pages.lines))
     result.warnings.extend(budget.warnings())
     return result
 

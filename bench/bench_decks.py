@@ -18,8 +18,8 @@ import psutil
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from assets.deck_builder import SlideRef, build_deck  # noqa: E402
-from assets.pptx_package import validate_package  # noqa: E402
-from assets.samples import make_pptx  # noqa: E402
+from assets.sample_files import make_pptx  # noqa: E402
+from tests.support.pptx_package import validate_package  # noqa: E402
 
 
 def source_decks(folder: str, count: int, slides_per_deck: int = 12) -> list[str]:

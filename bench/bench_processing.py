@@ -15,12 +15,12 @@ import psutil
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from assets import extract, samples  # noqa: E402
+from assets import extract, sample_files  # noqa: E402
 from assets.processing import process_file  # noqa: E402
 
 
 def deck(path: str, n: int) -> str:
-    return samples.make_pptx(path, [
+    return sample_files.make_pptx(path, [
         {"title": f"Slide {i}: pricing and security", "notes": f"Speaker note {i}",
          "bullets": ["Per-bed pricing for healthcare", "SOC 2 Type II", "Onboarding in 30 days"],
          "table": [["Tier", "Price"], ["Pro", "$7"]] if i % 5 == 0 else None,
@@ -28,7 +28,7 @@ def deck(path: str, n: int) -> str:
 
 
 def pdf(path: str, n: int) -> str:
-    return samples.make_pdf(path, [{"title": f"Page {i}", "lines": [
+    return sample_files.make_pdf(path, [{"title": f"Page {i}", "lines": [
         "Case study: onboarding time cut by 60%, ROI 310%."] * 30} for i in range(1, n + 1)])
 
 

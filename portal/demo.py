@@ -10,7 +10,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from assets.samples import demo_library
+from assets.demo_content import demo_library
 from portal.admin.services import save_user
 from portal.config import Settings
 from portal.extensions import db

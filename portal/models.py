@@ -81,7 +81,6 @@ class Outcome(enum.StrEnum):
 
 OUTCOMES = tuple(o.value for o in Outcome)
 REVIEW_STATUSES = tuple(s.value for s in ReviewStatus)
-STAGES = ("awareness", "discovery", "evaluation", "proposal", "negotiation", "closed", "onboarding")
 
 
 class User(UserMixin, db.Model):

@@ -14,8 +14,8 @@ from pptx.opc.constants import RELATIONSHIP_TYPE as RT
 
 from assets.deck_builder import DeckAssemblyError, SlideRef, build_deck
 from assets.office import convert_to_pdf
-from assets.pptx_package import validate_package
 from tests.assets.deck_fixtures import make_blue_deck, make_green_deck, make_square_deck
+from tests.support.pptx_package import validate_package
 from tests.tooling import require_executable
 
 # Mean absolute difference per pixel channel, out of 255, between a slide

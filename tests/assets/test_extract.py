@@ -7,11 +7,12 @@ import zipfile
 import pytest
 
 from assets import extract as ex
-from assets import samples
+from assets import sample_files
+from tests.support import hostile_files, images
 
 
 def test_pdf_pages_titles_and_text(tmp_path):
-    path = samples.make_pdf(str(tmp_path / "c.pdf"), [
+    path = sample_files.make_pdf(str(tmp_path / "c.pdf"), [
         {"title": "Case study: Mercy", "lines": ["Onboarding cut by 60%", "ROI (310%)"]},
         {"title": "Results", "lines": ["Security review passed"]},
     ])
@@ -24,15 +25,16 @@ def test_pdf_pages_titles_and_text(tmp_path):
 
 
 def test_encrypted_pdf_fails_with_reason_and_opens_with_password(tmp_path):
-    path = samples.make_pdf(str(tmp_path / "locked.pdf"), [{"title": "Pricing", "lines": ["x"]}],
-                            user_password="secret")
+    path = hostile_files.make_encrypted_pdf(str(tmp_path / "locked.pdf"),
+                                            [{"title": "Pricing", "lines": ["x"]}],
+                                            user_password="secret")
     with pytest.raises(ex.ExtractionFailed, match="password-protected"):
         ex.extract_pdf(path)
     assert "Pricing" in ex.extract_pdf(path, password="secret").pages[0].text
 
 
 def test_pptx_titles_body_tables_groups_and_notes(tmp_path):
-    path = samples.make_pptx(str(tmp_path / "d.pptx"), [
+    path = sample_files.make_pptx(str(tmp_path / "d.pptx"), [
         {"title": "Pricing overview", "bullets": ["Per-bed pricing", "Volume tiers"],
          "notes": "Anchor on Enterprise", "table": [["Tier", "Price"], ["Essentials", "$9"]],
          "group": ["240% ROI", "9-month payback"], "image": True},
@@ -50,7 +52,7 @@ def test_pptx_titles_body_tables_groups_and_notes(tmp_path):
 def test_pptx_extraction_creates_no_notes_slides(tmp_path):
     from pptx import Presentation
 
-    path = samples.make_pptx(str(tmp_path / "d.pptx"), [{"title": "A", "bullets": ["b"]}])
+    path = sample_files.make_pptx(str(tmp_path / "d.pptx"), [{"title": "A", "bullets": ["b"]}])
     before = zipfile.ZipFile(path).namelist()
     ex.extract_pptx(path)
     assert zipfile.ZipFile(path).namelist() == before
@@ -59,11 +61,11 @@ def test_pptx_extraction_creates_no_notes_slides(tmp_path):
 
 
 def test_docx_pages_tables_headers_footers(tmp_path):
-    path = samples.make_docx(str(tmp_path / "s.docx"), "Security datasheet",
-                             ["# Certifications", "SOC 2 Type II", samples.PAGE_BREAK,
-                              "# Access control", "SSO with SAML"],
-                             table=[["Control", "Status"], ["Backups", "Hourly"]],
-                             header="Confidential header", footer="security@example.com")
+    path = sample_files.make_docx(str(tmp_path / "s.docx"), "Security datasheet",
+                                  ["# Certifications", "SOC 2 Type II", sample_files.PAGE_BREAK,
+                                   "# Access control", "SSO with SAML"],
+                                  table=[["Control", "Status"], ["Backups", "Hourly"]],
+                                  header="Confidential header", footer="security@example.com")
     result = ex.extract_docx(path)
     assert result.page_count == 2
     assert result.pages[0].title == "Security datasheet"
@@ -75,8 +77,8 @@ def test_docx_pages_tables_headers_footers(tmp_path):
 
 
 def test_docx_without_breaks_is_split_into_bounded_pages(tmp_path):
-    path = samples.make_docx(str(tmp_path / "long.docx"), "Long",
-                             [f"Paragraph {n}" for n in range(150)])
+    path = sample_files.make_docx(str(tmp_path / "long.docx"), "Long",
+                                  [f"Paragraph {n}" for n in range(150)])
     result = ex.extract_docx(path)
     assert result.page_count == 3
     assert "Paragraph 149" in result.pages[-1].text
@@ -84,7 +86,7 @@ def test_docx_without_breaks_is_split_into_bounded_pages(tmp_path):
 
 def test_xlsx_one_page_per_sheet_bounded(tmp_path):
     rows = [["SKU", "Price"]] + [[f"SKU-{n}", n] for n in range(3000)]
-    path = samples.make_xlsx(str(tmp_path / "p.xlsx"), {"Price list": rows, "Notes": [["hi"]]})
+    path = sample_files.make_xlsx(str(tmp_path / "p.xlsx"), {"Price list": rows, "Notes": [["hi"]]})
     result = ex.extract_xlsx(path)
     assert result.page_count == 2
     assert result.pages[0].title == "Price list"
@@ -94,7 +96,7 @@ def test_xlsx_one_page_per_sheet_bounded(tmp_path):
 
 
 def test_image_and_video_metadata(tmp_path):
-    image = ex.extract_image(samples.make_png(str(tmp_path / "a.png"), 64, 32))
+    image = ex.extract_image(images.make_png(str(tmp_path / "a.png"), 64, 32))
     assert image.metadata["width"] == 64 and image.metadata["height"] == 32
     assert image.page_count == 1
     mvhd = (b"\x00\x00\x00\x6cmvhd" + b"\x00" * 4 + b"\x00" * 8
@@ -109,7 +111,7 @@ def test_image_and_video_metadata(tmp_path):
 
 def test_text_caps(tmp_path, monkeypatch):
     monkeypatch.setattr(ex, "PAGE_TEXT_LIMIT", 50)
-    path = samples.make_pdf(str(tmp_path / "c.pdf"), [{"title": "T", "lines": ["word " * 40]}])
+    path = sample_files.make_pdf(str(tmp_path / "c.pdf"), [{"title": "T", "lines": ["word " * 40]}])
     result = ex.extract_pdf(path)
     assert len(result.pages[0].text) <= 50
     assert "truncated" in result.warnings[0]

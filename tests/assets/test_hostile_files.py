@@ -14,9 +14,10 @@ import zipfile
 import psutil
 import pytest
 
-from assets import samples
+from assets import sample_files
 from assets.processing import process_file
 from tests.assets.processes import is_gone
+from tests.support import hostile_files
 from tests.tooling import require_executable
 
 LIBREOFFICE_HINT = "apt-get install -y libreoffice-impress-nogui"
@@ -53,8 +54,9 @@ def _hanging_soffice(tmp_path):
 
 
 def test_encrypted_pdf(tmp_path):
-    path = samples.make_pdf(str(tmp_path / "locked.pdf"), [{"title": "Price", "lines": ["x"]}],
-                            user_password="secret")
+    path = hostile_files.make_encrypted_pdf(str(tmp_path / "locked.pdf"),
+                                            [{"title": "Price", "lines": ["x"]}],
+                                            user_password="secret")
     result = run(path, "locked.pdf", tmp_path)
     assert result.status == "failed"
     assert result.error == "The PDF is password-protected."
@@ -69,7 +71,7 @@ def test_password_protected_office_file(tmp_path):
 
 def test_corrupt_zip(tmp_path):
     path = tmp_path / "broken.pptx"
-    good = samples.make_pptx(str(tmp_path / "good.pptx"), [{"title": "A"}])
+    good = sample_files.make_pptx(str(tmp_path / "good.pptx"), [{"title": "A"}])
     path.write_bytes(open(good, "rb").read()[:3000])  # truncated: no central directory
     result = run(path, "broken.pptx", tmp_path)
     assert result.status == "failed"
@@ -86,7 +88,7 @@ def test_zip_that_is_not_office(tmp_path):
 
 def test_pptx_that_is_really_a_pdf(tmp_path):
     path = tmp_path / "deck.pptx"
-    samples.make_pdf(str(path), [{"title": "Really a PDF", "lines": ["pricing"]}])
+    sample_files.make_pdf(str(path), [{"title": "Really a PDF", "lines": ["pricing"]}])
     result = run(path, "deck.pptx", tmp_path)
     assert result.status == "ready"
     assert result.kind == "pdf"
@@ -106,7 +108,7 @@ def test_zero_byte_file(tmp_path):
 
 
 def test_decompression_bomb(tmp_path):
-    path = samples.make_zip_bomb(str(tmp_path / "bomb.docx"))
+    path = hostile_files.make_zip_bomb(str(tmp_path / "bomb.docx"))
     assert os.path.getsize(path) < 5 * 2**20
     result = run(path, "bomb.docx", tmp_path)
     assert result.status == "failed"
@@ -114,7 +116,7 @@ def test_decompression_bomb(tmp_path):
 
 
 def test_png_pixel_bomb(tmp_path):
-    path = samples.make_png_bomb(str(tmp_path / "bomb.png"), 50_000, 50_000)
+    path = hostile_files.make_png_bomb(str(tmp_path / "bomb.png"), 50_000, 50_000)
     result = run(path, "bomb.png", tmp_path)
     assert result.status == "ready"
     assert result.metadata["width"] == 50_000
@@ -127,7 +129,7 @@ def thousand_slide_deck(tmp_path_factory):
     path = tmp_path_factory.mktemp("big") / "big.pptx"
     slides = [{"title": f"Slide {n}", "bullets": [f"Pricing point {n}", "Security"],
                "notes": f"Note {n}" if n % 10 == 0 else ""} for n in range(1, 1001)]
-    return samples.make_pptx(str(path), slides)
+    return sample_files.make_pptx(str(path), slides)
 
 
 @pytest.mark.slow
@@ -153,7 +155,7 @@ def test_timeout_kills_the_child(tmp_path, monkeypatch):
         "import assets.extract as ex\n"
         "ex.extract_pdf = lambda *a, **k: time.sleep(600)\n")
     monkeypatch.setenv("PYTHONPATH", str(sitecustomize.parent))  # only the child starts now
-    path = samples.make_pdf(str(tmp_path / "a.pdf"), [{"title": "A", "lines": ["x"]}])
+    path = sample_files.make_pdf(str(tmp_path / "a.pdf"), [{"title": "A", "lines": ["x"]}])
     result = run(path, "a.pdf", tmp_path, timeout_seconds=3)
     assert result.status == "failed"
     assert result.error == "Processing took longer than 3 s."
@@ -176,7 +178,7 @@ def test_crash_of_the_child_is_a_reason(tmp_path, monkeypatch):
         "import assets.extract as ex\n"
         "ex.extract_pdf = lambda *a, **k: os.kill(os.getpid(), signal.SIGSEGV)\n")
     monkeypatch.setenv("PYTHONPATH", str(sitecustomize.parent))  # only the child starts now
-    path = samples.make_pdf(str(tmp_path / "a.pdf"), [{"title": "A", "lines": ["x"]}])
+    path = sample_files.make_pdf(str(tmp_path / "a.pdf"), [{"title": "A", "lines": ["x"]}])
     result = run(path, "a.pdf", tmp_path)
     assert result.status == "failed"
     assert "crashed (SIGSEGV)" in result.error
@@ -188,7 +190,7 @@ def test_crash_of_the_child_is_a_reason(tmp_path, monkeypatch):
 
 def test_hanging_libreoffice_leaves_text_ready(tmp_path):
     fake, pidfile = _hanging_soffice(tmp_path)
-    deck = samples.make_pptx(str(tmp_path / "d.pptx"), [{"title": "Pricing", "notes": "n"}])
+    deck = sample_files.make_pptx(str(tmp_path / "d.pptx"), [{"title": "Pricing", "notes": "n"}])
     result = run(deck, "d.pptx", tmp_path, soffice=fake, office_timeout=2)
     assert result.status == "ready"
     assert result.pages[0].title == "Pricing"
@@ -203,7 +205,7 @@ def test_libreoffice_hanging_past_the_job_deadline(tmp_path):
     # LibreOffice may take up to office_timeout (120 s by default), longer than the job may:
     # its deadline is cut to fit in what is left of the job's, so the text is still ready.
     fake, pidfile = _hanging_soffice(tmp_path)
-    deck = samples.make_pptx(str(tmp_path / "d.pptx"), [{"title": "Pricing"}])
+    deck = sample_files.make_pptx(str(tmp_path / "d.pptx"), [{"title": "Pricing"}])
     result = run(deck, "d.pptx", tmp_path, soffice=fake, timeout_seconds=12)
     assert result.status == "ready"
     assert result.pages[0].title == "Pricing"
@@ -216,7 +218,7 @@ def test_libreoffice_hanging_past_the_job_deadline(tmp_path):
 
 def test_real_libreoffice_with_a_tiny_timeout(tmp_path):
     require_executable("soffice", LIBREOFFICE_HINT)
-    deck = samples.make_pptx(str(tmp_path / "d.pptx"), [{"title": f"S{n}"} for n in range(30)])
+    deck = sample_files.make_pptx(str(tmp_path / "d.pptx"), [{"title": f"S{n}"} for n in range(30)])
     result = run(deck, "d.pptx", tmp_path, office_timeout=0.05)
     assert result.status == "ready"
     assert result.page_count == 30
@@ -224,7 +226,7 @@ def test_real_libreoffice_with_a_tiny_timeout(tmp_path):
 
 
 def test_many_sequential_jobs_keep_the_parent_small(tmp_path):
-    path = samples.make_pdf(str(tmp_path / "a.pdf"), [{"title": "A", "lines": ["x"]}])
+    path = sample_files.make_pdf(str(tmp_path / "a.pdf"), [{"title": "A", "lines": ["x"]}])
     me = psutil.Process()
     for n in range(5):
         run(path, "a.pdf", tmp_path / str(n))

@@ -6,18 +6,19 @@ import zipfile
 
 import pytest
 
-from assets import samples
+from assets import sample_files
 from assets.inspect import FileKind, category, describe_mismatch, mime_for, sniff
+from tests.support import images
 
 
 @pytest.fixture
 def files(tmp_path):
     made = {
-        "pdf": samples.make_pdf(str(tmp_path / "a.pdf"), [{"title": "T", "lines": ["x"]}]),
-        "pptx": samples.make_pptx(str(tmp_path / "a.pptx"), [{"title": "T", "bullets": ["b"]}]),
-        "docx": samples.make_docx(str(tmp_path / "a.docx"), "T", ["p"]),
-        "xlsx": samples.make_xlsx(str(tmp_path / "a.xlsx"), {"S": [["a", 1]]}),
-        "png": samples.make_png(str(tmp_path / "a.png"), 20, 10),
+        "pdf": sample_files.make_pdf(str(tmp_path / "a.pdf"), [{"title": "T", "lines": ["x"]}]),
+        "pptx": sample_files.make_pptx(str(tmp_path / "a.pptx"), [{"title": "T", "bullets": ["b"]}]),
+        "docx": sample_files.make_docx(str(tmp_path / "a.docx"), "T", ["p"]),
+        "xlsx": sample_files.make_xlsx(str(tmp_path / "a.xlsx"), {"S": [["a", 1]]}),
+        "png": images.make_png(str(tmp_path / "a.png"), 20, 10),
     }
     (tmp_path / "empty.bin").write_bytes(b"")
     made["empty"] = str(tmp_path / "empty.bin")

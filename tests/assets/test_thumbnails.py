@@ -8,17 +8,18 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from assets import office, samples, thumbnails
+from assets import demo_content, office, sample_files, thumbnails
 from assets.processing import process_file
 from tests.assets.processes import is_gone
+from tests.support import hostile_files, images
 from tests.tooling import require_executable
 
 LIBREOFFICE_HINT = "apt-get install -y libreoffice-impress-nogui"
 
 
 def test_pdf_pages_render_480_wide(tmp_path):
-    pdf = samples.make_pdf(str(tmp_path / "a.pdf"), [{"title": f"Page {n}", "lines": ["x"]}
-                                                      for n in range(3)])
+    pdf = sample_files.make_pdf(str(tmp_path / "a.pdf"), [{"title": f"Page {n}", "lines": ["x"]}
+                                                           for n in range(3)])
     pngs = thumbnails.render_pdf_pages(pdf, str(tmp_path / "out"))
     assert sorted(pngs) == [1, 2, 3]
     with Image.open(pngs[1]) as image:
@@ -28,28 +29,28 @@ def test_pdf_pages_render_480_wide(tmp_path):
 
 
 def test_image_thumbnail(tmp_path):
-    src = samples.make_png(str(tmp_path / "big.png"), 1920, 1080)
+    src = images.make_png(str(tmp_path / "big.png"), 1920, 1080)
     out = thumbnails.render_image(src, str(tmp_path / "t.png"))
     with Image.open(out) as image:
         assert image.size == (480, 270)
 
 
 def test_pixel_bomb_is_refused_before_decoding(tmp_path):
-    src = samples.make_png_bomb(str(tmp_path / "bomb.png"), 30_000, 30_000)
+    src = hostile_files.make_png_bomb(str(tmp_path / "bomb.png"), 30_000, 30_000)
     with pytest.raises(thumbnails.ThumbnailFailed, match="too large"):
         thumbnails.render_image(src, str(tmp_path / "t.png"))
 
 
 def test_pptx_and_docx_render_through_libreoffice(tmp_path):
     require_executable("soffice", LIBREOFFICE_HINT)
-    deck = samples.make_pptx(str(tmp_path / "d.pptx"), [
+    deck = sample_files.make_pptx(str(tmp_path / "d.pptx"), [
         {"title": "One", "bullets": ["a"]}, {"title": "Two", "bullets": ["b"], "image": True}])
     pngs = thumbnails.render_office(deck, str(tmp_path / "deck"), kind="pptx", timeout=120,
                                     soffice=None)
     assert sorted(pngs) == [1, 2]
     with Image.open(pngs[1]) as image:
         assert image.width == 480 and 268 <= image.height <= 272  # 16:9
-    doc = samples.make_docx(str(tmp_path / "s.docx"), "Datasheet", ["a", samples.PAGE_BREAK, "b"])
+    doc = sample_files.make_docx(str(tmp_path / "s.docx"), "Datasheet", ["a", sample_files.PAGE_BREAK, "b"])
     pngs = thumbnails.render_office(doc, str(tmp_path / "doc"), kind="docx")
     assert sorted(pngs) == [1, 2]
     assert not os.path.exists(tmp_path / "deck" / "_office")
@@ -66,7 +67,7 @@ def test_warm_profile_is_reused(tmp_path, monkeypatch):
     root = tmp_path / "profiles"
     monkeypatch.setenv("COLLATERAL_OFFICE_PROFILES", str(root))
     profile = office.profile_dir(str(root), 0)
-    deck = samples.make_pptx(str(tmp_path / "d.pptx"), [{"title": "One", "bullets": ["a"]}])
+    deck = sample_files.make_pptx(str(tmp_path / "d.pptx"), [{"title": "One", "bullets": ["a"]}])
     assert not os.path.exists(profile)
 
     office.convert_to_pdf(deck, str(tmp_path / "a"), slots=1, soffice=soffice)
@@ -99,7 +100,7 @@ def test_hanging_libreoffice_is_killed(tmp_path):
     # left alive shows here, not as a hang); both outlive any deadline unless killed.
     fake = _fake_soffice(tmp_path, f"echo $$ > {pidfile}\nsleep 600 >/dev/null 2>&1 &\n"
                                    f"echo $! >> {pidfile}\nwait")
-    deck = samples.make_pptx(str(tmp_path / "d.pptx"), [{"title": "One"}])
+    deck = sample_files.make_pptx(str(tmp_path / "d.pptx"), [{"title": "One"}])
     with pytest.raises(office.ConversionTimeout, match="did not finish within 3 s"):
         office.convert_to_pdf(deck, str(tmp_path / "out"), timeout=3, soffice=fake,
                               profile_root=str(tmp_path / "profiles"))
@@ -110,7 +111,7 @@ def test_hanging_libreoffice_is_killed(tmp_path):
 
 def test_failing_libreoffice_gives_a_reason(tmp_path):
     fake = _fake_soffice(tmp_path, "echo 'Error: source file could not be loaded'; exit 0")
-    deck = samples.make_pptx(str(tmp_path / "d.pptx"), [{"title": "One"}])
+    deck = sample_files.make_pptx(str(tmp_path / "d.pptx"), [{"title": "One"}])
     with pytest.raises(office.ConversionFailed, match="could not be loaded"):
         office.convert_to_pdf(deck, str(tmp_path / "out"), soffice=fake,
                               profile_root=str(tmp_path / "profiles"))
@@ -124,7 +125,7 @@ def test_missing_libreoffice_names_the_package(tmp_path, monkeypatch):
 
 def test_process_file_renders_cover_and_pages(tmp_path):
     require_executable("soffice", LIBREOFFICE_HINT)
-    item = [i for i in samples.demo_library() if i.filename.endswith(".pptx")][0]
+    item = [i for i in demo_content.demo_library() if i.filename.endswith(".pptx")][0]
     path = item.write(str(tmp_path / item.filename))
     progress = []
     result = process_file(path, filename=item.filename, work_dir=str(tmp_path / "work"),
@@ -165,7 +166,7 @@ def _pdf_texts(pdf_path: str) -> list[str]:
 @pytest.fixture
 def long_workbook(tmp_path):
     """Sheet 1 prints to several pages, sheet 2 prints nothing, sheet 3 to one page."""
-    return samples.make_xlsx(str(tmp_path / "long.xlsx"), {
+    return sample_files.make_xlsx(str(tmp_path / "long.xlsx"), {
         "Price list": [["SKU", "Price", "Description"]] +
                       [[f"SKU-{n}", n, "per-seat pricing " * 3] for n in range(150)],
         "Blank": [],
@@ -175,7 +176,7 @@ def long_workbook(tmp_path):
 
 def test_xlsx_gets_cover_sheet_thumbnails_and_preview_pdf(tmp_path):
     require_executable("soffice", CALC_HINT)
-    path = samples.make_xlsx(str(tmp_path / "book.xlsx"), {
+    path = sample_files.make_xlsx(str(tmp_path / "book.xlsx"), {
         "Pricing": [["Tier", "Price"], ["Pro", 7], ["Team", 12]],
         "Security": [["Control", "Status"], ["SOC 2", "Type II"]],
     })
@@ -245,7 +246,7 @@ def test_xlsx_without_sheet_marks_still_gets_a_cover(tmp_path, monkeypatch):
     sitecustomize.write_text("import assets.thumbnails as th\n"
                              "th.sheet_first_pages = lambda *a, **k: {}\n")
     monkeypatch.setenv("PYTHONPATH", str(sitecustomize.parent))
-    path = samples.make_xlsx(str(tmp_path / "book.xlsx"), {"A": [["a"]], "B": [["b"]]})
+    path = sample_files.make_xlsx(str(tmp_path / "book.xlsx"), {"A": [["a"]], "B": [["b"]]})
     result = process_file(path, filename="book.xlsx", work_dir=str(tmp_path / "work"))
     assert result.status == "ready"
     assert result.page_pngs == {}

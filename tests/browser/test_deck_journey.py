@@ -10,7 +10,7 @@ from pathlib import Path
 
 from pptx import Presentation
 
-from assets.samples import make_pptx
+from assets.sample_files import make_pptx
 from tests.browser.conftest import sign_in
 
 

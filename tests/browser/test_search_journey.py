@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from assets.samples import make_pptx
+from assets.sample_files import make_pptx
 from tests.browser.conftest import sign_in
 
 

@@ -11,10 +11,10 @@ import pytest
 from pptx import Presentation
 from sqlalchemy import select
 
-from assets.pptx_package import validate_package
-from assets.samples import make_pptx
+from assets.sample_files import make_pptx
 from portal.extensions import db
 from portal.models import Page, UsageEvent
+from tests.support.pptx_package import validate_package
 
 PPTX_MIME = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
 

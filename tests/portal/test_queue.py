@@ -33,7 +33,7 @@ def _wait_processed(app, version_id: int, timeout: float = 90) -> AssetVersion:
 
 
 def _upload(client, headers, title: str, tmp_path: Path) -> int:
-    from assets.samples import make_pdf
+    from assets.sample_files import make_pdf
 
     path = make_pdf(str(tmp_path / "queue.pdf"),
                     [{"title": title, "lines": ["Queue integration test page", "pricing for hospitals"]}])

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from assets.samples import make_pptx
+from assets.sample_files import make_pptx
 from portal.extensions import db
 from portal.models import SearchLog, UsageEvent
 
@@ -61,7 +61,7 @@ def test_slide_search_api_and_page(client, auth, factories, library):
 
 
 def test_pdf_pages_are_found_but_cannot_go_into_a_deck(client, auth, factories, tmp_path):
-    from assets.samples import make_pdf
+    from assets.sample_files import make_pdf
 
     pdf = Path(make_pdf(str(tmp_path / "brochure.pdf"), [{"title": "Brochure", "lines": ["zeppelin tariffs"]}]))
     factories.asset(title="Brochure", filename="brochure.pdf", content=pdf.read_bytes())
@@ -137,7 +137,7 @@ def test_more_like_this_on_asset_page(client, auth, factories, library, tmp_path
 
 
 def test_upload_of_a_file_named_pptx_that_is_a_pdf(client, auth, factories, tmp_path):
-    from assets.samples import make_pdf
+    from assets.sample_files import make_pdf
 
     headers = auth.token(factories.user("marketer"))
     pdf = Path(make_pdf(str(tmp_path / "x.pdf"), [{"title": "Mislabelled", "lines": ["really a pdf"]}])).read_bytes()

@@ -13,7 +13,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from assets.samples import make_pdf
+from assets.sample_files import make_pdf
 from portal import create_app
 from portal.config import load_settings
 

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+from assets import demo_content, sample_files
 from assets import extract as ex
-from assets import samples
 from assets.inspect import category, sniff
 
 CONTENT_TYPES = {"deck", "case_study", "datasheet", "battlecard", "one_pager", "price_sheet"}
 
 
 def test_demo_library_items_are_complete_and_readable(tmp_path):
-    items = samples.demo_library()
+    items = demo_content.demo_library()
     assert 6 <= len(items) <= 12
     assert {item.content_type for item in items} == CONTENT_TYPES
     assert len({item.title for item in items}) == len(items)
@@ -29,7 +29,7 @@ def test_demo_library_items_are_complete_and_readable(tmp_path):
 
 def test_demo_vocabulary_is_searchable(tmp_path):
     text = ""
-    for item in samples.demo_library():
+    for item in demo_content.demo_library():
         path = item.write(str(tmp_path / item.filename))
         text += " ".join(p.text + " " + p.notes for p in ex.extract(path, sniff(path)).pages)
     for word in ("pricing", "healthcare", "security", "onboarding", "ROI"):
@@ -37,6 +37,6 @@ def test_demo_vocabulary_is_searchable(tmp_path):
 
 
 def test_files_are_deterministic(tmp_path):
-    first = samples.make_pdf(str(tmp_path / "a.pdf"), [{"title": "T", "lines": ["x"]}])
-    second = samples.make_pdf(str(tmp_path / "b.pdf"), [{"title": "T", "lines": ["x"]}])
+    first = sample_files.make_pdf(str(tmp_path / "a.pdf"), [{"title": "T", "lines": ["x"]}])
+    second = sample_files.make_pdf(str(tmp_path / "b.pdf"), [{"title": "T", "lines": ["x"]}])
     assert open(first, "rb").read() == open(second, "rb").read()

@@ -1,6 +1,7 @@
 """Checks that a .pptx package is well formed: what PowerPoint's repair
 prompt complains about (dangling relationships, duplicate part names,
-missing content types, broken id lists)."""
+missing content types, broken id lists). The deck-assembly tests and
+bench/bench_decks.py judge assembled decks with it."""
 
 from __future__ import annotations
 
