@@ -35,7 +35,7 @@ from portal.models import (
     UsageEvent,
     utcnow,
 )
-from portal.queue import enqueue
+from portal.queue import enqueue, get_queue
 from search.documents import AssetDocument, PageDocument
 from search.index import SearchIndex
 
@@ -67,6 +67,7 @@ INDEXED_ROWS: dict[type, frozenset[str] | None] = {
     AssetVersion: frozenset({"processing"}),
 }
 DRAIN_BATCH = 1_000
+DRAIN_PENDING = "collateral-index-drain-pending"  # a mark in the queue's storage
 
 
 def _asset_id_of(row) -> int | None:
@@ -95,13 +96,24 @@ def _write_outbox(session: Session, _flush_context) -> None:
         return
     now = utcnow()
     session.connection().execute(insert(IndexOutbox), [{"asset_id": i, "created_at": now} for i in sorted(asset_ids)])
-    after_commit(session, "index_outbox", lambda: enqueue("drain_index_outbox"))
+    after_commit(session, "index_outbox", request_drain)
+
+
+def request_drain() -> None:
+    """Enqueue a drain unless one is waiting already: a burst of ratings and
+    uses makes one queued task and one index commit, not one each. The drain
+    clears the mark before it reads the outbox, so a change committed while it
+    runs gets a drain of its own; if a task is lost with its mark set, the
+    periodic drain (every minute) clears the mark."""
+    if get_queue().huey.put_if_empty(DRAIN_PENDING, "1"):
+        enqueue("drain_index_outbox")
 
 
 def drain_outbox(limit: int = DRAIN_BATCH) -> int:
     """Index the assets waiting in the outbox (at most `limit` rows) in one index
     commit; returns how many rows it took. Rows are deleted by id, so a change
     committed meanwhile keeps its own row for the next drain."""
+    get_queue().huey.delete(DRAIN_PENDING)
     rows = db.session.execute(select(IndexOutbox.id, IndexOutbox.asset_id).order_by(IndexOutbox.id).limit(limit)).all()
     if not rows:
         return 0

@@ -90,11 +90,15 @@ def test_the_periodic_drain_picks_up_what_a_dead_process_left(app, client, facto
     asset = factories.asset(title="Orphan")
     _run_queued(app)
     library.update_metadata(asset, {"title": "Walrus orphan"})
-    get_queue().huey.flush()  # the process died after its commit, before its drain ran
+    get_queue().huey.flush()  # the process died after its commit and its mark, before its drain ran
     assert _outbox() == [asset.id]
+    library.update_metadata(asset, {"description": "still waiting"})
+    assert get_queue().huey.pending_count() == 0  # its mark is still set: no second drain queued
     drain_index_outbox_periodic()
     assert _outbox() == []
     assert _found(client, auth.token(factories.user("marketer")), "walrus") == [asset.id]
+    library.update_metadata(asset, {"description": "after the sweep"})
+    assert _run_queued(app) == ["drain_index_outbox"]  # the periodic drain cleared the mark
 
 
 def test_many_changes_are_indexed_in_one_drain(app, factories, monkeypatch):
@@ -106,5 +110,8 @@ def test_many_changes_are_indexed_in_one_drain(app, factories, monkeypatch):
     calls = []
     real = indexing.index_assets
     monkeypatch.setattr(indexing, "index_assets", lambda ids: calls.append(ids) or real(ids))
-    _run_queued(app)
-    assert calls == [sorted(a.id for a in assets)]  # one index commit for six changes
+    assert _run_queued(app) == ["drain_index_outbox"]  # one task for six commits
+    assert calls == [sorted(a.id for a in assets)]  # and one index commit
+    library.update_metadata(assets[1], {"tags": "later"})
+    assert _run_queued(app) == ["drain_index_outbox"]  # the next change gets a drain of its own
+    assert calls[-1] == [assets[1].id]
