@@ -16,11 +16,10 @@ from portal.feedback.services import (
     FLAG_KIND_LABELS,
     FLAG_KINDS,
     OUTCOMES,
-    REVIEWER_ROLES,
     USE_KIND_LABELS,
     USE_KINDS,
 )
-from portal.models import PUBLISHER_ROLES
+from portal.models import PUBLISHER_ROLES, REVIEWER_ROLES
 from portal.pagination import page_number
 
 bp = Blueprint("feedback", __name__)

@@ -23,7 +23,6 @@ from portal.extensions import db
 from portal.library.services import get_asset_for
 from portal.library.stats import AssetStats, stats_for
 from portal.models import (
-    PUBLISHER_ROLES,
     Asset,
     Flag,
     Rating,
@@ -38,7 +37,6 @@ COMMENT_MAX = 5_000
 NOTE_MAX = 5_000
 NAME_MAX = 200  # account and opportunity columns
 DEFAULT_THRESHOLD = 2
-REVIEWER_ROLES = ("enablement", "admin")
 MERGE_LIMIT = 5_000  # rows of each kind the merged queue reads at most
 
 USE_KINDS = ("presented", "emailed", "shared", "printed", "other")
@@ -530,8 +528,8 @@ def owned_assets(user: User, page: int = 1, per_page: int = 25, comments_each: i
 
 def nav_badges(user: User) -> dict[str, int]:
     badges = {}
-    if user.role in REVIEWER_ROLES:
+    if user.is_reviewer:
         badges["reviews"] = open_review_count()
-    if user.role in PUBLISHER_ROLES:
+    if user.can_publish:
         badges["my_feedback"] = my_feedback_count(user)
     return badges
