@@ -43,6 +43,7 @@ def create_app(settings: Settings | None = None, **config_overrides: Any) -> Fla
     errors.init_app(app)
     cli.init_app(app)
     _register_areas(app)
+    _register_favicon(app)
 
     @app.context_processor
     def inject_helpers() -> dict[str, Any]:
@@ -85,6 +86,19 @@ def _register_areas(app: Flask) -> None:
     for module in TASK_MODULES:
         importlib.import_module(module)
     queue.bind_tasks(app)
+
+
+def _register_favicon(app: Flask) -> None:
+    """Pages link static/favicon.svg; browsers and bots still ask for /favicon.ico."""
+    from flask import send_from_directory
+
+    from portal.access import PUBLIC, allow
+
+    @allow(PUBLIC)
+    def favicon():
+        return send_from_directory(app.static_folder, "favicon.svg", mimetype="image/svg+xml", max_age=86400)
+
+    app.add_url_rule("/favicon.ico", "favicon", favicon)
 
 
 # Modules whose @task functions register with the queue.

@@ -41,6 +41,15 @@ ROLES = tuple(r.value for r in Role)
 # Roles that curate the library: they see retired and expired items and old versions.
 STAFF_ROLES = (Role.MARKETER.value, Role.ENABLEMENT.value, Role.ADMIN.value)
 PUBLISHER_ROLES = (Role.MARKETER.value, Role.ADMIN.value)
+# Roles that work the review queue of ratings and flags.
+REVIEWER_ROLES = (Role.ENABLEMENT.value, Role.ADMIN.value)
+ADMIN_ROLES = (Role.ADMIN.value,)
+
+
+def _role_in(group: tuple[str, ...]) -> property:
+    """A User property that is true when the user's role belongs to `group`."""
+    return property(lambda user: user.role in group)
+
 
 CONTENT_TYPES = (
     "deck", "case_study", "datasheet", "battlecard", "one_pager", "price_sheet", "video", "other",
@@ -106,13 +115,11 @@ class User(UserMixin, db.Model):
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
         return self.active
 
-    @property
-    def is_staff(self) -> bool:
-        return self.role in STAFF_ROLES
-
-    @property
-    def can_publish(self) -> bool:
-        return self.role in PUBLISHER_ROLES
+    # What the user's role allows; templates ask these, never for role names.
+    is_staff = _role_in(STAFF_ROLES)
+    can_publish = _role_in(PUBLISHER_ROLES)
+    is_reviewer = _role_in(REVIEWER_ROLES)
+    is_admin = _role_in(ADMIN_ROLES)
 
     @property
     def display_name(self) -> str:

@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask, current_app
 from flask_login import current_user
 
-from portal.models import CONTENT_TYPE_LABELS, PUBLISHER_ROLES, STAFF_ROLES
+from portal.models import CONTENT_TYPE_LABELS
 
 
 def add_asset_page_section(app: Flask, name: str, build: Callable[[Any], Any]) -> None:
@@ -64,7 +64,5 @@ def template_globals() -> dict[str, Any]:
         "human_size": human_size,
         "stars": stars,
         "content_type_labels": CONTENT_TYPE_LABELS,
-        "staff_roles": STAFF_ROLES,
-        "publisher_roles": PUBLISHER_ROLES,
         "nav_badges": nav_badges,
     }

@@ -9,20 +9,20 @@ from portal.access import allow
 from portal.admin import services
 from portal.errors import InvalidInput
 from portal.extensions import db
-from portal.models import ROLES, ApiToken, User, utcnow
+from portal.models import ADMIN_ROLES, ROLES, ApiToken, User, utcnow
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
 @bp.get("/users")
-@allow("admin")
+@allow(*ADMIN_ROLES)
 def users():
     rows = list(db.session.scalars(select(User).order_by(User.role, User.email)))
     return render_template("admin/users.html", users=rows, roles=ROLES, errors={}, values={})
 
 
 @bp.post("/users")
-@allow("admin")
+@allow(*ADMIN_ROLES)
 def create_user():
     form = request.form
     try:
@@ -39,14 +39,14 @@ def create_user():
 
 
 @bp.post("/users/<int:user_id>")
-@allow("admin")
+@allow(*ADMIN_ROLES)
 def update_user(user_id: int):
     user = db.session.get(User, user_id)
     if user is None:
         raise NotFound()
     form = request.form
     active = form.get("active") == "1"
-    if user.id == current_user.id and (not active or form.get("role") != "admin"):
+    if user.id == current_user.id and (not active or form.get("role") not in ADMIN_ROLES):
         flash("You cannot deactivate yourself or remove your own admin role.", "error")
         return redirect(url_for("admin.users"))
     try:
@@ -61,14 +61,14 @@ def update_user(user_id: int):
 
 
 @bp.get("/tokens")
-@allow("admin")
+@allow(*ADMIN_ROLES)
 def tokens():
     rows = list(db.session.scalars(select(ApiToken).order_by(ApiToken.id.desc())))
     return render_template("admin/tokens.html", tokens=rows)
 
 
 @bp.post("/tokens/<int:token_id>/revoke")
-@allow("admin")
+@allow(*ADMIN_ROLES)
 def revoke_token(token_id: int):
     token = db.session.get(ApiToken, token_id)
     if token is None:
@@ -80,7 +80,7 @@ def revoke_token(token_id: int):
 
 
 @bp.get("/health")
-@allow("admin")
+@allow(*ADMIN_ROLES)
 def health():
     from portal.health import system_health
 

@@ -124,7 +124,7 @@ def retirement_page():
     candidates = retirement.retirement_candidates(unused_days, reason=reason)
     return render_template("analytics/retirement.html", candidates=candidates, unused_days=unused_days,
                            reason=reason, reason_labels=retirement.REASON_LABELS,
-                           history=retirement.recent_retirements(), can_retire=current_user.role in PUBLISHER_ROLES)
+                           history=retirement.recent_retirements(), can_retire=current_user.can_publish)
 
 
 @bp.post("/retirement")

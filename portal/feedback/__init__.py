@@ -7,17 +7,15 @@ flags.py, review_queue.py (the enablement queue), owners.py ("My collateral").""
 
 from flask import Flask
 
-from portal.models import PUBLISHER_ROLES
-
 
 def nav_badges(user) -> dict[str, int]:
     """Open reviews for reviewers, open feedback on their own items for publishers."""
     from portal.feedback import owners, review_queue
 
     counts = {}
-    if user.role in review_queue.REVIEWER_ROLES:
+    if user.is_reviewer:
         counts["reviews"] = review_queue.open_review_count()
-    if user.role in PUBLISHER_ROLES:
+    if user.can_publish:
         counts["my_feedback"] = owners.my_feedback_count(user)
     return counts
 

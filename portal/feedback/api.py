@@ -8,9 +8,8 @@ from flask_login import current_user
 from portal.access import EVERYONE, allow
 from portal.api import json_body, listing, pagination
 from portal.feedback import flags, inputs, ratings, review_queue, uses
-from portal.feedback.review_queue import REVIEWER_ROLES
 from portal.library.serializers import iso
-from portal.models import Flag, Rating, ReportedUse
+from portal.models import REVIEWER_ROLES, Flag, Rating, ReportedUse
 
 bp = Blueprint("feedback", __name__)  # mounted under /api/v1 by create_app
 

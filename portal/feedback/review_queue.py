@@ -26,7 +26,6 @@ from portal.pagination import Listing, count_rows
 DEFAULT_THRESHOLD = 2
 
 
-REVIEWER_ROLES = ("enablement", "admin")
 
 
 MERGE_LIMIT = 5_000  # rows of each kind the merged queue reads at most

@@ -13,9 +13,8 @@ from portal.errors import InvalidInput
 from portal.extensions import db
 from portal.feedback import flags, inputs, owners, ratings, review_queue, uses
 from portal.feedback.inputs import FLAG_KIND_LABELS, FLAG_KINDS, USE_KIND_LABELS, USE_KINDS
-from portal.feedback.review_queue import REVIEWER_ROLES
 from portal.library.services import get_asset_for
-from portal.models import OUTCOMES, PUBLISHER_ROLES, Flag, Rating
+from portal.models import OUTCOMES, PUBLISHER_ROLES, REVIEWER_ROLES, Flag, Rating
 from portal.pagination import page_number
 
 bp = Blueprint("feedback", __name__)

@@ -63,4 +63,18 @@
       .catch(() => setTimeout(poll, 5000));
     setTimeout(poll, 1000);
   }
+
+  // "Go back" links return through the history, like the browser's back button.
+  document.querySelectorAll("a[data-go-back]").forEach((link) => {
+    link.addEventListener("click", (event) => {
+      if (window.history.length > 1) { event.preventDefault(); window.history.back(); }
+    });
+  });
+
+  // A checkbox with data-select-all="NAME" ticks or clears every checkbox named NAME.
+  document.querySelectorAll("[data-select-all]").forEach((box) => {
+    box.addEventListener("change", () => {
+      document.querySelectorAll(`input[name="${box.dataset.selectAll}"]`).forEach((item) => { item.checked = box.checked; });
+    });
+  });
 })();

@@ -118,7 +118,7 @@ def test_one_click_rating_from_the_asset_page(client, auth, factories):
     page = client.get(f"/assets/{asset.id}").get_data(as_text=True)
     assert "rated this 2 stars" in page
     assert "Needs 2027 prices" in page
-    assert '<td class="meta" style="padding:2px 6px;width:30px" data-stars="2">1</td>' in page
+    assert '<td class="meta star-count" data-stars="2">1</td>' in page
     assert "Your rating: 2 of 5" in page
     # Clicking another star replaces the rating.
     client.post(f"/assets/{asset.id}/rating", data={"stars": "4", "comment": "Needs 2027 prices"})
