@@ -151,11 +151,7 @@ def analytics_unclicked_searches():
 @allow(*ANALYTICS_ROLES)
 def analytics_retirement_candidates():
     """Published items worth retiring, each with its reasons (unused_days=90, reason=code to filter)."""
-    try:
-        unused_days = int(request.args.get("unused_days") or retirement.DEFAULT_UNUSED_DAYS)
-    except ValueError:
-        raise InvalidInput("unused_days must be a whole number of days.", {"unused_days": "Not a number."},
-                           status=400) from None
+    unused_days = retirement.parse_unused_days(request.args)
     page, per_page = pagination(50)
     candidates = retirement.retirement_candidates(unused_days, reason=request.args.get("reason") or None)
     items = [{

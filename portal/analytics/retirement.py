@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -92,6 +92,15 @@ def _title_key(title: str) -> str:
 
 def _newest(assets: list[CandidateAsset]) -> CandidateAsset:
     return max(assets, key=lambda a: (a.created_at, a.id))
+
+
+def parse_unused_days(args: Mapping[str, str]) -> int:
+    """The `unused_days` argument of the retirement page and API (range checked by retirement_candidates)."""
+    try:
+        return int(args.get("unused_days") or DEFAULT_UNUSED_DAYS)
+    except ValueError:
+        raise InvalidInput("unused_days must be a whole number of days.", {"unused_days": "Not a number."},
+                           status=400) from None
 
 
 def retirement_candidates(unused_days: int = DEFAULT_UNUSED_DAYS, today: date | None = None,

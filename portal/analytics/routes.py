@@ -108,18 +108,10 @@ def asset_export(asset_id: int):
 
 # --- retirement ---------------------------------------------------------------------------
 
-def _unused_days() -> int:
-    try:
-        return int(request.args.get("unused_days") or retirement.DEFAULT_UNUSED_DAYS)
-    except ValueError:
-        raise InvalidInput("unused_days must be a whole number of days.", {"unused_days": "Not a number."},
-                           status=400) from None
-
-
 @bp.get("/retirement", endpoint="retirement")
 @allow(*ANALYTICS_ROLES)
 def retirement_page():
-    unused_days = _unused_days()
+    unused_days = retirement.parse_unused_days(request.args)
     reason = request.args.get("reason") or None
     candidates = retirement.retirement_candidates(unused_days, reason=reason)
     return render_template("analytics/retirement.html", candidates=candidates, unused_days=unused_days,
