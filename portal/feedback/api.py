@@ -137,6 +137,11 @@ def _queue_listing(fetch, to_json) -> dict:
     return listing([to_json(item) for item in result.items], result.total, page, per_page)
 
 
+def _resolved(model: type[Rating] | type[Flag], item_id: int, to_json) -> dict:
+    """Resolve a rating or flag of the queue with the note in the body."""
+    return to_json(review_queue.resolve(current_user, model, item_id, inputs.parse_note(json_body())))
+
+
 @bp.get("/reviews")
 @allow(*REVIEWER_ROLES)
 def reviews():
@@ -150,8 +155,7 @@ def reviews():
 @allow(*REVIEWER_ROLES)
 def resolve_review(rating_id: int):
     """Resolve a rating in the review queue with a note."""
-    note = inputs.parse_note(json_body())
-    return rating_json(review_queue.resolve(current_user, Rating, rating_id, note))
+    return _resolved(Rating, rating_id, rating_json)
 
 
 @bp.get("/flags")
@@ -165,5 +169,4 @@ def list_flags():
 @allow(*REVIEWER_ROLES)
 def resolve_flag(flag_id: int):
     """Resolve a flag with a note."""
-    note = inputs.parse_note(json_body())
-    return flag_json(review_queue.resolve(current_user, Flag, flag_id, note))
+    return _resolved(Flag, flag_id, flag_json)
