@@ -18,6 +18,7 @@ ERROR_CODES = {
     422: "invalid",
     429: "too_many_requests",
     500: "server_error",
+    503: "unavailable",
 }
 
 FRIENDLY_MESSAGES = {
@@ -38,6 +39,14 @@ class InvalidInput(Exception):
         self.message = message
         self.fields = fields or {}
         self.status = status
+
+
+class Unavailable(Exception):
+    """A part of the portal is down for a while (503, with when to try again)."""
+
+    def __init__(self, message: str, code: str = "unavailable", retry_after: int = 60):
+        super().__init__(message)
+        self.message, self.code, self.retry_after = message, code, retry_after
 
 
 class Conflict(InvalidInput):
@@ -76,6 +85,13 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(InvalidInput)
     def invalid_input(error: InvalidInput):
         return error_response(error.status, error.message, fields=error.fields)
+
+    @app.errorhandler(Unavailable)
+    def unavailable(error: Unavailable):
+        response, status = error_response(503, error.message, code=error.code)
+        response = app.make_response((response, status))
+        response.headers["Retry-After"] = str(error.retry_after)
+        return response
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):

@@ -20,7 +20,11 @@ def system_health() -> dict:
         checks["database"] = {"ok": False, "detail": str(error)}
     problem = get_storage().check()
     checks["storage"] = {"ok": problem is None, "detail": problem or type(get_storage()).__name__}
+    damaged = get_index().damaged()
     try:
+        if damaged:
+            raise RuntimeError(f"damaged ({damaged}): searches answer 'being rebuilt' until the rebuild "
+                               "queued from the database is live (or run flask --app portal reindex)")
         counts = get_index().doc_counts()
         assets = db.session.scalar(select(func.count()).select_from(Asset)) or 0
         checks["index"] = {"ok": counts.get("assets", 0) == assets,

@@ -15,13 +15,18 @@ SearchIndex only wires the parts together:
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
-from collections.abc import Callable, Iterable
+import pickle
+import struct
+import zlib
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime
 
 from search.documents import AssetDocument, PageDocument, stamp
 from search.execute import QueryRunner, visible_day
-from search.generations import Generations
+from search.generations import Generations, IndexDamaged
 from search.lock import IndexBusy
 from search.query import ASSET_FIELDS, PAGE_FIELDS
 from search.results import AssetHit, CheckReport, PageHit, SearchResults
@@ -30,7 +35,13 @@ from search.searchers import SearcherPool
 from search.segments import SegmentCache
 from search.writer import IndexWriter
 
-__all__ = ["ASSETS", "PAGES", "IndexBusy", "SearchIndex", "SearchResults", "AssetHit", "PageHit", "CheckReport"]
+__all__ = ["ASSETS", "PAGES", "IndexBusy", "IndexDamaged", "SearchIndex", "SearchResults", "AssetHit", "PageHit",
+           "CheckReport"]
+
+log = logging.getLogger(__name__)
+
+# What reading a truncated, garbled or vanished segment raises (files are read, not mapped).
+DAMAGE_ERRORS = (OSError, EOFError, struct.error, zlib.error, pickle.UnpicklingError, ValueError, IndexError)
 
 
 class SearchIndex:
@@ -68,23 +79,43 @@ class SearchIndex:
 
     # --- reading -----------------------------------------------------------------
 
+    @contextlib.contextmanager
+    def _reading(self) -> Iterator[None]:
+        """A read that finds the live generation damaged marks it, drops the open
+        searchers and raises IndexDamaged: the caller serves a clear answer and
+        has the index rebuilt from the database."""
+        try:
+            yield
+        except DAMAGE_ERRORS as error:
+            log.exception("the search index could not be read")
+            self.generations.mark_damaged(error)
+            self.searchers.close()
+            raise IndexDamaged(f"{type(error).__name__}: {error}") from error
+
+    def damaged(self) -> str | None:
+        """Why the live index was found damaged (until a rebuild replaces it), or None."""
+        return self.generations.damaged()
+
     def search_assets(self, q_text: str, *, filters: dict[str, str] | None = None, sort: str = "relevance",
                       page: int = 1, per_page: int = 20, include_hidden: bool = False,
                       today: date | None = None) -> SearchResults[AssetHit]:
-        return self.queries.search(ASSETS, ASSET_FIELDS, q_text, filters=filters,
-                                   visible_on=visible_day(include_hidden, today), sort=sort, page=page,
-                                   per_page=per_page, hit=AssetHit.from_stored)
+        with self._reading():
+            return self.queries.search(ASSETS, ASSET_FIELDS, q_text, filters=filters,
+                                       visible_on=visible_day(include_hidden, today), sort=sort, page=page,
+                                       per_page=per_page, hit=AssetHit.from_stored)
 
     def search_pages(self, q_text: str, *, filters: dict[str, str] | None = None, page: int = 1,
                      per_page: int = 24, include_hidden: bool = False,
                      today: date | None = None) -> SearchResults[PageHit]:
-        return self.queries.search(PAGES, PAGE_FIELDS, q_text, filters=filters,
-                                   visible_on=visible_day(include_hidden, today), sort="relevance", page=page,
-                                   per_page=per_page, hit=PageHit.from_stored)
+        with self._reading():
+            return self.queries.search(PAGES, PAGE_FIELDS, q_text, filters=filters,
+                                       visible_on=visible_day(include_hidden, today), sort="relevance", page=page,
+                                       per_page=per_page, hit=PageHit.from_stored)
 
     def more_like_this(self, asset_id: int, *, limit: int = 5, include_hidden: bool = False,
                        today: date | None = None) -> list[int]:
-        return self.queries.more_like_this(asset_id, limit=limit, visible_on=visible_day(include_hidden, today))
+        with self._reading():
+            return self.queries.more_like_this(asset_id, limit=limit, visible_on=visible_day(include_hidden, today))
 
     def check(self, expected: dict[int, datetime]) -> CheckReport:
         """Compare the index with the database (asset id -> updated_at)."""

@@ -109,6 +109,23 @@ def request_drain() -> None:
         enqueue("drain_index_outbox")
 
 
+REBUILD_PENDING = "collateral-index-rebuild-pending"
+
+
+def request_rebuild() -> None:
+    """Have the index rebuilt from the database in the background, once: the
+    mark stays until the rebuild task ends (portal/search/tasks.py)."""
+    if get_queue().huey.put_if_empty(REBUILD_PENDING, "1"):
+        enqueue("rebuild_index")
+
+
+def rebuild_requested_index() -> None:
+    try:
+        reindex_all()
+    finally:
+        get_queue().huey.delete(REBUILD_PENDING)
+
+
 def drain_outbox(limit: int = DRAIN_BATCH) -> int:
     """Index the assets waiting in the outbox (at most `limit` rows) in one index
     commit; returns how many rows it took. Rows are deleted by id, so a change

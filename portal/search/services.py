@@ -5,19 +5,22 @@ database (the source of truth)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
+from portal.errors import Unavailable
 from portal.extensions import db
 from portal.library.services import get_asset_for
 from portal.library.stats import AssetStats, stats_for
 from portal.models import Asset, AssetVersion, Page, SearchLog, UsageEvent, UsageKind, User
-from portal.search.indexing import get_index
+from portal.search.indexing import get_index, request_rebuild
 from search.highlight import highlight
+from search.index import IndexDamaged
 
 FILTER_FIELDS = ("content_type", "product", "stage", "region", "persona", "tag")
 SORTS = ("relevance", "rating", "usage", "newest")
@@ -88,12 +91,27 @@ def _snippets(terms: list[str], texts: list[str], limit: int = 2) -> list[str]:
     return snippets
 
 
+REBUILDING = "Search is being rebuilt after a problem with its index; try again in a few minutes."
+
+
+@contextlib.contextmanager
+def _index_read() -> Iterator[None]:
+    """A damaged index is rebuilt from the database in the background; meanwhile
+    searches answer 503 with a clear message instead of failing."""
+    try:
+        yield
+    except IndexDamaged:
+        request_rebuild()
+        raise Unavailable(REBUILDING, code="search_rebuilding") from None
+
+
 def search_assets(user: User, query: str, filters: dict[str, str], sort: str, page: int, per_page: int,
                   include_hidden: bool = False) -> SearchOutcome:
     query = query[:MAX_QUERY]
     sort = sort if sort in SORTS else "relevance"
-    results = get_index().search_assets(query, filters=filters, sort=sort, page=page, per_page=per_page,
-                                        include_hidden=include_hidden and user.is_staff)
+    with _index_read():
+        results = get_index().search_assets(query, filters=filters, sort=sort, page=page, per_page=per_page,
+                                            include_hidden=include_hidden and user.is_staff)
     # Logged first: the commit expires loaded rows, which would then be read again one by one.
     log_id = _log(user, query, "assets", filters, results.total)
     ids = [hit.asset_id for hit in results.hits]
@@ -117,8 +135,9 @@ def search_assets(user: User, query: str, filters: dict[str, str], sort: str, pa
 def search_pages(user: User, query: str, filters: dict[str, str], page: int, per_page: int,
                  include_hidden: bool = False) -> SearchOutcome:
     query = query[:MAX_QUERY]
-    results = get_index().search_pages(query, filters=filters, page=page, per_page=per_page,
-                                       include_hidden=include_hidden and user.is_staff)
+    with _index_read():
+        results = get_index().search_pages(query, filters=filters, page=page, per_page=per_page,
+                                           include_hidden=include_hidden and user.is_staff)
     log_id = _log(user, query, "pages", filters, results.total)
     ids = [hit.page_id for hit in results.hits]
     rows = {p.id: p for p in db.session.scalars(select(Page).where(Page.id.in_(ids)).options(joinedload(Page.asset)))}
@@ -132,7 +151,11 @@ def search_pages(user: User, query: str, filters: dict[str, str], page: int, per
 
 
 def more_like_this(user: User, asset: Asset, limit: int = 5) -> list[Asset]:
-    ids = get_index().more_like_this(asset.id, limit=limit, include_hidden=user.is_staff)
+    try:
+        ids = get_index().more_like_this(asset.id, limit=limit, include_hidden=user.is_staff)
+    except IndexDamaged:
+        request_rebuild()
+        return []  # the asset page still shows; only the suggestions are missing
     rows = {a.id: a for a in db.session.scalars(select(Asset).where(Asset.id.in_(ids)))}
     return [rows[i] for i in ids if i in rows and (user.is_staff or not rows[i].is_hidden_from_reps())]
 

@@ -33,6 +33,12 @@ def drain_index_outbox_periodic() -> None:
     _drain()
 
 
+@task("rebuild_index", retries=2, retry_delay=60)
+def rebuild_index() -> None:
+    """A read found the index damaged: build a new generation from the database and swap it in."""
+    indexing.rebuild_requested_index()
+
+
 @task("refresh_usage_in_index", schedule=crontab(minute=f"*/{USAGE_REFRESH_MINUTES}"))
 def refresh_usage_in_index() -> None:
     """Views and downloads are too frequent to reindex one by one; every few
