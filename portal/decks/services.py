@@ -18,6 +18,7 @@ from assets.deck_builder import DeckAssemblyError, SlideRef, build_deck
 from assets.storage import ObjectNotFound, StorageError
 from portal.errors import InvalidInput
 from portal.extensions import db
+from portal.ids import whole_number
 from portal.models import (
     Asset,
     AssetVersion,
@@ -58,14 +59,10 @@ def parse_page_ids(raw: object) -> list[int]:
     ids: list[int] = []
     bad: list[str] = []
     for item in raw:
-        if isinstance(item, bool):
-            bad.append(str(item))
-        elif isinstance(item, int):
-            ids.append(item)
-        elif isinstance(item, str) and item.strip().isdigit():
-            ids.append(int(item.strip()))
-        else:
-            bad.append(repr(item))
+        try:
+            ids.append(whole_number(item))
+        except ValueError:
+            bad.append(repr(item) if not isinstance(item, bool | int) else str(item))
     if bad:
         raise InvalidInput("Some fields need attention.",
                            {"page_ids": f"Slide ids are whole numbers; these are not: {', '.join(bad[:10])}."})
