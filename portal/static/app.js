@@ -42,13 +42,6 @@
     });
   });
 
-  // "Go back" links (error pages): the previous page; without JavaScript, home.
-  document.querySelectorAll("a[data-back]").forEach((link) => {
-    link.addEventListener("click", (event) => {
-      if (window.history.length > 1) { event.preventDefault(); window.history.back(); }
-    });
-  });
-
   // Asset page: follow processing until it is ready or failed.
   const box = document.getElementById("processing");
   if (box && box.dataset.state === "pending") {
