@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from flask import Flask
@@ -22,15 +23,21 @@ def create_app(settings: Settings | None = None, **config_overrides: Any) -> Fla
         MAX_CONTENT_LENGTH=settings.max_upload_bytes + 1024 * 1024,
         MAX_FORM_MEMORY_SIZE=2 * 1024 * 1024,
         WTF_CSRF_TIME_LIMIT=None,
-        REMEMBER_COOKIE_HTTPONLY=True,
+        # Both cookies name the user by User.session_token, replaced on sign-out and
+        # on a password change; `Secure` unless the embedded default serves plain http.
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.cookie_secure,
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_SECURE=settings.cookie_secure,
+        REMEMBER_COOKIE_DURATION=timedelta(days=30),
         AUTO_MIGRATE=settings.is_embedded_database,
         START_EMBEDDED_WORKER=settings.queue_mode == "embedded",
     )
     app.config.update(config_overrides)
 
-    from portal import access, cli, database, errors, queue, storage
+    from portal import access, cli, database, errors, hardening, queue, storage
     from portal.extensions import csrf, db, login_manager
 
     db.init_app(app)
@@ -38,6 +45,7 @@ def create_app(settings: Settings | None = None, **config_overrides: Any) -> Fla
     csrf.init_app(app)
     database.init_app(app)
     storage.init_app(app)
+    hardening.init_app(app)  # before the blueprints: it sets the `int` URL converter
     queue.init_app(app)
     access.init_app(app)
     errors.init_app(app)

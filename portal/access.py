@@ -6,10 +6,11 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from functools import wraps
 from typing import Any
 
-from flask import Flask, abort, g, request
+from flask import Flask, abort, current_app, g, request
 from flask_login import current_user
 
 from portal.api import is_api_request
@@ -42,26 +43,40 @@ def allow(*roles: str) -> Callable:
     return decorate
 
 
-def issue_token(user: User) -> str:
-    """Create an API token for `user`; only its hash is stored."""
+# last_used_at is kept to within this much, so that API reads do not each write a row.
+LAST_USED_PRECISION = timedelta(minutes=5)
+
+
+def issue_token(user: User, *, now: datetime | None = None) -> tuple[str, ApiToken]:
+    """Create an API token for `user`, valid for API_TOKEN_DAYS; only its hash is stored.
+    Returns the token (shown once) and its row."""
+    now = now or utcnow()
     token = secrets.token_urlsafe(32)
-    db.session.add(ApiToken(user_id=user.id, token_hash=_token_hash(token)))
+    days = current_app.config["SETTINGS"].api_token_days
+    row = ApiToken(user_id=user.id, token_hash=_token_hash(token), created_at=now,
+                   expires_at=now + timedelta(days=days))
+    db.session.add(row)
     db.session.commit()
-    return token
+    return token, row
 
 
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def user_for_token(token: str) -> User | None:
+def user_for_token(token: str, *, now: datetime | None = None) -> User | None:
+    """The active user of a valid (unrevoked, unexpired) token; notes its use at most
+    once per LAST_USED_PRECISION."""
+    now = now or utcnow()
     row = db.session.execute(
-        db.select(ApiToken).where(ApiToken.token_hash == _token_hash(token), ApiToken.revoked_at.is_(None))
+        db.select(ApiToken).where(ApiToken.token_hash == _token_hash(token), ApiToken.revoked_at.is_(None),
+                                  ApiToken.expires_at > now)
     ).scalar_one_or_none()
     if row is None or not row.user.active:
         return None
-    row.last_used_at = utcnow()
-    db.session.commit()
+    if row.last_used_at is None or now - row.last_used_at >= LAST_USED_PRECISION:
+        row.last_used_at = now
+        db.session.commit()
     return row.user
 
 
@@ -91,7 +106,12 @@ def init_app(app: Flask) -> None:
     manager.login_message_category = "info"
 
     @manager.user_loader
-    def load_user(user_id: str) -> User | None:
-        if not user_id.isdigit():
+    def load_user(session_token: str) -> User | None:
+        # The session and the remember-me cookie carry User.session_token (see
+        # User.get_id): a replaced token (sign-out, password change) matches no one.
+        # Deactivated users are signed out at their next request.
+        if not session_token:
             return None
-        return db.session.get(User, int(user_id))
+        return db.session.execute(
+            db.select(User).where(User.session_token == session_token, User.active.is_(True))
+        ).scalar_one_or_none()

@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+DEFAULT_API_TOKEN_DAYS = 90
+
 
 class ConfigError(ValueError):
     """A setting in the environment has a value the portal cannot use."""
@@ -31,6 +33,34 @@ def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
     if value <= 0:
         raise ConfigError(f"{name} must be greater than 0, got {value}")
     return value
+
+
+def _non_negative_int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = _text(env, name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+    if value < 0:
+        raise ConfigError(f"{name} must be 0 or more, got {value}")
+    return value
+
+
+TRUE_WORDS = ("1", "true", "yes", "on")
+FALSE_WORDS = ("0", "false", "no", "off")
+
+
+def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = _text(env, name)
+    if raw is None:
+        return default
+    if raw.lower() in TRUE_WORDS:
+        return True
+    if raw.lower() in FALSE_WORDS:
+        return False
+    raise ConfigError(f"{name} must be one of {', '.join(TRUE_WORDS + FALSE_WORDS)}, got {raw!r}")
 
 
 def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...], default: str) -> str:
@@ -59,6 +89,19 @@ class Settings:
     smtp_host: str | None = None  # expiry warnings go by email too when set
     smtp_port: int = 25
     smtp_from: str = "collateral@localhost"
+    # Session and remember-me cookies carry `Secure` (sent over HTTPS only). On by
+    # default except on the embedded default (SQLite), which scripts/start.sh serves
+    # over plain http on 127.0.0.1; SESSION_COOKIE_SECURE overrides either way.
+    cookie_secure: bool = False
+    # Sign-in throttling: failed sign-ins within the window, per account and per
+    # client address, after which sign-in answers 429 with a growing wait.
+    login_failures_per_account: int = 5
+    login_failures_per_address: int = 50
+    login_window_minutes: int = 15
+    api_token_days: int = DEFAULT_API_TOKEN_DAYS  # API tokens expire this many days after they are issued
+    # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are trusted
+    # (0: none; the client address is the socket's peer).
+    trusted_proxies: int = 0
 
     @property
     def max_upload_bytes(self) -> int:
@@ -138,4 +181,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         smtp_host=_text(env, "SMTP_HOST"),
         smtp_port=_positive_int(env, "SMTP_PORT", 25),
         smtp_from=_text(env, "SMTP_FROM", "collateral@localhost") or "collateral@localhost",
+        cookie_secure=_flag(env, "SESSION_COOKIE_SECURE", not database_url.startswith("sqlite")),
+        login_failures_per_account=_positive_int(env, "LOGIN_FAILURES_PER_ACCOUNT", 5),
+        login_failures_per_address=_positive_int(env, "LOGIN_FAILURES_PER_ADDRESS", 50),
+        login_window_minutes=_positive_int(env, "LOGIN_WINDOW_MINUTES", 15),
+        api_token_days=_positive_int(env, "API_TOKEN_DAYS", DEFAULT_API_TOKEN_DAYS),
+        trusted_proxies=_non_negative_int(env, "TRUSTED_PROXIES", 0),
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -54,6 +54,14 @@ class Conflict(InvalidInput):
         super().__init__(message, status=409)
 
 
+class TooManyRequests(InvalidInput):
+    """A per-user or per-client limit was reached: 429 with Retry-After (seconds)."""
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message, status=429)
+        self.retry_after = max(1, int(retry_after))
+
+
 def wants_json() -> bool:
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 
@@ -84,7 +92,10 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(InvalidInput)
     def invalid_input(error: InvalidInput):
-        return error_response(error.status, error.message, fields=error.fields)
+        response = make_response(error_response(error.status, error.message, fields=error.fields))
+        if isinstance(error, TooManyRequests):
+            response.headers["Retry-After"] = str(error.retry_after)
+        return response
 
     @app.errorhandler(Unavailable)
     def unavailable(error: Unavailable):
@@ -102,5 +113,10 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(Exception)
     def unexpected(error: Exception):
         app.logger.exception("Unhandled error on %s %s", request.method, request.path)
+        # A failed statement leaves the transaction unusable (PostgreSQL), and the
+        # error page itself reads the database (navigation badges).
+        from portal.extensions import db
+
+        db.session.rollback()
         return error_response(500, "Something went wrong on our side; it has been logged.")
 

@@ -4,7 +4,8 @@ thumbnails and rollups are derived from it."""
 from __future__ import annotations
 
 import enum
-from datetime import UTC, date, datetime
+import secrets
+from datetime import UTC, date, datetime, timedelta
 
 from flask_login import UserMixin
 from sqlalchemy import (
@@ -23,6 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from portal.config import DEFAULT_API_TOKEN_DAYS
 from portal.extensions import db
 
 
@@ -92,6 +94,10 @@ OUTCOMES = tuple(o.value for o in Outcome)
 REVIEW_STATUSES = tuple(s.value for s in ReviewStatus)
 
 
+def new_session_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
 class User(UserMixin, db.Model):
     __tablename__ = "users"
 
@@ -104,12 +110,25 @@ class User(UserMixin, db.Model):
     region: Mapped[str | None] = mapped_column(String(100))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # What the session and the remember-me cookie carry instead of the id
+    # (Flask-Login's "alternative token"): a new one signs the user out everywhere.
+    # ('' is only the column's default for rows not made through this model: no cookie matches it.)
+    session_token: Mapped[str] = mapped_column(String(64), unique=True, index=True, default=new_session_token,
+                                               server_default="")
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)
+        self.revoke_sessions()
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
+
+    def revoke_sessions(self) -> None:
+        """Invalidate every session and remember-me cookie of this user (commit to apply)."""
+        self.session_token = new_session_token()
+
+    def get_id(self) -> str:  # Flask-Login stores this in the session and the remember cookie
+        return self.session_token
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
@@ -134,10 +153,30 @@ class ApiToken(db.Model):
     # Only the SHA-256 of the token is kept; the token itself is shown once.
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-    last_used_at: Mapped[datetime | None] = mapped_column(DateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime)  # to within LAST_USED_PRECISION
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Set from API_TOKEN_DAYS when issued (portal/access.py); the default is for rows made otherwise.
+    expires_at: Mapped[datetime] = mapped_column(
+        DateTime, default=lambda: utcnow() + timedelta(days=DEFAULT_API_TOKEN_DAYS))
 
     user: Mapped[User] = relationship()
+
+
+class LoginAttempt(db.Model):
+    """A failed sign-in, kept for two throttling windows only (portal/auth/signin.py
+    deletes older rows): what every web worker counts to refuse the next attempt.
+    The lasting record of failures is the log (logger `portal.auth`)."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (
+        Index("ix_login_attempts_email_created_at", "email", "created_at"),
+        Index("ix_login_attempts_address_created_at", "address", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    email: Mapped[str] = mapped_column(String(254))  # as typed, lower-cased: unknown accounts count too
+    address: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
 
 
 class AssetTag(db.Model):

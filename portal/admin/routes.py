@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_login import current_user
+from flask_login import current_user, login_user
 from sqlalchemy import select
 from werkzeug.exceptions import NotFound
 
@@ -34,6 +34,7 @@ def create_user():
         db.session.rollback()
         rows = list(db.session.scalars(select(User).order_by(User.role, User.email)))
         return render_template("admin/users.html", users=rows, roles=ROLES, errors=error.fields, values=form), 422
+    _stay_signed_in(user)
     flash(f"{'Created' if created else 'Updated'} {user.email}.", "success")
     return redirect(url_for("admin.users"))
 
@@ -56,15 +57,23 @@ def update_user(user_id: int):
         db.session.rollback()
         flash("; ".join(error.fields.values()) or error.message, "error")
         return redirect(url_for("admin.users"))
+    _stay_signed_in(user)
     flash(f"Saved {user.email}.", "success")
     return redirect(url_for("admin.users"))
+
+
+def _stay_signed_in(user: User) -> None:
+    """An admin who changed their own password signed every session of theirs out;
+    this one, where they just proved who they are, goes on with the new token."""
+    if user.id == current_user.id:
+        login_user(user)
 
 
 @bp.get("/tokens")
 @allow(*ADMIN_ROLES)
 def tokens():
     rows = list(db.session.scalars(select(ApiToken).order_by(ApiToken.id.desc())))
-    return render_template("admin/tokens.html", tokens=rows)
+    return render_template("admin/tokens.html", tokens=rows, now=utcnow())
 
 
 @bp.post("/tokens/<int:token_id>/revoke")

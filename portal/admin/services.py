@@ -6,12 +6,12 @@ import re
 
 from sqlalchemy import func, select
 
+from portal.auth.passwords import password_problem
 from portal.errors import InvalidInput
 from portal.extensions import db
 from portal.models import ROLES, User
 
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-MIN_PASSWORD = 8
 
 
 def find_user(email: str) -> User | None:
@@ -29,8 +29,8 @@ def save_user(email: str, *, role: str | None = None, password: str | None = Non
         errors["email"] = "Enter a valid email address."
     if role is not None and role not in ROLES:
         errors["role"] = f"Role must be one of: {', '.join(ROLES)}."
-    if password is not None and len(password) < MIN_PASSWORD:
-        errors["password"] = f"Passwords need at least {MIN_PASSWORD} characters."
+    if password is not None and (problem := password_problem(password, email)):
+        errors["password"] = problem
     user = find_user(email) if not errors.get("email") else None
     if user is None and password is None:
         errors["password"] = "A new user needs a password."
@@ -52,6 +52,6 @@ def save_user(email: str, *, role: str | None = None, password: str | None = Non
     if active is not None:
         user.active = active
     if password is not None:
-        user.set_password(password)
+        user.set_password(password)  # also signs the user out everywhere (User.revoke_sessions)
     db.session.commit()
     return user, created

@@ -20,6 +20,7 @@ from sqlalchemy.orm import joinedload
 from portal.config import Settings
 from portal.errors import InvalidInput
 from portal.extensions import db
+from portal.ids import whole_number
 from portal.library.services import retire_assets
 from portal.models import (
     Asset,
@@ -165,7 +166,7 @@ def retirement_candidates(unused_days: int = DEFAULT_UNUSED_DAYS, today: date | 
 def retire_selected(user: User, asset_ids: Iterable, reason: str) -> int:
     """Retire the chosen items with one reason (audited per item, reversible)."""
     try:
-        ids = sorted({int(asset_id) for asset_id in asset_ids})
+        ids = sorted({whole_number(asset_id) for asset_id in asset_ids})
     except (TypeError, ValueError):
         raise InvalidInput("asset_ids must be a list of item ids.", {"asset_ids": "Not ids."}, status=400) from None
     if not ids:

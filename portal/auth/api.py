@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, current_app, request
 
 from portal.access import PUBLIC, allow, issue_token
 from portal.api import json_body
-from portal.auth.routes import authenticate
+from portal.auth import signin
 from portal.errors import InvalidInput
+from portal.library.serializers import iso
 
 bp = Blueprint("auth", __name__)  # mounted under /api/v1 by create_app
 
@@ -15,12 +16,15 @@ bp = Blueprint("auth", __name__)  # mounted under /api/v1 by create_app
 @bp.post("/tokens")
 @allow(PUBLIC)
 def create_token():
-    """Exchange an email and password for an API token."""
+    """Exchange an email and password for an API token (valid for API_TOKEN_DAYS; sign-in is throttled)."""
     data = json_body()
     email, password = data.get("email"), data.get("password")
     if not isinstance(email, str) or not isinstance(password, str):
         raise InvalidInput("Send {\"email\": ..., \"password\": ...}.", status=400)
-    user = authenticate(email, password)
+    throttle = signin.Throttle.from_settings(current_app.config["SETTINGS"])
+    user = signin.sign_in(email, password, request.remote_addr, throttle)
     if user is None:
         raise InvalidInput("Wrong email or password, or the account is deactivated.", status=401)
-    return {"token": issue_token(user), "user": {"id": user.id, "email": user.email, "role": user.role}}, 201
+    token, row = issue_token(user)
+    return {"token": token, "expires_at": iso(row.expires_at),
+            "user": {"id": user.id, "email": user.email, "role": user.role}}, 201

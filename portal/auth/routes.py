@@ -2,13 +2,12 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
-from sqlalchemy import func, select
 
 from portal.access import EVERYONE, PUBLIC, allow
+from portal.auth import signin
 from portal.extensions import db
-from portal.models import User
 
 bp = Blueprint("auth", __name__)
 
@@ -20,15 +19,6 @@ def _safe_next(target: str | None) -> str:
     return url_for("library.home")
 
 
-def authenticate(email: str, password: str) -> User | None:
-    user = db.session.execute(
-        select(User).where(func.lower(User.email) == email.strip().lower())
-    ).scalar_one_or_none()
-    if user is None or not user.active or not user.check_password(password):
-        return None
-    return user
-
-
 @bp.route("/login", methods=["GET", "POST"])
 @allow(PUBLIC)
 def login():
@@ -36,7 +26,13 @@ def login():
         return redirect(_safe_next(request.args.get("next")))
     error = None
     if request.method == "POST":
-        user = authenticate(request.form.get("email", ""), request.form.get("password", ""))
+        throttle = signin.Throttle.from_settings(current_app.config["SETTINGS"])
+        try:
+            user = signin.sign_in(request.form.get("email", ""), request.form.get("password", ""),
+                                  request.remote_addr, throttle)
+        except signin.TooManyAttempts as refused:
+            return (render_template("auth/login.html", error=refused.message, email=request.form.get("email", "")),
+                    429, {"Retry-After": str(refused.retry_after)})
         if user is None:
             error = "Wrong email or password, or the account is deactivated."
         else:
@@ -48,6 +44,10 @@ def login():
 @bp.post("/logout")
 @allow(*EVERYONE)
 def logout():
+    # A new session token makes this session's cookie, and any copy of it or of the
+    # remember-me cookie, worthless: signing out signs out every browser of this user.
+    current_user.revoke_sessions()
+    db.session.commit()
     logout_user()
     flash("Signed out.", "info")
     return redirect(url_for("auth.login"))

@@ -18,6 +18,7 @@ from assets.deck_builder import DeckAssemblyError, SlideRef, build_deck
 from assets.storage import ObjectNotFound, StorageError
 from portal.errors import InvalidInput
 from portal.extensions import db
+from portal.ids import whole_number
 from portal.models import (
     Asset,
     AssetVersion,
@@ -58,14 +59,10 @@ def parse_page_ids(raw: object) -> list[int]:
     ids: list[int] = []
     bad: list[str] = []
     for item in raw:
-        if isinstance(item, bool):
-            bad.append(str(item))
-        elif isinstance(item, int):
-            ids.append(item)
-        elif isinstance(item, str) and item.strip().isdigit():
-            ids.append(int(item.strip()))
-        else:
-            bad.append(repr(item))
+        try:
+            ids.append(whole_number(item))
+        except ValueError:
+            bad.append(repr(item) if not isinstance(item, bool | int) else str(item))
     if bad:
         raise InvalidInput("Some fields need attention.",
                            {"page_ids": f"Slide ids are whole numbers; these are not: {', '.join(bad[:10])}."})
@@ -95,20 +92,30 @@ def parse_deck(data: Mapping[str, object]) -> tuple[str, list[int]]:
 def _pages_for(user: User, page_ids: list[int], already_in_deck: Iterable[int] = ()) -> list[Page]:
     """The pages, in order, if every one may go into a deck; 422 naming those that may not.
 
-    Slides already in the deck stay allowed even if their item has since been
-    retired, so a rep can still reorder or trim such a deck."""
+    Reps take slides of the current version of items they may see; staff may take
+    slides of older versions too. Slides already in the deck stay allowed even if
+    their item has since been retired or got a new version, so a rep can still
+    reorder or trim such a deck (and refresh a stale slide)."""
     if not page_ids:
         return []
     found = {p.id: p for p in db.session.scalars(select(Page).where(Page.id.in_(set(page_ids))))}
     kept = set(already_in_deck)
     unknown = [i for i in dict.fromkeys(page_ids) if i not in found]
-    hidden = [i for i in dict.fromkeys(page_ids)
-              if i in found and i not in kept and not user.is_staff and found[i].asset.is_hidden_from_reps()]
+    new_for_rep = [i for i in dict.fromkeys(page_ids) if i in found and i not in kept and not user.is_staff]
+    hidden = [i for i in new_for_rep if found[i].asset.is_hidden_from_reps()]
+    superseded = [i for i in new_for_rep
+                  if i not in hidden and found[i].version_id != found[i].asset.current_version_id]
     not_slides = [i for i in dict.fromkeys(page_ids) if i in found and found[i].version.kind != "pptx"]
     problems = []
     if unknown or hidden:
         problems.append("No such slides (or no longer available): "
                         + ", ".join(str(i) for i in [*unknown, *hidden]) + ".")
+    if superseded:
+        problems.append("These slides come from an older version of their item; take them from the current "
+                        "version instead: "
+                        + "; ".join(f"{found[i].asset.title}, version {found[i].version.number}, slide "
+                                    f"{found[i].number} (id {i})" for i in superseded)
+                        + ".")
     if not_slides:
         problems.append("Only slides of PowerPoint decks can go into a deck; these are pages of other files: "
                         + "; ".join(f"{found[i].asset.title}, page {found[i].number} (id {i})" for i in not_slides)

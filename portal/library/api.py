@@ -11,6 +11,7 @@ from portal.api import json_body, listing, pagination
 from portal.errors import InvalidInput
 from portal.extensions import db
 from portal.files import send_image, send_stored
+from portal.ids import whole_number
 from portal.library import services
 from portal.library.serializers import asset_json, page_json, version_json
 from portal.library.stats import stats_for
@@ -97,7 +98,7 @@ def list_versions(asset_id: int):
 def download(asset_id: int):
     """The file (or a 302 to a presigned URL); counts a download."""
     asset = services.get_asset_for(current_user, asset_id)
-    version = services.get_version_for(current_user, asset, request.args.get("version", type=int))
+    version = services.get_version_for(current_user, asset, request.args.get("version", type=whole_number))
     services.record_usage(current_user, asset, UsageKind.DOWNLOAD, version)
     return send_stored(version.storage_key, filename=version.filename, mime=version.mime)
 

@@ -19,6 +19,7 @@ from portal.access import EVERYONE, allow
 from portal.errors import InvalidInput
 from portal.extensions import db
 from portal.files import send_image, send_stored
+from portal.ids import whole_number
 from portal.library import services
 from portal.library.serializers import version_json
 from portal.library.stats import stats_for
@@ -161,7 +162,7 @@ def new_version(asset_id: int):
 @allow(*EVERYONE)
 def download(asset_id: int):
     item = services.get_asset_for(current_user, asset_id)
-    number = request.args.get("version", type=int)
+    number = request.args.get("version", type=whole_number)
     version = services.get_version_for(current_user, item, number)
     services.record_usage(current_user, item, UsageKind.DOWNLOAD, version)
     return send_stored(version.storage_key, filename=version.filename, mime=version.mime)

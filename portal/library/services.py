@@ -23,6 +23,8 @@ from portal.models import (
     AssetStatus,
     AssetTag,
     AssetVersion,
+    Deck,
+    DeckSlide,
     Page,
     Processing,
     Rating,
@@ -128,12 +130,23 @@ def cover_key_for(user: User, asset_id: int) -> str:
 
 
 def page_thumbnail_key_for(user: User, page_id: int) -> str:
-    """The storage key of a page's thumbnail, if this user may see its asset."""
+    """The storage key of a page's thumbnail, if this user may see the page: staff
+    see every version's pages; reps those of the current version, and the slides
+    already in their own decks (a deck keeps showing a slide it took from a version
+    since superseded, until they refresh it)."""
     page = db.session.get(Page, page_id)
     if page is None or not page.thumbnail_key:
         raise NotFound()
-    get_asset_for(user, page.asset_id)
+    asset = get_asset_for(user, page.asset_id)
+    if not user.is_staff and page.version_id != asset.current_version_id and not _in_own_deck(user, page.id):
+        raise NotFound()
     return page.thumbnail_key
+
+
+def _in_own_deck(user: User, page_id: int) -> bool:
+    return db.session.scalar(
+        select(DeckSlide.page_id).join(Deck).where(DeckSlide.page_id == page_id, Deck.owner_id == user.id).limit(1)
+    ) is not None
 
 
 def get_version_for(user: User, asset: Asset, number: int | None) -> AssetVersion:

@@ -60,11 +60,18 @@ def mark_all_read(user: User) -> int:
     return result.rowcount or 0
 
 
+def header_value(text: str, limit: int = 400) -> str:
+    """One line for a mail header: titles and names may hold line breaks and other
+    control characters, which would end the header (email refuses them)."""
+    return " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())[:limit]
+
+
 def email(settings: Settings, to: str, subject: str, body: str) -> bool:
     """Send a plain email through the configured SMTP relay; False when it could not be sent
     (the in-app notification is there already: mail is a courtesy)."""
     message = EmailMessage()
-    message["From"], message["To"], message["Subject"] = settings.smtp_from, to, subject
+    message["From"], message["To"] = header_value(settings.smtp_from), header_value(to)
+    message["Subject"] = header_value(subject)
     message.set_content(body)
     try:
         with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=10) as smtp:

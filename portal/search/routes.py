@@ -6,6 +6,7 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from portal.access import EVERYONE, allow
+from portal.ids import whole_number
 from portal.pagination import page_args
 from portal.search import services
 
@@ -34,7 +35,7 @@ def search():
 @bp.get("/search/click/<int:asset_id>")
 @allow(*EVERYONE)
 def click(asset_id: int):
-    page_number = request.args.get("page", type=int)
-    services.record_click(current_user, asset_id, request.args.get("log", type=int), page_number)
+    page_number = request.args.get("page", type=whole_number)
+    services.record_click(current_user, asset_id, request.args.get("log", type=whole_number), page_number)
     anchor = f"page-{page_number}" if page_number else None
     return redirect(url_for("library.asset", asset_id=asset_id, _anchor=anchor))

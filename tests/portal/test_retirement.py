@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import socket
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -273,3 +273,23 @@ def test_expire_command_and_schedule(app, runner, factories):
     assert result.exit_code == 0, result.output
     assert f"Retired 1 expired item(s): #{asset.id}." in result.output
     assert db.session.get(Asset, asset.id).status == "retired"
+
+
+def test_expire_command_survives_line_breaks_in_titles_when_mailing(app, runner, factories, smtp_server):
+    """A title holding CR/LF used to end the Subject header early: email refused it
+    and `flask expire` crashed. Header values are now one line."""
+    port, messages = smtp_server
+    owner = factories.user("marketer", email="owner@example.com")
+    soon = date.today() + timedelta(days=3)
+    asset = factories.asset(owner, title="Q2 battlecard", expires_on=soon.isoformat())
+    db.session.get(Asset, asset.id).title = "Q2 battlecard\r\nBcc: everyone@example.com\n\x85next"
+    db.session.commit()
+    app.config["SETTINGS"] = _settings(app, smtp_host="127.0.0.1", smtp_port=port)
+    result = runner.invoke(args=["expire"])
+    assert result.exit_code == 0, result.output
+    assert "(1 email(s) sent)" in result.output
+    [(recipients, content)] = messages
+    assert recipients == ["owner@example.com"]
+    headers = content.replace("\r\n", "\n").split("\n\n", 1)[0].split("\n")
+    assert "Subject: Expiring soon: Q2 battlecard Bcc: everyone@example.com next" in headers
+    assert not any(line.startswith("Bcc:") for line in headers)
