@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from typing import TypeVar
 
@@ -46,14 +46,20 @@ def consistent(read: Callable[..., R]) -> Callable[..., R]:
     return reader
 
 
-@dataclass
+KINDS = tuple(TOTAL_COLUMNS)
+
+
+@dataclass(slots=True)
 class UsageTotals:
-    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(TOTAL_COLUMNS, 0))  # per kind
+    counts: list[int]  # per kind, in the order of KINDS
     last_used_on: date | None = None
 
     @property
     def events(self) -> int:
-        return sum(self.counts.values())
+        return sum(self.counts)
+
+    def per_kind(self) -> dict[str, int]:
+        return dict(zip(KINDS, self.counts, strict=True))
 
 
 @consistent
@@ -69,13 +75,13 @@ def usage_totals(asset_ids: Iterable[int] | None = None, *, mark) -> dict[int, U
     if ids is not None:
         rolled = rolled.where(AssetUsageTotal.asset_id.in_(ids))
     for asset_id, last_used_on, *counts in db.session.execute(rolled):
-        totals[asset_id] = UsageTotals(dict(zip(TOTAL_COLUMNS, counts, strict=True)), last_used_on)
+        totals[asset_id] = UsageTotals(counts, last_used_on)
     uses = raw_uses(recorded_from=mark, asset_ids=ids)
     for asset_id, kind, count, last_used_on in db.session.execute(
         select(uses.c.asset_id, uses.c.kind, func.count(), func.max(uses.c.day)).group_by(uses.c.asset_id, uses.c.kind)
     ):
-        total = totals.setdefault(asset_id, UsageTotals())
-        if kind in total.counts:
-            total.counts[kind] += count
+        total = totals.setdefault(asset_id, UsageTotals([0] * len(KINDS)))
+        if kind in TOTAL_COLUMNS:
+            total.counts[KINDS.index(kind)] += count
         total.last_used_on = max(filter(None, (total.last_used_on, last_used_on)))
     return totals

@@ -240,8 +240,8 @@ def overview(window: DateRange, *, mark: datetime) -> Overview:
             totals[kind] += events
             series[kind][index[window.bucket_of(_as_date(day))]] += events
     # Distinct reps per point: per week that is not the sum of the daily counts.
-    for bucket, count in _active_reps_per_point(window, recent):
-        series["active_reps"][index[_as_date(bucket)]] = count
+    for bucket, count in _active_reps_per_point(window, recent).items():
+        series["active_reps"][index[bucket]] = count
     weekly_users, daily_users = _weekly_and_daily(window, WeeklyActivity, DailyActivity, "user_id", "role")
     recent_users = select(recent.c.user_id, User.role).join(User, User.id == recent.c.user_id)
     users = union(weekly_users, daily_users, recent_users).subquery()  # distinct (user, role) pairs
@@ -266,30 +266,45 @@ def overview(window: DateRange, *, mark: datetime) -> Overview:
     )
 
 
-def _active_reps_per_point(window: DateRange, recent):
-    """(point, distinct active reps): per day, or per week, whole weeks from the
-    weekly rollup and the partial weeks at the ends from the daily one; plus the
-    reps among the raw uses since the watermark."""
+def _rep_activity(window: DateRange) -> list[tuple]:
+    """Where the rollups keep the active reps of each point, as (point, user
+    column, conditions): per day, or per week, whole weeks from the weekly
+    rollup and the partial weeks at the ends from the daily one."""
     reps = DailyActivity.role == "rep"
     if not window.weekly:
-        rolled = [select(DailyActivity.day.label("point"), DailyActivity.user_id)
-                  .where(_in_range(DailyActivity.day, window), reps)]
-        recent_point = recent.c.day
-    else:
-        weeks, loose = window.split()
-        rolled = []
-        if weeks:
-            rolled.append(select(WeeklyActivity.week.label("point"), WeeklyActivity.user_id)
-                          .where(WeeklyActivity.week >= weeks[0], WeeklyActivity.week <= weeks[1],
-                                 WeeklyActivity.role == "rep"))
-        if loose:
-            rolled.append(select(_week_start(DailyActivity.day).label("point"), DailyActivity.user_id)
-                          .where(_in_spans(DailyActivity.day, loose), reps))
-        recent_point = _week_start(recent.c.day)
-    recent_reps = (select(recent_point.label("point"), recent.c.user_id)
-                   .join(User, User.id == recent.c.user_id).where(User.role == "rep"))
-    pairs = union(*rolled, recent_reps).subquery()  # distinct (point, rep) pairs
-    return db.session.execute(select(pairs.c.point, func.count()).group_by(pairs.c.point)).all()
+        return [(DailyActivity.day, DailyActivity.user_id, [_in_range(DailyActivity.day, window), reps])]
+    weeks, loose = window.split()
+    sources = []
+    if weeks:
+        sources.append((WeeklyActivity.week, WeeklyActivity.user_id,
+                        [WeeklyActivity.week >= weeks[0], WeeklyActivity.week <= weeks[1], WeeklyActivity.role == "rep"]))
+    if loose:
+        sources.append((_week_start(DailyActivity.day), DailyActivity.user_id, [_in_spans(DailyActivity.day, loose), reps]))
+    return sources
+
+
+def _active_reps_per_point(window: DateRange, recent) -> dict[date, int]:
+    """Distinct active reps per point: counted in the rollups, plus the reps
+    among the raw uses since the watermark who are not already counted there
+    for that point (looked up for those few points and reps only)."""
+    sources = _rep_activity(window)
+    counts: dict[date, int] = defaultdict(int)
+    for point, user_id, conditions in sources:
+        for bucket, reps in db.session.execute(
+                select(point, func.count(user_id.distinct())).where(*conditions).group_by(point)):
+            counts[_as_date(bucket)] += reps
+    recent_point = _week_start(recent.c.day) if window.weekly else recent.c.day
+    fresh = {(_as_date(bucket), user) for bucket, user in db.session.execute(
+        select(recent_point, recent.c.user_id).join(User, User.id == recent.c.user_id)
+        .where(User.role == "rep").distinct())}
+    if fresh:
+        points, users = {bucket for bucket, _ in fresh}, {user for _, user in fresh}
+        for point, user_id, conditions in sources:
+            fresh -= {(_as_date(bucket), user) for bucket, user in db.session.execute(
+                select(point, user_id).where(*conditions, point.in_(points), user_id.in_(users)))}
+        for bucket, _ in fresh:
+            counts[bucket] += 1
+    return counts
 
 
 # --- the asset table: leaderboards, score, quadrant ----------------------------------

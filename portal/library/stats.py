@@ -51,6 +51,6 @@ def stats_for(asset_ids: list[int]) -> dict[int, AssetStats]:
         stats[asset_id].rating_average = round(float(average), 2)
         stats[asset_id].rating_count = count
     for asset_id, totals in usage_totals(asset_ids).items():
-        for kind, count in totals.counts.items():
+        for kind, count in totals.per_kind().items():
             setattr(stats[asset_id], FIELD_FOR_KIND[kind], count)
     return stats

@@ -62,6 +62,7 @@ def _seen(client, library) -> dict:
 
     detail = client.get(f"/api/v1/analytics/assets/{x.id}?{year}", headers=headers).get_json()
     overview = client.get("/api/v1/analytics/overview?days=30", headers=headers).get_json()
+    weekly = client.get(f"/api/v1/analytics/overview?{year}", headers=headers).get_json()
     candidates = client.get("/api/v1/analytics/retirement-candidates?unused_days=90&per_page=100",
                             headers=headers).get_json()["items"]
     candidate = next((item for item in candidates if item["asset_id"] == x.id), None)
@@ -72,6 +73,7 @@ def _seen(client, library) -> dict:
                  detail["by_team"]),
         "usage": client.get(f"/api/v1/assets/{x.id}", headers=headers).get_json()["usage"],
         "overview": (overview["totals"]["download"], overview["active_reps"], overview["assets_used"]),
+        "reps_this_week": (weekly["series"]["active_reps"][-1], overview["series"]["active_reps"][-1]),
         "candidate": candidate and (candidate["last_used_at"], candidate["uses"], candidate["reason_codes"]),
     }
 
@@ -91,7 +93,7 @@ def test_a_download_shows_at_once_and_once_after_the_rollup(client, library):
     assert (by_kind["view"], by_kind["download"], summary_downloads, this_week) == (1, 1, 1, 1)
     assert by_team == [{"team": "East", "events": 2}]
     assert now["usage"] == {"views": 1, "downloads": 1, "reported": 0, "deck_inclusions": 0}
-    assert now["overview"] == (1, 1, 1)
+    assert now["overview"] == (1, 1, 1) and now["reps_this_week"] == (1, 1)
     assert now["candidate"] is None  # used today: not unused any more
 
     rollup_recent_usage()  # what the queue runs every 15 minutes
@@ -105,7 +107,7 @@ def test_a_download_shows_at_once_and_once_after_the_rollup(client, library):
     assert client.get(f"/api/v1/assets/{x.id}/download", headers=library["rep"]).status_code == 200
     again = _seen(client, library)
     assert (again["year"]["downloads"], again["month"]["downloads"], again["usage"]["downloads"]) == (2, 2, 2)
-    assert again["overview"] == (2, 1, 1)
+    assert again["overview"] == (2, 1, 1) and again["reps_this_week"] == (1, 1)  # the same rep: once
     rollup_recent_usage()
     assert _seen(client, library) == again
 
