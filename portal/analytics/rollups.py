@@ -18,7 +18,10 @@ earlier). Every reader adds the uses recorded since the watermark, read raw
 through the indexes on those two columns (`raw_uses(recorded_from=...)`; see
 portal/analytics/live.py): usually a quarter of an hour of them, so the raw part
 costs milliseconds at any size, and as the two parts never overlap nothing is
-counted twice, before or after a rollup.
+counted twice, before or after a rollup. (Splitting by day instead, "closed
+days from the rollups, today raw", would read up to a day of raw events, miss
+the last minutes of yesterday until the job ran after midnight, and could not
+place a reported use backdated to a closed day.)
 
 `rollup_recent` (the queue's job, every 15 minutes) moves the watermark to now:
 it rolls up again every day that gained uses since the last move (today; just
@@ -29,9 +32,10 @@ replaces that day's rows (so it can run again at any time), then recomputes
 its week from the seven daily rollups of that week (so a day rolled up again is
 never counted twice) and the totals of the assets that day touched. Weeks start
 on Monday. `rollup_days` rolls days up again at the current watermark (after
-raw rows were deleted); a full rebuild (`flask --app portal rollup`) starts
-from a new watermark. Every rollup transaction first locks the watermark's row,
-so two never interleave.
+raw rows were deleted or edited: the job notices new rows only, so a change to
+a row already rolled up shows once its day is rolled up again); a full rebuild
+(`flask --app portal rollup`) starts from a new watermark. Every rollup
+transaction first locks the watermark's row, so two never interleave.
 """
 
 from __future__ import annotations
