@@ -332,7 +332,8 @@ class ReportedUse(db.Model):
     outcome: Mapped[str | None] = mapped_column(String(10))
     note: Mapped[str] = mapped_column(Text, default="")
     occurred_on: Mapped[date] = mapped_column(Date)
-    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # When it was recorded: the rollups' watermark goes by this, not by occurred_on (often days earlier).
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     asset: Mapped[Asset] = relationship()
@@ -513,6 +514,17 @@ class WeeklyActivity(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     role: Mapped[str] = mapped_column(String(20), primary_key=True)
     events: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class RollupWatermark(db.Model):
+    """Where the rollups end (one row): they hold every use recorded before
+    `rolled_up_until` and none recorded since; readers add those from the raw
+    rows (portal/analytics/rollups.py). No row: nothing is rolled up yet."""
+
+    __tablename__ = "rollup_watermark"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)  # always 1
+    rolled_up_until: Mapped[datetime] = mapped_column(DateTime)
 
 
 class AssetUsageTotal(db.Model):

@@ -1,9 +1,10 @@
 """Retirement that argues its case: candidates with their reasons, retiring many
 at once, and the expiry job (retire what expired, warn owners before).
 
-Reads the rollups (asset_usage_totals), never raw events, and only the columns
-of the published items it needs (not whole Asset objects: at 2,000 items loading
-them, with owners and versions, was most of the time)."""
+Reads the all-time usage totals (the rollups plus the uses recorded since,
+portal/analytics/live.py), never all raw events, and only the columns of the
+published items it needs (not whole Asset objects: at 2,000 items loading them,
+with owners and versions, was most of the time)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
+from portal.analytics.live import usage_totals
 from portal.config import Settings
 from portal.errors import InvalidInput
 from portal.extensions import db
@@ -24,7 +26,6 @@ from portal.ids import whole_number
 from portal.library.services import retire_assets
 from portal.models import (
     Asset,
-    AssetUsageTotal,
     AssetVersion,
     Rating,
     RetirementEvent,
@@ -123,8 +124,7 @@ def retirement_candidates(unused_days: int = DEFAULT_UNUSED_DAYS, today: date | 
             .outerjoin(User, User.id == Asset.owner_id)
             .where(Asset.status == "published"))
     ]
-    totals = {asset_id: (events, last) for asset_id, events, last in db.session.execute(
-        select(AssetUsageTotal.asset_id, AssetUsageTotal.events, AssetUsageTotal.last_used_on))}
+    totals = {asset_id: (used.events, used.last_used_on) for asset_id, used in usage_totals().items()}
     ratings = {asset_id: (round(float(average), 2), count) for asset_id, average, count in db.session.execute(
         select(Rating.asset_id, func.avg(Rating.stars), func.count()).group_by(Rating.asset_id))}
     same_title: dict[str, list[CandidateAsset]] = defaultdict(list)

@@ -1,12 +1,14 @@
 """Usage analytics: overview, per-asset evidence, leaderboards, content score,
-search gaps. Everything reads the rollups (portal/analytics/rollups.py), never a
-scan of raw events; only per-asset lists of recent users and reused slides read
-raw events, through indexes on (asset, time).
+search gaps. Everything reads the rollups (portal/analytics/rollups.py) plus the
+uses recorded since their watermark, read raw (portal/analytics/live.py), never
+a scan of all raw events; only per-asset lists of recent users and reused slides
+read raw events, through indexes on (asset, time).
 
 Sums and distinct counts over a range read the weekly rollups for the whole
 Monday-to-Sunday weeks inside it and the daily rollups only for the days of
 the partial weeks at either end (DateRange.split): the same numbers as the
-daily rows, from a fraction of the rows."""
+daily rows, from a fraction of the rows. The raw uses since the watermark are
+added at day level, whatever part of the range they fall in."""
 
 from __future__ import annotations
 
@@ -18,12 +20,13 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import Date, and_, case, cast, false, func, literal, or_, select, union
 
+from portal.analytics.live import consistent, usage_totals
+from portal.analytics.rollups import REGION, TEAM, raw_uses
 from portal.errors import InvalidInput
 from portal.extensions import db
 from portal.models import (
     STAFF_ROLES,
     Asset,
-    AssetUsageTotal,
     AssetVersion,
     DailyActivity,
     DailyKindUsage,
@@ -147,7 +150,14 @@ def _weekly_and_daily(window: DateRange, weekly_model, daily_model, *columns: st
             select(*(getattr(daily_model, c) for c in columns)).where(_in_spans(daily_model.day, loose)))
 
 
-def usage_counts(window: DateRange, asset_id: int | None = None) -> dict[int, dict[str, int]]:
+def _recent(window: DateRange, mark: datetime, asset_id: int | None = None):
+    """The raw uses in the range recorded since the rollups' watermark."""
+    return raw_uses(since=window.since, until=window.until, recorded_from=mark,
+                    asset_ids=None if asset_id is None else [asset_id])
+
+
+@consistent
+def usage_counts(window: DateRange, asset_id: int | None = None, *, mark: datetime) -> dict[int, dict[str, int]]:
     """Events per kind in the range of every asset used in it, or of one."""
     weeks, loose = window.split()
     queries = []
@@ -161,6 +171,8 @@ def usage_counts(window: DateRange, asset_id: int | None = None) -> dict[int, di
                        .where(_in_spans(DailyUsage.day, loose),
                               *([DailyUsage.asset_id == asset_id] if asset_id is not None else []))
                        .group_by(DailyUsage.asset_id))
+    recent = _recent(window, mark, asset_id)
+    queries.append(select(recent.c.asset_id, *_per_kind(recent.c)).group_by(recent.c.asset_id))
     counts: dict[int, dict[str, int]] = {}
     for query in queries:
         # One row per asset with a column per kind: a fifth of the rows (and objects) of (asset, kind) pairs.
@@ -171,8 +183,9 @@ def usage_counts(window: DateRange, asset_id: int | None = None) -> dict[int, di
     return counts
 
 
-def _per_kind(model):
-    return [func.sum(case((model.kind == kind, model.events), else_=0)) for kind in KINDS]
+def _per_kind(rows):
+    """A sum of events per kind, of a rollup table or of raw uses (which have `events` = 1)."""
+    return [func.sum(case((rows.kind == kind, rows.events), else_=0)) for kind in KINDS]
 
 
 # --- overview -------------------------------------------------------------------------
@@ -211,23 +224,27 @@ def _as_date(value) -> date:
     return date.fromisoformat(value) if isinstance(value, str) else value
 
 
-def overview(window: DateRange) -> Overview:
+@consistent
+def overview(window: DateRange, *, mark: datetime) -> Overview:
     totals = dict.fromkeys(KINDS, 0)
     buckets = window.buckets()
     index = {bucket: n for n, bucket in enumerate(buckets)}
     series = {kind: [0] * len(buckets) for kind in (*KINDS, "active_reps")}
-    for day, kind, events in db.session.execute(
-        select(DailyKindUsage.day, DailyKindUsage.kind, DailyKindUsage.events)
-        .where(_in_range(DailyKindUsage.day, window))
-    ):
+    recent = _recent(window, mark)
+    rolled = db.session.execute(select(DailyKindUsage.day, DailyKindUsage.kind, DailyKindUsage.events)
+                                .where(_in_range(DailyKindUsage.day, window))).all()
+    raw = db.session.execute(select(recent.c.day, recent.c.kind, func.count())
+                             .group_by(recent.c.day, recent.c.kind)).all()
+    for day, kind, events in rolled + raw:
         if kind in totals:
             totals[kind] += events
             series[kind][index[window.bucket_of(_as_date(day))]] += events
     # Distinct reps per point: per week that is not the sum of the daily counts.
-    for bucket, count in _active_reps_per_point(window):
-        series["active_reps"][index[_as_date(bucket)]] = count
+    for bucket, count in _active_reps_per_point(window, recent).items():
+        series["active_reps"][index[bucket]] = count
     weekly_users, daily_users = _weekly_and_daily(window, WeeklyActivity, DailyActivity, "user_id", "role")
-    users = union(weekly_users, daily_users).subquery()  # distinct (user, role) pairs
+    recent_users = select(recent.c.user_id, User.role).join(User, User.id == recent.c.user_id)
+    users = union(weekly_users, daily_users, recent_users).subquery()  # distinct (user, role) pairs
     active_by_role = dict(db.session.execute(select(users.c.role, func.count()).group_by(users.c.role)).all())
     in_library = library_in(window)
     library_size = db.session.scalar(select(func.count()).select_from(Asset).where(in_library)) or 0
@@ -239,8 +256,9 @@ def overview(window: DateRange) -> Overview:
     ).exists() if weeks else false()
     used_on_days = select(DailyUsage.asset_id).where(
         DailyUsage.asset_id == Asset.id, _in_spans(DailyUsage.day, loose)).exists() if loose else false()
+    used_recently = Asset.id.in_(select(recent.c.asset_id))
     assets_used = db.session.scalar(
-        select(func.count()).select_from(Asset).where(in_library, or_(used_in_weeks, used_on_days))) or 0
+        select(func.count()).select_from(Asset).where(in_library, or_(used_in_weeks, used_on_days, used_recently))) or 0
     return Overview(
         window=window, totals=totals, active_reps=active_by_role.get("rep", 0),
         active_users=sum(active_by_role.values()), library_size=library_size, assets_used=assets_used,
@@ -248,27 +266,45 @@ def overview(window: DateRange) -> Overview:
     )
 
 
-def _active_reps_per_point(window: DateRange):
-    """(point, distinct active reps): per day, or per week, whole weeks from the
-    weekly rollup and the partial weeks at the ends from the daily one."""
+def _rep_activity(window: DateRange) -> list[tuple]:
+    """Where the rollups keep the active reps of each point, as (point, user
+    column, conditions): per day, or per week, whole weeks from the weekly
+    rollup and the partial weeks at the ends from the daily one."""
     reps = DailyActivity.role == "rep"
     if not window.weekly:
-        return db.session.execute(
-            select(DailyActivity.day, func.count(DailyActivity.user_id.distinct()))
-            .where(_in_range(DailyActivity.day, window), reps).group_by(DailyActivity.day)).all()
+        return [(DailyActivity.day, DailyActivity.user_id, [_in_range(DailyActivity.day, window), reps])]
     weeks, loose = window.split()
-    points = []
+    sources = []
     if weeks:
-        points += db.session.execute(
-            select(WeeklyActivity.week, func.count(WeeklyActivity.user_id.distinct()))
-            .where(WeeklyActivity.week >= weeks[0], WeeklyActivity.week <= weeks[1], WeeklyActivity.role == "rep")
-            .group_by(WeeklyActivity.week)).all()
+        sources.append((WeeklyActivity.week, WeeklyActivity.user_id,
+                        [WeeklyActivity.week >= weeks[0], WeeklyActivity.week <= weeks[1], WeeklyActivity.role == "rep"]))
     if loose:
-        week = _week_start(DailyActivity.day)
-        points += db.session.execute(
-            select(week, func.count(DailyActivity.user_id.distinct()))
-            .where(_in_spans(DailyActivity.day, loose), reps).group_by(week)).all()
-    return points
+        sources.append((_week_start(DailyActivity.day), DailyActivity.user_id, [_in_spans(DailyActivity.day, loose), reps]))
+    return sources
+
+
+def _active_reps_per_point(window: DateRange, recent) -> dict[date, int]:
+    """Distinct active reps per point: counted in the rollups, plus the reps
+    among the raw uses since the watermark who are not already counted there
+    for that point (looked up for those few points and reps only)."""
+    sources = _rep_activity(window)
+    counts: dict[date, int] = defaultdict(int)
+    for point, user_id, conditions in sources:
+        for bucket, reps in db.session.execute(
+                select(point, func.count(user_id.distinct())).where(*conditions).group_by(point)):
+            counts[_as_date(bucket)] += reps
+    recent_point = _week_start(recent.c.day) if window.weekly else recent.c.day
+    fresh = {(_as_date(bucket), user) for bucket, user in db.session.execute(
+        select(recent_point, recent.c.user_id).join(User, User.id == recent.c.user_id)
+        .where(User.role == "rep").distinct())}
+    if fresh:
+        points, users = {bucket for bucket, _ in fresh}, {user for _, user in fresh}
+        for point, user_id, conditions in sources:
+            fresh -= {(_as_date(bucket), user) for bucket, user in db.session.execute(
+                select(point, user_id).where(*conditions, point.in_(points), user_id.in_(users)))}
+        for bucket, _ in fresh:
+            counts[bucket] += 1
+    return counts
 
 
 # --- the asset table: leaderboards, score, quadrant ----------------------------------
@@ -393,12 +429,9 @@ def _complete_rows(rows: dict[int, AssetRow], counts: dict[int, dict[str, int]],
     ):
         if row_id in rows:
             rows[row_id].rating_average, rows[row_id].rating_count = round(float(average), 2), count
-    for row_id, last_used_on, events in db.session.execute(
-        select(AssetUsageTotal.asset_id, AssetUsageTotal.last_used_on, AssetUsageTotal.events)
-        .where(*([AssetUsageTotal.asset_id == asset_id] if one else []))
-    ):
+    for row_id, totals in usage_totals([asset_id] if one else None).items():
         if row_id in rows:
-            rows[row_id].last_used_on, rows[row_id].total_events = last_used_on, events
+            rows[row_id].last_used_on, rows[row_id].total_events = totals.last_used_on, totals.events
     for row in rows.values():
         uploaded = (row.file_uploaded_at or row.created_at).date()
         row.score = content_score(last_used_on=row.last_used_on, uses=row.uses, rating_average=row.rating_average,
@@ -453,21 +486,27 @@ class AssetAnalytics:
     recent: list[tuple[datetime, str, str, str]]  # (when, who, team, what)
 
 
-def asset_analytics(asset: Asset, window: DateRange, today: date | None = None) -> AssetAnalytics:
+@consistent
+def asset_analytics(asset: Asset, window: DateRange, today: date | None = None, *, mark: datetime) -> AssetAnalytics:
     buckets = window.buckets()
     index = {bucket: n for n, bucket in enumerate(buckets)}
     series = {kind: [0] * len(buckets) for kind in KINDS}
-    for bucket, kind, events in _asset_series(asset.id, window):
+    recent = _recent(window, mark, asset.id)
+    for bucket, kind, events in _asset_series(asset.id, window, recent):
         if kind in series:
             series[kind][index[window.bucket_of(_as_date(bucket))]] += int(events)
     by_kind = dict.fromkeys(KINDS, 0)
     by_team: dict[str, int] = defaultdict(int)
     by_region: dict[str, int] = defaultdict(int)
-    for kind, team, region, events in db.session.execute(
+    rolled = db.session.execute(
         select(DailyUsage.kind, DailyUsage.team, DailyUsage.region, func.sum(DailyUsage.events))
         .where(DailyUsage.asset_id == asset.id, _in_range(DailyUsage.day, window))
-        .group_by(DailyUsage.kind, DailyUsage.team, DailyUsage.region)
-    ):
+        .group_by(DailyUsage.kind, DailyUsage.team, DailyUsage.region)).all()
+    raw = db.session.execute(
+        select(recent.c.kind, TEAM, REGION, func.count())
+        .select_from(recent).outerjoin(User, User.id == recent.c.user_id)
+        .group_by(recent.c.kind, TEAM, REGION)).all()
+    for kind, team, region, events in rolled + raw:
         if kind not in by_kind:
             continue
         by_kind[kind] += int(events)
@@ -518,16 +557,12 @@ def asset_analytics(asset: Asset, window: DateRange, today: date | None = None) 
     )
 
 
-def _asset_series(asset_id: int, window: DateRange):
+def _asset_series(asset_id: int, window: DateRange, recent) -> list:
     """(day or week, kind, events) of one asset: per day from the daily rollup,
     or per week, whole weeks from the weekly rollup and the days of the partial
-    weeks at the ends from the daily one (bucketed by the caller)."""
-    if not window.weekly:
-        return db.session.execute(
-            select(DailyUsage.day, DailyUsage.kind, func.sum(DailyUsage.events))
-            .where(DailyUsage.asset_id == asset_id, _in_range(DailyUsage.day, window))
-            .group_by(DailyUsage.day, DailyUsage.kind)).all()
-    weeks, loose = window.split()
+    weeks at the ends from the daily one; plus the raw uses since the watermark
+    per day (the caller puts days in their weeks)."""
+    weeks, loose = window.split() if window.weekly else (None, [(window.since, window.until)])
     points = []
     if weeks:
         points += db.session.execute(
@@ -539,6 +574,8 @@ def _asset_series(asset_id: int, window: DateRange):
             select(DailyUsage.day, DailyUsage.kind, func.sum(DailyUsage.events))
             .where(DailyUsage.asset_id == asset_id, _in_spans(DailyUsage.day, loose))
             .group_by(DailyUsage.day, DailyUsage.kind)).all()
+    points += db.session.execute(
+        select(recent.c.day, recent.c.kind, func.count()).group_by(recent.c.day, recent.c.kind)).all()
     return points
 
 

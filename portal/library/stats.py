@@ -1,4 +1,8 @@
-"""Ratings and usage counts shown next to assets (library, search, API)."""
+"""Ratings and usage counts shown next to assets (library, search, API).
+
+Usage counts are the analytics' all-time totals (portal/analytics/live.py): the
+rollups plus the uses recorded since, so they are up to the minute without
+counting every raw event of a popular asset."""
 
 from __future__ import annotations
 
@@ -6,8 +10,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
+from portal.analytics.live import usage_totals
 from portal.extensions import db
-from portal.models import Rating, ReportedUse, UsageEvent, UsageKind
+from portal.models import Rating, UsageKind
 
 
 @dataclass
@@ -26,6 +31,15 @@ class AssetStats:
         return self.downloads + self.reported + self.deck_inclusions
 
 
+FIELD_FOR_KIND = {
+    UsageKind.VIEW.value: "views",
+    UsageKind.DOWNLOAD.value: "downloads",
+    UsageKind.REPORTED.value: "reported",
+    UsageKind.DECK_INCLUSION.value: "deck_inclusions",
+    UsageKind.SEARCH_CLICK.value: "search_clicks",
+}
+
+
 def stats_for(asset_ids: list[int]) -> dict[int, AssetStats]:
     stats = {asset_id: AssetStats() for asset_id in asset_ids}
     if not asset_ids:
@@ -36,22 +50,7 @@ def stats_for(asset_ids: list[int]) -> dict[int, AssetStats]:
     ):
         stats[asset_id].rating_average = round(float(average), 2)
         stats[asset_id].rating_count = count
-    field_for_kind = {
-        UsageKind.VIEW.value: "views",
-        UsageKind.DOWNLOAD.value: "downloads",
-        UsageKind.DECK_INCLUSION.value: "deck_inclusions",
-        UsageKind.SEARCH_CLICK.value: "search_clicks",
-    }
-    for asset_id, kind, count in db.session.execute(
-        select(UsageEvent.asset_id, UsageEvent.kind, func.count())
-        .where(UsageEvent.asset_id.in_(asset_ids)).group_by(UsageEvent.asset_id, UsageEvent.kind)
-    ):
-        field = field_for_kind.get(kind)
-        if field:
-            setattr(stats[asset_id], field, count)
-    for asset_id, count in db.session.execute(
-        select(ReportedUse.asset_id, func.count()).where(ReportedUse.asset_id.in_(asset_ids))
-        .group_by(ReportedUse.asset_id)
-    ):
-        stats[asset_id].reported = count
+    for asset_id, totals in usage_totals(asset_ids).items():
+        for kind, count in totals.per_kind().items():
+            setattr(stats[asset_id], FIELD_FOR_KIND[kind], count)
     return stats
