@@ -214,7 +214,7 @@ def test_the_migration_starts_the_watermark_where_rollups_exist(tmp_path, rolled
                     "'2026-01-01 00:00:00.000000')"))
                 connection.execute(text("INSERT INTO daily_usage (day, asset_id, kind, team, region, events, users) "
                                         "VALUES ('2026-01-12', 7, 'view', '', '', 3, 1)"))
-            command.upgrade(config, "0007")
+            command.upgrade(config, "0009")
             rows = connection.execute(text("SELECT id, rolled_up_until FROM rollup_watermark")).all()
     finally:
         engine.dispose()

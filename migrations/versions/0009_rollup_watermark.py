@@ -12,8 +12,8 @@ migration (a quarter of an hour at most) is missing from the dashboards until
 the next rollup, which rolls up again the day of every use stamped shortly
 before the watermark. A database without rollups gets no row: nothing rolled up.
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-11-30
 """
 
@@ -22,8 +22,8 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0007'
-down_revision = '0006'
+revision = '0009'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 
