@@ -607,7 +607,7 @@ def measure(app, database: str, figures: list[Figure], skip_rebuild: bool = Fals
     of an hour)."""
     from sqlalchemy import func, select, text
 
-    from portal.analytics import rollups, services
+    from portal.analytics import asset_report, asset_table, overview, ranges, rollups, search_gaps
     from portal.extensions import db
     from portal.library.stats import stats_for
     from portal.models import Asset, AssetUsageTotal, UsageEvent
@@ -665,30 +665,30 @@ def measure(app, database: str, figures: list[Figure], skip_rebuild: bool = Fals
 
         calls: list[tuple[str, Callable[[], object]]] = []
         for days in (30, 90, 365):
-            window = services.parse_range({"days": str(days)})
-            calls.append((f"overview {days} d", lambda w=window: services.overview(w)))
+            window = ranges.parse_range({"days": str(days)})
+            calls.append((f"overview {days} d", lambda w=window: overview.overview(w)))
         for days in (30, 90, 365):
-            window = services.parse_range({"days": str(days)})
+            window = ranges.parse_range({"days": str(days)})
             calls.append((f"asset table + leaderboards {days} d",
-                          lambda w=window: services.asset_table(w).leaderboards()))
-        awkward = services.DateRange(*awkward_year(datetime.now(UTC).date()))
+                          lambda w=window: asset_table.asset_table(w).leaderboards()))
+        awkward = ranges.DateRange(*awkward_year(datetime.now(UTC).date()))
         calls += [
             (f"overview 365 d, Tuesday to Tuesday ({awkward.since} to {awkward.until})",
-             lambda: services.overview(awkward)),
-            ("asset table + leaderboards 365 d, Tuesday to Tuesday", lambda: services.asset_table(awkward).leaderboards()),
+             lambda: overview.overview(awkward)),
+            ("asset table + leaderboards 365 d, Tuesday to Tuesday", lambda: asset_table.asset_table(awkward).leaderboards()),
         ]
         for days in (90, 365):
-            window = services.parse_range({"days": str(days)})
+            window = ranges.parse_range({"days": str(days)})
             calls += [
                 (f"one asset {days} d (the most used)",
-                 lambda w=window: services.asset_analytics(db.session.get(Asset, popular), w)),
+                 lambda w=window: asset_report.asset_analytics(db.session.get(Asset, popular), w)),
                 (f"one asset {days} d (the 500th most used)",
-                 lambda w=window: services.asset_analytics(db.session.get(Asset, median_asset), w)),
-                (f"search gaps {days} d", lambda w=window: services.search_gaps(w)),
-                (f"unclicked searches {days} d", lambda w=window: services.unclicked_searches(w)),
+                 lambda w=window: asset_report.asset_analytics(db.session.get(Asset, median_asset), w)),
+                (f"search gaps {days} d", lambda w=window: search_gaps.search_gaps(w)),
+                (f"unclicked searches {days} d", lambda w=window: search_gaps.unclicked_searches(w)),
             ]
         calls.append(("one asset 365 d, Tuesday to Tuesday (the most used)",
-                      lambda: services.asset_analytics(db.session.get(Asset, popular), awkward)))
+                      lambda: asset_report.asset_analytics(db.session.get(Asset, popular), awkward)))
         rules = {rule.rule for rule in app.url_map.iter_rules()}
         retirement_there = "/api/v1/analytics/retirement-candidates" in rules
         if retirement_there:

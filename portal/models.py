@@ -46,6 +46,7 @@ PUBLISHER_ROLES = (Role.MARKETER.value, Role.ADMIN.value)
 # Roles that work the review queue of ratings and flags.
 REVIEWER_ROLES = (Role.ENABLEMENT.value, Role.ADMIN.value)
 ADMIN_ROLES = (Role.ADMIN.value,)
+ANALYTICS_ROLES = STAFF_ROLES  # marketers, enablement leads, admins see the analytics
 
 
 def _role_in(group: tuple[str, ...]) -> property:

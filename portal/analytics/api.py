@@ -6,19 +6,15 @@ from flask import Blueprint, request
 from flask_login import current_user
 
 from portal.access import allow
-from portal.analytics import retirement, services
-from portal.analytics.services import (
-    ANALYTICS_ROLES,
-    KINDS,
-    LEADERBOARD_LABELS,
-    AssetRow,
-    DateRange,
-)
+from portal.analytics import asset_report, asset_table, overview, ranges, retirement, search_gaps
+from portal.analytics.asset_table import LEADERBOARD_LABELS, AssetRow
+from portal.analytics.ranges import DateRange
+from portal.analytics.usage import KINDS
 from portal.api import json_body, listing, pagination
 from portal.errors import InvalidInput
 from portal.library.serializers import iso
 from portal.library.services import get_asset_for
-from portal.models import PUBLISHER_ROLES
+from portal.models import ANALYTICS_ROLES, PUBLISHER_ROLES
 
 bp = Blueprint("analytics", __name__)  # mounted under /api/v1 by create_app
 
@@ -58,7 +54,7 @@ def asset_row_json(row: AssetRow, quadrant: str | None) -> dict:
 @allow(*ANALYTICS_ROLES)
 def analytics_overview():
     """Totals, active reps, share of the library used, and the series over time."""
-    data = services.overview(services.parse_range(request.args))
+    data = overview.overview(ranges.parse_range(request.args))
     return {
         "range": _range_json(data.window),
         "totals": data.totals,
@@ -75,12 +71,12 @@ def analytics_overview():
 @allow(*ANALYTICS_ROLES)
 def analytics_assets():
     """Per-asset usage in the range, rating, last use and content score; sort=score|uses|rating|last_used|title."""
-    window = services.parse_range(request.args)
+    window = ranges.parse_range(request.args)
     sort = request.args.get("sort", "score")
     if sort not in ASSET_SORTS:
         raise InvalidInput(f"sort is one of {', '.join(ASSET_SORTS)}.", {"sort": "Unknown sort."}, status=400)
     page, per_page = pagination(50)
-    table = services.asset_table(window, include_retired=request.args.get("include_retired") == "1")
+    table = asset_table.asset_table(window, include_retired=request.args.get("include_retired") == "1")
     rows = sorted(table.rows, key=ASSET_SORTS[sort])
     window_rows = rows[(page - 1) * per_page: page * per_page]
     return listing([asset_row_json(row, table.quadrant_of.get(row.asset_id)) for row in window_rows], len(rows),
@@ -91,8 +87,8 @@ def analytics_assets():
 @allow(*ANALYTICS_ROLES)
 def analytics_leaderboards():
     """Most and least used, never used, highest and lowest rated, low rated yet used the most."""
-    window = services.parse_range(request.args)
-    table = services.asset_table(window)
+    window = ranges.parse_range(request.args)
+    table = asset_table.asset_table(window)
     boards = table.leaderboards()
     return {"range": _range_json(window), "used_threshold": table.used_threshold,
             **{name: [asset_row_json(row, table.quadrant_of.get(row.asset_id)) for row in boards[name]]
@@ -104,8 +100,8 @@ def analytics_leaderboards():
 def analytics_asset(asset_id: int):
     """One asset: usage over time, by kind, team and region, rating trend, outcomes, reused slides, recent users."""
     item = get_asset_for(current_user, asset_id)
-    window = services.parse_range(request.args, default_days=90)
-    data = services.asset_analytics(item, window)
+    window = ranges.parse_range(request.args, default_days=90)
+    data = asset_report.asset_analytics(item, window)
     return {
         "asset_id": item.id,
         "title": item.title,
@@ -123,9 +119,9 @@ def analytics_asset(asset_id: int):
 
 
 def _gaps_listing(unclicked: bool):
-    window = services.parse_range(request.args, default_days=90)
+    window = ranges.parse_range(request.args, default_days=90)
     page, per_page = pagination(50)
-    gaps = services.unclicked_searches(window) if unclicked else services.search_gaps(window)
+    gaps = search_gaps.unclicked_searches(window) if unclicked else search_gaps.search_gaps(window)
     items = [{"query": gap.query, "searches": gap.searches, "last_searched_at": iso(gap.last_searched_at)}
              for gap in gaps[(page - 1) * per_page: page * per_page]]
     return listing(items, len(gaps), page, per_page, range=_range_json(window))

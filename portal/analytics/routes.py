@@ -7,43 +7,45 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 
 from portal.access import allow
-from portal.analytics import retirement, services, tables
-from portal.analytics.services import (
-    ANALYTICS_ROLES,
-    KIND_LABELS,
-    KINDS,
-    LEADERBOARD_LABELS,
-    QUADRANTS,
-    SCORE_WEIGHTS,
+from portal.analytics import (
+    asset_report,
+    asset_table,
+    overview,
+    ranges,
+    retirement,
+    search_gaps,
+    tables,
 )
+from portal.analytics.asset_table import LEADERBOARD_LABELS, QUADRANTS, SCORE_WEIGHTS
+from portal.analytics.usage import KIND_LABELS, KINDS
 from portal.errors import InvalidInput
 from portal.library.services import get_asset_for
-from portal.models import PUBLISHER_ROLES
+from portal.models import ANALYTICS_ROLES, PUBLISHER_ROLES
 
 bp = Blueprint("analytics", __name__, url_prefix="/analytics")
 
 
-def _window(default_days: int = services.DEFAULT_RANGE_DAYS) -> services.DateRange:
-    return services.parse_range(request.args, default_days=default_days)
+def _window(default_days: int = ranges.DEFAULT_RANGE_DAYS) -> ranges.DateRange:
+    return ranges.parse_range(request.args, default_days=default_days)
 
 
-def _context(window: services.DateRange, **extra) -> dict:
+def _context(window: ranges.DateRange, **extra) -> dict:
     return {"window": window, "kinds": KINDS, "kind_labels": KIND_LABELS,
             "range_args": {"since": window.since.isoformat(), "until": window.until.isoformat()}, **extra}
 
 
-@bp.get("/")
+@bp.get("/", endpoint="overview")
 @allow(*ANALYTICS_ROLES)
-def overview():
+def overview_page():
     window = _window()
-    return render_template("analytics/overview.html", **_context(window, data=services.overview(window)))
+    return render_template("analytics/overview.html", **_context(window, data=overview.overview(window)))
 
 
 @bp.get("/content")
 @allow(*ANALYTICS_ROLES)
 def content():
     window = _window()
-    table = services.asset_table(window)
+    table = asset_table.asset_table(window)
     quadrant_points = [
         {"x": row.uses, "y": row.rating_average, "label": row.title, "quadrant": table.quadrant_of[row.asset_id]}
         for row in table.rows if row.asset_id in table.quadrant_of
@@ -52,8 +54,8 @@ def content():
         "analytics/content.html",
         **_context(window, table=table, boards=table.leaderboards(), board_labels=LEADERBOARD_LABELS,
                    quadrants=QUADRANTS, quadrant_points=quadrant_points, weights=SCORE_WEIGHTS,
-                   liked_at=services.LIKED_AT, recency_half_life=services.RECENCY_HALF_LIFE_DAYS,
-                   usage_full_at=services.USAGE_FULL_AT, freshness_half_life=services.FRESHNESS_HALF_LIFE_DAYS),
+                   liked_at=asset_table.LIKED_AT, recency_half_life=asset_table.RECENCY_HALF_LIFE_DAYS,
+                   usage_full_at=asset_table.USAGE_FULL_AT, freshness_half_life=asset_table.FRESHNESS_HALF_LIFE_DAYS),
     )
 
 
@@ -63,16 +65,16 @@ def asset(asset_id: int):
     item = get_asset_for(current_user, asset_id)
     window = _window(90)
     return render_template("analytics/asset.html",
-                           **_context(window, data=services.asset_analytics(item, window)))
+                           **_context(window, data=asset_report.asset_analytics(item, window)))
 
 
-@bp.get("/search-gaps")
+@bp.get("/search-gaps", endpoint="search_gaps")
 @allow(*ANALYTICS_ROLES)
-def search_gaps():
+def search_gaps_page():
     window = _window(90)
     return render_template("analytics/search_gaps.html",
-                           **_context(window, gaps=services.search_gaps(window, limit=200),
-                                      unclicked=services.unclicked_searches(window, limit=200)))
+                           **_context(window, gaps=search_gaps.search_gaps(window, limit=200),
+                                      unclicked=search_gaps.unclicked_searches(window, limit=200)))
 
 
 EXPORTS = {
@@ -91,7 +93,7 @@ def export(name: str):
     build = EXPORTS.get(name)
     if build is None:
         abort(404)
-    window = _window(90 if "search" in name else services.DEFAULT_RANGE_DAYS)
+    window = _window(90 if "search" in name else ranges.DEFAULT_RANGE_DAYS)
     filename = f"{name}-{window.since.isoformat()}-{window.until.isoformat()}.csv"
     return tables.csv_response(filename, build(window))
 
@@ -101,7 +103,7 @@ def export(name: str):
 def asset_export(asset_id: int):
     item = get_asset_for(current_user, asset_id)
     window = _window(90)
-    data = services.asset_analytics(item, window)
+    data = asset_report.asset_analytics(item, window)
     return tables.csv_response(f"asset-{item.id}-usage-{window.since.isoformat()}-{window.until.isoformat()}.csv",
                                tables.asset_usage_table(data))
 

@@ -9,8 +9,11 @@ from collections.abc import Sequence
 
 from flask import Response
 
-from portal.analytics import services
-from portal.analytics.services import KIND_LABELS, KINDS, AssetAnalytics, AssetRow, DateRange
+from portal.analytics import asset_table, overview, search_gaps
+from portal.analytics.asset_report import AssetAnalytics
+from portal.analytics.asset_table import AssetRow
+from portal.analytics.ranges import DateRange
+from portal.analytics.usage import KIND_LABELS, KINDS
 
 Table = tuple[list[str], list[Sequence]]
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -21,7 +24,7 @@ def _day(value) -> str:
 
 
 def overview_table(window: DateRange) -> Table:
-    data = services.overview(window)
+    data = overview.overview(window)
     header = ["period", *(KIND_LABELS[kind] for kind in KINDS), "Active reps"]
     rows = [[label, *(data.series[kind][n] for kind in KINDS), data.series["active_reps"][n]]
             for n, label in enumerate(data.labels)]
@@ -41,13 +44,13 @@ def _asset_cells(row: AssetRow, quadrant: str | None) -> list:
 
 def assets_table(window: DateRange, board: str | None = None) -> Table:
     """Every asset, or one leaderboard (most_used, never_used, ...)."""
-    table = services.asset_table(window)
+    table = asset_table.asset_table(window)
     rows = table.rows if board is None else table.leaderboards(n=10_000)[board]
     return ASSET_HEADER, [_asset_cells(row, table.quadrant_of.get(row.asset_id)) for row in rows]
 
 
 def search_gaps_table(window: DateRange, unclicked: bool = False) -> Table:
-    gaps = services.unclicked_searches(window) if unclicked else services.search_gaps(window)
+    gaps = search_gaps.unclicked_searches(window) if unclicked else search_gaps.search_gaps(window)
     return ["query", "searches", "last_searched_at"], [
         [gap.query, gap.searches, gap.last_searched_at.isoformat(timespec="seconds")] for gap in gaps]
 

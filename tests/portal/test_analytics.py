@@ -12,9 +12,10 @@ from datetime import date, datetime
 import pytest
 from sqlalchemy import delete, func, select
 
-from portal.analytics import services
+from portal.analytics import asset_report, asset_table, overview, search_gaps
+from portal.analytics.asset_table import content_score
+from portal.analytics.ranges import DateRange, parse_range
 from portal.analytics.rollups import rebuild_rollups, rollup_days
-from portal.analytics.services import DateRange, content_score, parse_range
 from portal.errors import InvalidInput
 from portal.extensions import db
 from portal.models import (
@@ -159,7 +160,7 @@ def test_the_scheduled_rollup_covers_today(app, factories):
 # --- overview ---------------------------------------------------------------------------
 
 def test_overview_numbers(dataset):
-    data = services.overview(WEEK)
+    data = overview.overview(WEEK)
     assert data.totals == {"view": 4, "download": 1, "search_click": 1, "deck_inclusion": 1, "reported": 2}
     assert (data.active_reps, data.active_users) == (2, 3)
     assert (data.library_size, data.assets_used, data.used_share) == (4, 2, 50.0)  # X, Y of X, Y, Z, V
@@ -171,7 +172,7 @@ def test_overview_numbers(dataset):
 
 def test_long_ranges_chart_weekly_with_distinct_reps(dataset):
     window = DateRange(date(2025, 12, 1), date(2026, 3, 7))  # 97 days
-    data = services.overview(window)
+    data = overview.overview(window)
     assert window.weekly
     assert data.labels[-1] == "2026-03-02"  # Monday of the last week
     assert data.series["active_reps"][-1] == 2  # A and B, not 5 rep-days
@@ -190,7 +191,7 @@ def test_content_score_formula():
 
 
 def test_asset_table_leaderboards_and_quadrant(dataset):
-    table = services.asset_table(WEEK, today=TODAY)
+    table = asset_table.asset_table(WEEK, today=TODAY)
     rows = {row.title: row for row in table.rows}
     assert set(rows) == {"Item X", "Item Y", "Item Z", "Item V"}  # W was retired before the week
     assert rows["Item X"].counts == {"view": 3, "download": 1, "search_click": 1, "deck_inclusion": 1, "reported": 1}
@@ -219,7 +220,7 @@ def test_asset_table_leaderboards_and_quadrant(dataset):
 # --- one asset ----------------------------------------------------------------------------
 
 def test_asset_analytics_breakdowns(dataset):
-    data = services.asset_analytics(dataset["X"], WEEK, today=TODAY)
+    data = asset_report.asset_analytics(dataset["X"], WEEK, today=TODAY)
     assert data.by_kind == {"view": 3, "download": 1, "search_click": 1, "deck_inclusion": 1, "reported": 1}
     assert data.by_team == [("East", 4), ("West", 2), ("(no team)", 1)]
     assert data.by_region == [("EU", 4), ("US", 2), ("(no region)", 1)]
@@ -235,10 +236,10 @@ def test_asset_analytics_breakdowns(dataset):
 # --- search gaps --------------------------------------------------------------------------
 
 def test_search_gaps_and_unclicked_searches(dataset):
-    gaps = services.search_gaps(WEEK)
+    gaps = search_gaps.search_gaps(WEEK)
     assert [(g.query, g.searches, g.last_searched_at) for g in gaps] == [
         ("pricing mars", 2, at(3)), ("roadmap", 1, at(5))]
-    unclicked = services.unclicked_searches(WEEK)
+    unclicked = search_gaps.unclicked_searches(WEEK)
     assert [(g.query, g.searches) for g in unclicked] == [("battlecard", 1)]
 
 
@@ -347,9 +348,9 @@ def test_api_rejects_bad_input_and_wrong_roles(dataset, client, auth, factories)
 
 def test_retired_assets_count_for_their_time_in_the_library(dataset):
     # W was retired on 2026-02-01: in January it was part of the library.
-    january = services.overview(DateRange(date(2026, 1, 1), date(2026, 1, 31)))
+    january = overview.overview(DateRange(date(2026, 1, 1), date(2026, 1, 31)))
     assert january.library_size == 5 and january.assets_used == 0
-    table = services.asset_table(DateRange(date(2026, 1, 1), date(2026, 1, 31)), include_retired=True)
+    table = asset_table.asset_table(DateRange(date(2026, 1, 1), date(2026, 1, 31)), include_retired=True)
     assert "Item W" in {row.title for row in table.rows}
     assert math.isclose(january.used_share, 0.0)
     assert db.session.get(Asset, dataset["W"].id).status == "retired"

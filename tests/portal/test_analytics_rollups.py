@@ -11,9 +11,10 @@ from datetime import date, datetime, timedelta
 import pytest
 from sqlalchemy import delete, func, select
 
-from portal.analytics import services
+from portal.analytics import asset_report, asset_table, overview
+from portal.analytics.ranges import DateRange
 from portal.analytics.rollups import rebuild_rollups, rollup_days, week_of
-from portal.analytics.services import KINDS, DateRange
+from portal.analytics.usage import KINDS, usage_counts
 from portal.extensions import db
 from portal.models import (
     DailyActivity,
@@ -111,12 +112,12 @@ def test_mid_week_ranges_give_the_numbers_of_the_raw_events(usage, window):
     inside, sums, totals, by_role, reps_per_point = _expected(usage["raw"], window)
     assert len(inside) > 100 and window.split()[0] is not None and len(window.split()[1]) == 2
 
-    assert services.usage_counts(window) == _per_asset(sums)
-    table = {row.asset_id: row for row in services.asset_table(window).rows}
+    assert usage_counts(window) == _per_asset(sums)
+    table = {row.asset_id: row for row in asset_table.asset_table(window).rows}
     for asset in usage["assets"]:
         assert table[asset.id].counts == {kind: sums[(asset.id, kind)] for kind in KINDS}, asset.title
 
-    data = services.overview(window)
+    data = overview.overview(window)
     assert data.totals == {kind: totals[kind] for kind in KINDS}
     assert data.active_reps == len(by_role["rep"]) and data.active_users == sum(map(len, by_role.values()))
     assert data.assets_used == len({asset_id for asset_id, _ in sums}) == 5  # not the one used just outside
@@ -127,7 +128,7 @@ def test_mid_week_ranges_give_the_numbers_of_the_raw_events(usage, window):
                                      for b in buckets]
 
     for asset in usage["assets"][:5]:
-        detail = services.asset_analytics(asset, window)
+        detail = asset_report.asset_analytics(asset, window)
         assert detail.by_kind == {kind: sums[(asset.id, kind)] for kind in KINDS}
         assert detail.row.counts == detail.by_kind
         for kind in KINDS:
@@ -139,11 +140,11 @@ def test_mid_week_ranges_give_the_numbers_of_the_raw_events(usage, window):
 def test_the_edges_are_counted_once_and_only_inside_the_range(usage):
     edges, outside = usage["assets"][4], usage["assets"][5]
     # 01-07, 01-11 (first partial week), 01-12 and 04-12 (whole weeks), 04-13 and 04-16 (last partial week)
-    assert services.usage_counts(LONG, edges.id) == {edges.id: {**dict.fromkeys(KINDS, 0), "view": 6}}
-    assert services.usage_counts(LONG, outside.id) == {}
-    row = services.asset_row(edges.id, LONG)
+    assert usage_counts(LONG, edges.id) == {edges.id: {**dict.fromkeys(KINDS, 0), "view": 6}}
+    assert usage_counts(LONG, outside.id) == {}
+    row = asset_table.asset_row(edges.id, LONG)
     assert row.counts["view"] == 6 and row.last_used_on == date(2026, 4, 17)
-    detail = services.asset_analytics(edges, LONG)
+    detail = asset_report.asset_analytics(edges, LONG)
     assert detail.series["view"][0] == 2 and detail.series["view"][1] == 1 and detail.series["view"][-1] == 2
     assert detail.series["view"][-2] == 1  # the week of 04-06: Sunday 04-12
 
@@ -175,7 +176,7 @@ def test_rolling_up_days_again_does_not_double_count(usage):
     _weekly_matches_daily()
     total = db.session.scalar(select(func.sum(WeeklyAssetUsage.events)))
     assert total == len(usage["raw"])
-    before = services.usage_counts(LONG)
+    before = usage_counts(LONG)
     wednesday, sunday = date(2026, 2, 4), date(2026, 2, 8)  # in the same whole week of LONG
     rollup_days([wednesday])
     rollup_days([wednesday, sunday, date(2026, 1, 9)])
@@ -183,20 +184,20 @@ def test_rolling_up_days_again_does_not_double_count(usage):
     assert report.days == 1 and report.weeks == 1
     assert db.session.scalar(select(func.sum(WeeklyAssetUsage.events))) == total
     assert db.session.scalar(select(func.sum(DailyKindUsage.events))) == total
-    assert services.usage_counts(LONG) == before
+    assert usage_counts(LONG) == before
     _weekly_matches_daily()
 
 
 def test_a_day_rolled_up_again_follows_new_and_deleted_events(usage):
     x, rep = usage["assets"][0], usage["reps"][0]
     wednesday = date(2026, 2, 4)
-    before = services.usage_counts(LONG)
-    reps_before = services.overview(LONG).series["active_reps"]
+    before = usage_counts(LONG)
+    reps_before = overview.overview(LONG).series["active_reps"]
     db.session.add_all(UsageEvent(asset_id=x.id, user_id=rep.id, kind="download",
                                   occurred_at=datetime(2026, 2, 4, 15, n)) for n in range(3))
     db.session.commit()
     rollup_days([wednesday])
-    after = services.usage_counts(LONG)
+    after = usage_counts(LONG)
     assert after[x.id] == {**before[x.id], "download": before[x.id]["download"] + 3}
     assert {key: n for key, n in after.items() if key != x.id} == {key: n for key, n in before.items() if key != x.id}
     _weekly_matches_daily()
@@ -209,9 +210,9 @@ def test_a_day_rolled_up_again_follows_new_and_deleted_events(usage):
     _weekly_matches_daily()
     raw = [use for use in usage["raw"] if use[0] != wednesday]
     _, sums, _, _, reps_per_point = _expected(raw, LONG)
-    assert services.usage_counts(LONG) == _per_asset(sums)
+    assert usage_counts(LONG) == _per_asset(sums)
     week = LONG.buckets().index(date(2026, 2, 2))
-    assert services.overview(LONG).series["active_reps"][week] == len(reps_per_point[date(2026, 2, 2)])
+    assert overview.overview(LONG).series["active_reps"][week] == len(reps_per_point[date(2026, 2, 2)])
     assert reps_before[week] >= len(reps_per_point[date(2026, 2, 2)])
 
 
