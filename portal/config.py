@@ -99,6 +99,7 @@ class Settings:
     login_failures_per_address: int = 50
     login_window_minutes: int = 15
     api_token_days: int = DEFAULT_API_TOKEN_DAYS  # API tokens expire this many days after they are issued
+    searches_per_minute: int = 60  # per user and web process (portal/ratelimit.py)
     # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are trusted
     # (0: none; the client address is the socket's peer).
     trusted_proxies: int = 0
@@ -186,5 +187,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         login_failures_per_address=_positive_int(env, "LOGIN_FAILURES_PER_ADDRESS", 50),
         login_window_minutes=_positive_int(env, "LOGIN_WINDOW_MINUTES", 15),
         api_token_days=_positive_int(env, "API_TOKEN_DAYS", DEFAULT_API_TOKEN_DAYS),
+        searches_per_minute=_positive_int(env, "SEARCHES_PER_MINUTE", 60),
         trusted_proxies=_non_negative_int(env, "TRUSTED_PROXIES", 0),
     )

@@ -10,6 +10,7 @@ import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -94,6 +95,11 @@ def _snippets(terms: list[str], texts: list[str], limit: int = 2) -> list[str]:
 REBUILDING = "Search is being rebuilt after a problem with its index; try again in a few minutes."
 
 
+def _count_search(user: User) -> None:
+    """One search by this user (429 past the per-user limit: no one user starves the others)."""
+    current_app.extensions["collateral_search_limit"].check(user.id)
+
+
 @contextlib.contextmanager
 def _index_read() -> Iterator[None]:
     """A damaged index is rebuilt from the database in the background; meanwhile
@@ -109,6 +115,7 @@ def search_assets(user: User, query: str, filters: dict[str, str], sort: str, pa
                   include_hidden: bool = False) -> SearchOutcome:
     query = query[:MAX_QUERY]
     sort = sort if sort in SORTS else "relevance"
+    _count_search(user)
     with _index_read():
         results = get_index().search_assets(query, filters=filters, sort=sort, page=page, per_page=per_page,
                                             include_hidden=include_hidden and user.is_staff)
@@ -135,6 +142,7 @@ def search_assets(user: User, query: str, filters: dict[str, str], sort: str, pa
 def search_pages(user: User, query: str, filters: dict[str, str], page: int, per_page: int,
                  include_hidden: bool = False) -> SearchOutcome:
     query = query[:MAX_QUERY]
+    _count_search(user)
     with _index_read():
         results = get_index().search_pages(query, filters=filters, page=page, per_page=per_page,
                                            include_hidden=include_hidden and user.is_staff)
