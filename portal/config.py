@@ -22,7 +22,7 @@ def _text(env: Mapping[str, str], name: str, default: str | None = None) -> str 
     return value.strip()
 
 
-def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+def _whole_number(env: Mapping[str, str], name: str, default: int, minimum: int) -> int:
     raw = _text(env, name)
     if raw is None:
         return default
@@ -30,22 +30,18 @@ def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
         value = int(raw)
     except ValueError:
         raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
-    if value <= 0:
-        raise ConfigError(f"{name} must be greater than 0, got {value}")
+    if value < minimum:
+        raise ConfigError(f"{name} must be {'greater than 0' if minimum == 1 else f'{minimum} or more'}, "
+                          f"got {value}")
     return value
+
+
+def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+    return _whole_number(env, name, default, minimum=1)
 
 
 def _non_negative_int(env: Mapping[str, str], name: str, default: int) -> int:
-    raw = _text(env, name)
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
-    if value < 0:
-        raise ConfigError(f"{name} must be 0 or more, got {value}")
-    return value
+    return _whole_number(env, name, default, minimum=0)
 
 
 TRUE_WORDS = ("1", "true", "yes", "on")

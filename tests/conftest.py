@@ -89,6 +89,31 @@ def app(settings) -> Iterator:
 
 
 @pytest.fixture
+def embedded_app(settings) -> Iterator:
+    """The app on the real embedded (SQLite) queue with no consumer running, so
+    what waits in the queue can be seen; `run_queued()` runs it."""
+    app = create_app(replace(settings, queue_mode="embedded"), TESTING=True, WTF_CSRF_ENABLED=False,
+                     AUTO_MIGRATE=False, START_EMBEDDED_WORKER=False)
+    with app.app_context():
+        yield app
+        from portal.extensions import db
+
+        db.session.remove()
+        db.engine.dispose()
+
+
+def run_queued() -> list[str]:
+    """Run what waits in the current app's queue, as its consumer would; returns the task names."""
+    from portal.queue import get_queue
+
+    huey, names = get_queue().huey, []
+    while (message := huey.dequeue()) is not None:
+        names.append(message.name)
+        huey.execute(message)
+    return names
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 

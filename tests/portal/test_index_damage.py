@@ -6,34 +6,18 @@ running, so each step can be seen)."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from assets.sample_files import make_pdf
-from portal import create_app
-from portal.extensions import db
-from portal.queue import get_queue
 from portal.search.indexing import get_index
+from tests.conftest import run_queued
 
 
 @pytest.fixture
-def app(settings):
-    app = create_app(replace(settings, queue_mode="embedded"), TESTING=True, WTF_CSRF_ENABLED=False,
-                     AUTO_MIGRATE=False, START_EMBEDDED_WORKER=False)
-    with app.app_context():
-        yield app
-        db.session.remove()
-        db.engine.dispose()
-
-
-def _run_queued() -> list[str]:
-    huey, names = get_queue().huey, []
-    while (message := huey.dequeue()) is not None:
-        names.append(message.name)
-        huey.execute(message)
-    return names
+def app(embedded_app):
+    return embedded_app
 
 
 def _truncate_live_segments() -> int:
@@ -52,7 +36,7 @@ def _truncate_live_segments() -> int:
 def test_a_damaged_index_answers_rebuilding_then_recovers(app, client, factories, auth, tmp_path):
     pdf = Path(make_pdf(str(tmp_path / "guide.pdf"), [{"title": "Hospital pricing", "lines": ["pricing"]}]))
     asset = factories.asset(title="Hospital pricing guide", filename="guide.pdf", content=pdf.read_bytes())
-    _run_queued()
+    run_queued()
     admin = factories.user("admin")
     headers = auth.token(admin)
     assert [i["id"] for i in client.get("/api/v1/search?q=pricing", headers=headers).get_json()["items"]] == [asset.id]
@@ -71,7 +55,7 @@ def test_a_damaged_index_answers_rebuilding_then_recovers(app, client, factories
     assert "damaged (" in health
     assert client.get(f"/assets/{asset.id}").status_code == 200  # the asset page still shows
 
-    assert _run_queued().count("rebuild_index") == 1  # one rebuild however many searches failed
+    assert run_queued().count("rebuild_index") == 1  # one rebuild however many searches failed
     answer = client.get("/api/v1/search?q=pricing", headers=headers)
     assert answer.status_code == 200 and [i["id"] for i in answer.get_json()["items"]] == [asset.id]
     assert "damaged (" not in client.get("/admin/health").get_data(as_text=True)

@@ -7,28 +7,21 @@ in the outbox and in the queue can be seen before the drain runs."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 from sqlalchemy import select
 
-from portal import create_app
 from portal.extensions import db
 from portal.library import services as library
 from portal.models import AssetVersion, IndexOutbox
 from portal.queue import get_queue
 from portal.search import indexing
 from portal.search.tasks import drain_index_outbox_periodic
+from tests.conftest import run_queued
 
 
 @pytest.fixture
-def app(settings):
-    app = create_app(replace(settings, queue_mode="embedded"), TESTING=True, WTF_CSRF_ENABLED=False,
-                     AUTO_MIGRATE=False, START_EMBEDDED_WORKER=False)
-    with app.app_context():
-        yield app
-        db.session.remove()
-        db.engine.dispose()
+def app(embedded_app):
+    return embedded_app
 
 
 def _outbox() -> list[int]:
@@ -39,33 +32,23 @@ def _found(client, headers, query: str) -> list[int]:
     return [item["id"] for item in client.get(f"/api/v1/search?q={query}", headers=headers).get_json()["items"]]
 
 
-def _run_queued(app) -> list[str]:
-    """Run what waits in the embedded queue, as its consumer would; returns the task names."""
-    huey = get_queue().huey
-    names = []
-    while (message := huey.dequeue()) is not None:
-        names.append(message.name)
-        huey.execute(message)
-    return names
-
-
 def test_a_change_is_indexed_through_the_outbox_after_its_commit(app, client, factories, auth):
     asset = factories.asset(title="Quarterly brief")
-    _run_queued(app)  # the upload: processing, then its pages through the outbox
+    run_queued()  # the upload: processing, then its pages through the outbox
     headers = auth.token(factories.user("marketer"))
     assert _found(client, headers, "zanzibar") == []
 
     library.update_metadata(asset, {"title": "Zanzibar rollout brief"})
     assert _outbox() == [asset.id]  # written in the change's own transaction
     assert _found(client, headers, "zanzibar") == []  # not yet: the drain has not run
-    assert _run_queued(app) == ["drain_index_outbox"]
+    assert run_queued() == ["drain_index_outbox"]
     assert _outbox() == []
     assert _found(client, headers, "zanzibar") == [asset.id]
 
 
 def test_rolled_back_changes_leave_nothing_in_the_outbox(app, factories):
     asset = factories.asset(title="Draft")
-    _run_queued(app)
+    run_queued()
     asset.title = "Never committed"
     db.session.flush()
     assert _outbox() == [asset.id]
@@ -76,7 +59,7 @@ def test_rolled_back_changes_leave_nothing_in_the_outbox(app, factories):
 
 def test_processing_progress_does_not_touch_the_index(app, factories):
     asset = factories.asset(title="Progress")
-    _run_queued(app)
+    run_queued()
     version = db.session.get(AssetVersion, asset.current_version_id)
     version.progress_done, version.progress_total = 1, 3
     db.session.commit()
@@ -88,7 +71,7 @@ def test_processing_progress_does_not_touch_the_index(app, factories):
 
 def test_the_periodic_drain_picks_up_what_a_dead_process_left(app, client, factories, auth):
     asset = factories.asset(title="Orphan")
-    _run_queued(app)
+    run_queued()
     library.update_metadata(asset, {"title": "Walrus orphan"})
     get_queue().huey.storage.flush_queue()  # the task is lost; its mark stays set
     assert _outbox() == [asset.id]
@@ -98,20 +81,20 @@ def test_the_periodic_drain_picks_up_what_a_dead_process_left(app, client, facto
     assert _outbox() == []
     assert _found(client, auth.token(factories.user("marketer")), "walrus") == [asset.id]
     library.update_metadata(asset, {"description": "after the sweep"})
-    assert _run_queued(app) == ["drain_index_outbox"]  # the periodic drain cleared the mark
+    assert run_queued() == ["drain_index_outbox"]  # the periodic drain cleared the mark
 
 
 def test_many_changes_are_indexed_in_one_drain(app, factories, monkeypatch):
     assets = [factories.asset(title=f"Batch {n}") for n in range(5)]
-    _run_queued(app)
+    run_queued()
     for asset in assets:
         library.update_metadata(asset, {"tags": "batch"})
     library.update_metadata(assets[0], {"tags": "batch, again"})
     calls = []
     real = indexing.index_assets
     monkeypatch.setattr(indexing, "index_assets", lambda ids: calls.append(ids) or real(ids))
-    assert _run_queued(app) == ["drain_index_outbox"]  # one task for six commits
+    assert run_queued() == ["drain_index_outbox"]  # one task for six commits
     assert calls == [sorted(a.id for a in assets)]  # and one index commit
     library.update_metadata(assets[1], {"tags": "later"})
-    assert _run_queued(app) == ["drain_index_outbox"]  # the next change gets a drain of its own
+    assert run_queued() == ["drain_index_outbox"]  # the next change gets a drain of its own
     assert calls[-1] == [assets[1].id]
