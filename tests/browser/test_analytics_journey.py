@@ -39,13 +39,13 @@ def test_usage_reaches_the_dashboards(app, factories, new_page):
     expect(page.get_by_test_id("total-view")).to_contain_text("1 views")
     expect(page.get_by_test_id("total-download")).to_contain_text("1 downloads")
     expect(page.get_by_test_id("used-share")).to_contain_text("50.0% of collateral was used")
-    drawn = page.evaluate("() => !!Chart.getChart(document.getElementById('usage-chart'))")
-    assert drawn
+    # Chart.js loads at the end of the page: wait for the chart to be drawn, not for a moment.
+    page.wait_for_function("() => !!(window.Chart && Chart.getChart(document.getElementById('usage-chart')))")
 
     page.get_by_role("link", name="Content and scores").click()
     expect(page.get_by_test_id("board-most_used")).to_contain_text("Healthcare pricing deck")
     expect(page.get_by_test_id("board-never_used")).to_contain_text("Dusty brochure")
-    assert page.evaluate("() => !!Chart.getChart(document.getElementById('quadrant-chart'))")
+    page.wait_for_function("() => !!(window.Chart && Chart.getChart(document.getElementById('quadrant-chart')))")
     page.get_by_test_id("board-most_used").get_by_role("link", name="Healthcare pricing deck").click()
     expect(page.get_by_test_id("by-team")).to_contain_text("East")
     expect(page.get_by_test_id("recent")).to_contain_text("Rita Rep")
