@@ -7,16 +7,31 @@ slide's part graph is copied in: the slide, its layout, master and theme
 (reused when an identical master is already in the result), pictures, media,
 charts with their own embedded workbooks, diagrams, and the notes slide.
 Relationship ids are kept, so the copied XML stays valid as it is.
+
+`build_deck` does the work in the calling process. The portal calls
+`build_deck_in_child`: the same work in `python -m assets.deck_builder`, a child
+bounded in memory, time and output size that dies with its parent
+(assets/children.py). Before it copies anything the child measures what the
+result would hold (`measure_deck`: the zip directory and the small .rels parts
+only, no slide XML is parsed) and refuses a deck larger than the limit, so a
+slide carrying megabytes of XML, copied many times, is refused with a reason
+instead of exhausting memory.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import json
 import os
+import posixpath
 import re
+import signal
+import sys
 import tempfile
-from collections.abc import Sequence
-from dataclasses import dataclass
+import zipfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from zipfile import BadZipFile
 
 from lxml import etree
@@ -26,6 +41,8 @@ from pptx.opc.constants import RELATIONSHIP_TARGET_MODE as RTM
 from pptx.opc.constants import RELATIONSHIP_TYPE as RT
 from pptx.opc.package import Part, PartFactory, _Relationship
 from pptx.opc.packuri import PackURI
+
+from assets.children import ChildOutcome, child_setup, run_child
 
 P_NS = "http://schemas.openxmlformats.org/presentationml/2006/main"
 R_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -227,8 +244,9 @@ class _Assembler:
         self.presentation.save(out_path)
 
 
-def build_deck(slides: Sequence[SlideRef], out_path: str) -> None:
-    """Write one .pptx with exactly these slides, in this order."""
+def build_deck(slides: Sequence[SlideRef], out_path: str,
+               on_progress: Callable[[int, int], None] | None = None) -> None:
+    """Write one .pptx with exactly these slides, in this order (in this process)."""
     if not slides:
         raise DeckAssemblyError("A deck needs at least one slide.")
     directory = os.path.dirname(os.path.abspath(out_path))
@@ -241,10 +259,264 @@ def build_deck(slides: Sequence[SlideRef], out_path: str) -> None:
             raise DeckAssemblyError(
                 f"{os.path.basename(slides[0].source)} is not a PowerPoint file that can be read ({error})."
             ) from None
-        for ref in slides:
+        for number, ref in enumerate(slides, start=1):
             assembler.add_slide(ref)
+            if on_progress:
+                on_progress(number, len(slides))
         assembler.save(temporary)
         os.replace(temporary, out_path)  # no half-written deck is ever left behind
     finally:
         if os.path.exists(temporary):
             os.unlink(temporary)
+
+
+# --- measuring before building ----------------------------------------------------------
+
+MEDIA_PREFIX = "/ppt/media/"
+
+
+class _PackageSizes:
+    """A .pptx's part sizes (uncompressed, from the zip directory) and relationships
+    (from its .rels parts), without parsing any slide."""
+
+    def __init__(self, path: str):
+        try:
+            self.zip = zipfile.ZipFile(path)
+        except (BadZipFile, OSError) as error:
+            raise DeckAssemblyError(f"{os.path.basename(path)} is not a PowerPoint file that can be read "
+                                    f"({error}).") from None
+        self.name = os.path.basename(path)
+        self.sizes = {"/" + info.filename: info.file_size for info in self.zip.infolist()}
+        self._rels: dict[str, list[tuple[str, str, str]]] = {}
+
+    def _relationships(self, partname: str) -> list[tuple[str, str, str]]:
+        """(id, type, target part name) of a part's internal relationships."""
+        if partname not in self._rels:
+            directory, name = posixpath.split(partname)
+            rels_name = posixpath.join(directory, "_rels", name + ".rels")
+            found: list[tuple[str, str, str]] = []
+            if rels_name in self.sizes:
+                for rel in self._xml(rels_name):
+                    target = rel.get("Target") or ""
+                    if rel.get("TargetMode") == "External" or not target:
+                        continue
+                    found.append((rel.get("Id") or "", rel.get("Type") or "",
+                                  posixpath.normpath(posixpath.join(directory, target))))
+            self._rels[partname] = found
+        return self._rels[partname]
+
+    def _xml(self, partname: str):
+        try:
+            return etree.fromstring(self.zip.read(partname[1:]))
+        except (etree.XMLSyntaxError, BadZipFile, KeyError, ValueError) as error:
+            raise DeckAssemblyError(f"{self.name} is not a PowerPoint file that can be read ({error}).") from None
+
+    def rels(self, partname: str) -> list[tuple[str, str]]:
+        """(relationship type, target part name) of a part's internal relationships."""
+        return [(reltype, target) for _, reltype, target in self._relationships(partname)]
+
+    def presentation_part(self) -> str:
+        for reltype, target in self.rels("/"):
+            if reltype == RT.OFFICE_DOCUMENT:
+                return target
+        raise DeckAssemblyError(f"{self.name} is not a PowerPoint file that can be read (no presentation part).")
+
+    def slide_parts(self) -> list[str]:
+        """The slides in presentation order."""
+        presentation = self.presentation_part()
+        targets = {rel_id: target for rel_id, _, target in self._relationships(presentation)}
+        ids = (entry.get(f"{{{R_NS}}}id") for entry in self._xml(presentation).iter(f"{{{P_NS}}}sldId"))
+        return [targets[rel_id] for rel_id in ids if rel_id in targets]
+
+    def close(self) -> None:
+        self.zip.close()
+
+
+@dataclass
+class DeckMeasure:
+    total_bytes: int  # what the assembled deck would hold, its parts uncompressed
+    slide_bytes: list[int] = field(default_factory=list)  # each slide's own parts (per use)
+
+
+def measure_deck(slides: Sequence[SlideRef]) -> DeckMeasure:
+    """What the assembled deck would hold: the first deck's frame (masters, themes,
+    ...) once; per slide its own parts (the slide, notes, charts, embedded files),
+    counted for every use, as build_deck copies them; layouts, masters, themes and
+    media once per source deck."""
+    packages: dict[str, _PackageSizes] = {}
+    counted: set[tuple[str, str]] = set()  # shared parts already counted, by (source, part)
+    total = 0
+    slide_bytes: list[int] = []
+    try:
+        def package(path: str) -> _PackageSizes:
+            if path not in packages:
+                packages[path] = _PackageSizes(path)
+            return packages[path]
+
+        def shared(source: str, sizes: _PackageSizes, start: str, skip_slides: bool = True) -> int:
+            added = 0
+            stack = [start]
+            while stack:
+                part = stack.pop()
+                if (source, part) in counted:
+                    continue
+                counted.add((source, part))
+                added += sizes.sizes.get(part, 0)
+                stack.extend(target for reltype, target in sizes.rels(part)
+                             if not (skip_slides and reltype == RT.SLIDE))
+            return added
+
+        if slides:
+            first = package(slides[0].source)
+            total += shared(slides[0].source, first, "/")  # the package and the presentation
+        for ref in slides:
+            sizes = package(ref.source)
+            parts = sizes.slide_parts()
+            if not 1 <= ref.slide_number <= len(parts):
+                raise DeckAssemblyError(f"Slide {ref.slide_number} does not exist in {sizes.name} "
+                                        f"({len(parts)} slides).")
+            own = 0
+            seen: set[str] = set()
+            stack = [parts[ref.slide_number - 1]]
+            while stack:
+                part = stack.pop()
+                if part in seen:
+                    continue
+                seen.add(part)
+                own += sizes.sizes.get(part, 0)
+                for reltype, target in sizes.rels(part):
+                    if reltype in (RT.SLIDE, RT.NOTES_MASTER):
+                        continue  # the deck's own slide and notes master are used instead
+                    if reltype == RT.SLIDE_LAYOUT or target.startswith(MEDIA_PREFIX):
+                        total += shared(ref.source, sizes, target)
+                    else:
+                        stack.append(target)
+            slide_bytes.append(own)
+            total += own
+    finally:
+        for sizes in packages.values():
+            sizes.close()
+    return DeckMeasure(total, slide_bytes)
+
+
+# --- building in a bounded child process ----------------------------------------------------
+
+@dataclass
+class BuildOutcome:
+    ok: bool
+    size: int | None = None          # bytes of the written file
+    code: str | None = None          # too_large, unreadable, timeout, crashed
+    error: str | None = None         # a sentence for people
+    total_bytes: int | None = None   # when too large: what the deck would hold
+    limit_bytes: int | None = None
+    slide_bytes: list[int] = field(default_factory=list)
+
+
+def _mb(size: int) -> str:
+    return f"{size / 2**20:,.0f} MB" if size >= 10 * 2**20 else f"{size / 2**20:,.1f} MB"
+
+
+def build_deck_in_child(slides: Sequence[SlideRef], out_path: str, *, max_bytes: int,
+                        memory_limit_mb: int = 1536, timeout_seconds: float = 180,
+                        on_progress: Callable[[int, int], None] | None = None) -> BuildOutcome:
+    """build_deck in a child process bounded in memory, time and size. Never raises for
+    a bad or hostile deck: the outcome says why it was not built."""
+    if not slides:
+        return BuildOutcome(False, code="unreadable", error="A deck needs at least one slide.")
+    job = {"slides": [[ref.source, ref.slide_number] for ref in slides], "out": os.path.abspath(out_path),
+           "max_bytes": int(max_bytes), "memory_limit_mb": int(memory_limit_mb)}
+    reply: dict = {}
+
+    def handle(message: dict) -> None:
+        if message.get("t") == "progress":
+            if on_progress:
+                on_progress(int(message["done"]), int(message["total"]))
+        else:
+            reply.update(message)
+
+    work_dir = os.path.dirname(os.path.abspath(out_path))
+    try:
+        outcome = run_child("assets.deck_builder", job, cwd=work_dir, timeout=timeout_seconds, on_message=handle)
+    except OSError as error:
+        return BuildOutcome(False, code="crashed", error=f"The deck could not be assembled ({error}).")
+    return _outcome(reply, outcome, out_path, max_bytes, memory_limit_mb, timeout_seconds)
+
+
+def _outcome(reply: dict, child: ChildOutcome, out_path: str, max_bytes: int, memory_limit_mb: int,
+             timeout: float) -> BuildOutcome:
+    kind = reply.get("t")
+    if kind == "done" and os.path.exists(out_path):
+        return BuildOutcome(True, size=os.path.getsize(out_path))
+    if os.path.exists(out_path):  # a child cut off after its rename: never serve it
+        os.unlink(out_path)
+    if kind == "failed":
+        return BuildOutcome(False, code=reply.get("code") or "unreadable", error=reply.get("error"),
+                            total_bytes=reply.get("total_bytes"), limit_bytes=reply.get("limit_bytes"),
+                            slide_bytes=list(reply.get("slide_bytes") or []))
+    if child.timed_out:
+        return BuildOutcome(False, code="timeout",
+                            error=f"Assembling the deck took longer than {timeout:g} s, so it was stopped; "
+                                  "the deck is too large or its slides too complex. Remove some slides.")
+    if child.out_of_memory:
+        return BuildOutcome(False, code="too_large", limit_bytes=max_bytes,
+                            error=f"The deck is too large: assembling it needed more memory than allowed "
+                                  f"({memory_limit_mb} MB). Remove some slides or split it into several decks.")
+    return BuildOutcome(False, code="crashed",
+                        error=f"Assembling the deck stopped unexpectedly (exit status {child.returncode}).")
+
+
+def _child(fd: int, job: dict) -> int:
+    channel = child_setup(job, fd)
+    send = channel.send
+    max_bytes = int(job["max_bytes"])
+    slides = [SlideRef(path, int(number)) for path, number in job["slides"]]
+    too_large = (f"The deck is too large: assembling it needed more memory than allowed "
+                 f"({job['memory_limit_mb']} MB). Remove some slides or split it into several decks.")
+    try:
+        measure = measure_deck(slides)
+        if measure.total_bytes > max_bytes:
+            send(t="failed", code="too_large", total_bytes=measure.total_bytes, limit_bytes=max_bytes,
+                 slide_bytes=measure.slide_bytes,
+                 error=f"The deck is too large: it would hold {_mb(measure.total_bytes)} once assembled, "
+                       f"more than the {_mb(max_bytes)} a deck may hold. Remove some slides or split "
+                       "it into several decks.")
+            return 0
+        # The written file may not outgrow the limit either (the zip is smaller than its
+        # parts, so only a mismeasured deck meets this); writing past it fails with EFBIG.
+        import resource
+
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (max_bytes + 2**20, resource.RLIM_INFINITY))
+        build_deck(slides, job["out"], on_progress=lambda done, total: send(t="progress", done=done, total=total))
+    except DeckAssemblyError as error:
+        send(t="failed", code="unreadable", error=str(error))
+    except MemoryError:
+        send(t="failed", code="too_large", limit_bytes=max_bytes, error=too_large)
+    except etree.XMLSyntaxError as error:
+        # Sources were parsed when loaded (a bad one is a DeckAssemblyError); copies are
+        # parsed from XML serialized here, so this is libxml2 failing to allocate.
+        if "memory" in str(error).lower() or "unknown error" in str(error).lower():
+            send(t="failed", code="too_large", limit_bytes=max_bytes, error=too_large)
+        else:
+            send(t="failed", code="unreadable", error=f"A slide's file could not be read ({error}).")
+    except OSError as error:
+        if error.errno == errno.EFBIG:
+            send(t="failed", code="too_large", limit_bytes=max_bytes,
+                 error=f"The deck is too large: the assembled file grew past {_mb(max_bytes)}. "
+                       "Remove some slides or split it into several decks.")
+        else:
+            send(t="failed", code="unreadable", error=f"The deck could not be assembled ({error}).")
+    except Exception as error:  # the last line of defence: a reason, never a traceback
+        import traceback
+
+        traceback.print_exc()
+        send(t="failed", code="unreadable",
+             error=f"The deck could not be assembled ({error.__class__.__name__}).")
+    else:
+        send(t="done")
+    channel.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_child(int(sys.argv[1]), json.loads(sys.argv[2])))

@@ -1,7 +1,7 @@
 """PPTX/DOCX/XLSX to PDF with LibreOffice headless, bounded in time and in number.
 
 Each conversion runs one soffice in its own process group with a profile directory
-of its own. Profiles live in numbered slots (`slot-0`, `slot-1`, ...) that are kept
+of its own; it dies with the process that started it. Profiles live in numbered slots (`slot-0`, `slot-1`, ...) that are kept
 between conversions, so only the first conversion in a slot pays LibreOffice's
 first-start cost (the warm profile). A slot is held with an exclusive file lock,
 which bounds concurrent conversions across every process of the machine that
@@ -21,6 +21,8 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from assets.children import preexec
 
 INSTALL_HINT = ("apt-get install -y libreoffice-impress-nogui libreoffice-writer-nogui "
                 "libreoffice-calc-nogui")
@@ -181,20 +183,14 @@ def convert_to_pdf(src: str, out_dir: str, timeout: float = 120, *, kind: str | 
                 "--nolockcheck", "--convert-to", target_format, "--outdir", scratch, source,
             ]
             env = dict(os.environ, HOME=os.environ.get("HOME", scratch), SAL_USE_VCLPLUGIN="svp")
-
-            def limit_memory() -> None:
-                import resource
-
-                _, hard = resource.getrlimit(resource.RLIMIT_AS)
-                soft = memory_limit_mb * 2**20 if memory_limit_mb else hard
-                resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
-
             remaining = max(0.1, deadline - time.monotonic())
             try:
+                # Its own process group (killed whole at the deadline), its memory capped, and
+                # killed by the kernel if this process dies first (soffice.bin goes with it).
                 process = subprocess.Popen(
                     command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                     stderr=subprocess.STDOUT, env=env, cwd=scratch, start_new_session=True,
-                    preexec_fn=limit_memory)
+                    preexec_fn=preexec(memory_limit_mb))
             except OSError as error:
                 raise OfficeUnavailable(f"LibreOffice could not be started ({error}); "
                                         f"install it with: {INSTALL_HINT}") from None

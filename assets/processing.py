@@ -4,6 +4,8 @@ The work (inspection, extraction, rendering) runs in a child process,
 `python -m assets.processing`, with an address-space limit (RLIMIT_AS) and a
 wall-clock deadline; the parent kills it when either is exceeded, and a crash of
 the child (a segfault in PDFium, say) becomes a failed result, never an exception.
+The child, and the LibreOffice it starts, die with their parent
+(assets/children.py): a worker killed mid-job leaves no process behind.
 
 The child reports over a pipe, one JSON object per line:
   {"t": "progress", "stage", "done", "total"}   -> on_progress(stage, done, total)
@@ -20,25 +22,18 @@ from __future__ import annotations
 import json
 import logging
 import os
-import select
 import signal
-import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 
+from assets.children import ChildOutcome, child_setup, killpg, run_child
 from assets.extract import PageContent
 
 log = logging.getLogger(__name__)
 
 __all__ = ["PageContent", "ProcessingResult", "process_file"]
-
-_REPO_ROOT = str(Path(__file__).resolve().parent.parent)
-_MEMORY_HINTS = ("MemoryError", "bad_alloc", "Cannot allocate memory", "out of memory",
-                 "Out of memory")
 
 
 @dataclass
@@ -76,77 +71,18 @@ def process_file(path: str, *, filename: str, work_dir: str, thumbnails: bool = 
            "timeout": timeout_seconds, "memory_limit_mb": memory_limit_mb,
            "office_timeout": office_timeout, "soffice": soffice}
     state = _ParentState()
-    read_fd, write_fd = os.pipe()
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (_REPO_ROOT, env.get("PYTHONPATH")) if p)
-    started = time.monotonic()
-    deadline = started + timeout_seconds
-    with tempfile.TemporaryFile() as stderr:
-        try:
-            child = subprocess.Popen(
-                [sys.executable, "-m", "assets.processing", str(write_fd), json.dumps(job)],
-                pass_fds=(write_fd,), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                stderr=stderr, cwd=work_dir, env=env, start_new_session=True)
-        except OSError as error:
-            os.close(read_fd)
-            os.close(write_fd)
-            return ProcessingResult(kind="other", status="failed",
-                                    error=f"The processing worker could not start ({error}).")
-        os.close(write_fd)
-        timed_out = False
-        try:
-            buffer = b""
-            with os.fdopen(read_fd, "rb", buffering=0) as pipe:
-                while True:
-                    remaining = deadline - time.monotonic()
-                    if remaining <= 0:
-                        timed_out = True
-                        break
-                    ready, _, _ = select.select([pipe], [], [], min(remaining, 1.0))
-                    if not ready:
-                        continue
-                    chunk = pipe.read(1 << 16)
-                    if not chunk:
-                        break
-                    buffer += chunk
-                    *lines, buffer = buffer.split(b"\n")
-                    for line in lines:
-                        if line.strip():
-                            state.handle(json.loads(line), on_progress)
-        finally:
-            if timed_out or child.poll() is None:
-                _stop(child, grace=0 if timed_out else 5)
-            child.wait()
-            for pgid in state.office_groups:
-                _killpg(pgid, signal.SIGKILL)
-        stderr.seek(0, os.SEEK_END)
-        stderr.seek(max(0, stderr.tell() - 8192))
-        stderr_tail = stderr.read().decode("utf-8", "replace")
-    return state.result(child.returncode, timed_out, timeout_seconds, memory_limit_mb,
-                        stderr_tail)
-
-
-def _killpg(pgid: int, sig: int) -> None:
     try:
-        os.killpg(pgid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass
-
-
-def _stop(child: subprocess.Popen, grace: float) -> None:
-    """SIGTERM lets the child stop its LibreOffice first; SIGKILL follows."""
-    if grace:
-        try:
-            child.wait(timeout=grace)
-            return
-        except subprocess.TimeoutExpired:
-            pass
-    _killpg(child.pid, signal.SIGTERM)
-    try:
-        child.wait(timeout=2)
-    except subprocess.TimeoutExpired:
-        pass
-    _killpg(child.pid, signal.SIGKILL)
+        outcome = run_child("assets.processing", job, cwd=work_dir, timeout=timeout_seconds,
+                            on_message=lambda message: state.handle(message, on_progress))
+    except OSError as error:
+        return ProcessingResult(kind="other", status="failed",
+                                error=f"The processing worker could not start ({error}).")
+    finally:
+        # The child kills its LibreOffice when told to stop; if it was killed outright,
+        # its soffice (which dies with it) may still be on its way out.
+        for pgid in state.office_groups:
+            killpg(pgid, signal.SIGKILL)
+    return state.result(outcome, timeout_seconds, memory_limit_mb)
 
 
 class _ParentState:
@@ -192,11 +128,11 @@ class _ParentState:
         elif kind == "done":
             self.done = True
 
-    def result(self, returncode: int, timed_out: bool, timeout: float, memory_limit_mb: int,
-               stderr_tail: str) -> ProcessingResult:
-        if timed_out:
+    def result(self, outcome: ChildOutcome, timeout: float, memory_limit_mb: int) -> ProcessingResult:
+        returncode, stderr_tail = outcome.returncode, outcome.stderr_tail
+        if outcome.timed_out:
             problem = f"Processing took longer than {timeout:g} s"
-        elif any(hint in stderr_tail for hint in _MEMORY_HINTS) or returncode == -signal.SIGKILL:
+        elif outcome.out_of_memory:
             problem = f"Processing needed more memory than allowed ({memory_limit_mb} MB)"
         elif returncode and returncode < 0:
             problem = f"Processing crashed ({signal.Signals(-returncode).name}) while reading the file"
@@ -234,14 +170,9 @@ class _ParentState:
 # --- the child ------------------------------------------------------------------------
 
 def _child(fd: int, job: dict) -> int:
-    import resource
-
     started = time.monotonic()
-    out = os.fdopen(fd, "w", buffering=1, encoding="utf-8")
-
-    def send(**message) -> None:
-        out.write(json.dumps(message) + "\n")
-        out.flush()
+    channel = child_setup(job, fd)
+    send = channel.send
 
     def stop(signum, frame) -> None:
         from assets import office
@@ -250,11 +181,6 @@ def _child(fd: int, job: dict) -> int:
         os._exit(128 + signum)
 
     signal.signal(signal.SIGTERM, stop)
-    limit = int(job["memory_limit_mb"]) * 2**20
-    _, hard = resource.getrlimit(resource.RLIMIT_AS)
-    if hard == resource.RLIM_INFINITY or limit < hard:
-        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
-
     progress_state = {"extracted": False}
     try:
         _run(job, send, started, progress_state)
@@ -274,7 +200,7 @@ def _child(fd: int, job: dict) -> int:
             send(t="failed",
                  error=f"The file could not be processed ({error.__class__.__name__}).")
     send(t="done")
-    out.close()
+    channel.close()
     return 0
 
 

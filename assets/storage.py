@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import tempfile
+import time
 import unicodedata
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
@@ -160,6 +161,11 @@ class Storage(ABC):
     def check(self) -> str | None:
         """None when the store works, else a human reason (shown on the admin health page)."""
 
+    def remove_abandoned_uploads(self, older_than_seconds: float) -> int:
+        """Remove what uploads cut off by a dead process left (untouched for longer
+        than `older_than_seconds`); returns how many were removed."""
+        return 0
+
 
 class LocalStorage(Storage):
     def __init__(self, root: str):
@@ -216,6 +222,24 @@ class LocalStorage(Storage):
 
     def local_path(self, key) -> str | None:
         return str(self._path(key))
+
+    def remove_abandoned_uploads(self, older_than_seconds: float) -> int:
+        """`.upload-*` files: an upload in progress writes to one and renames it when
+        done, so one untouched for long belongs to a process that died."""
+        cutoff = time.time() - older_than_seconds
+        removed = 0
+        for root, _dirs, files in os.walk(self.root):
+            for name in files:
+                if not name.startswith(".upload-"):
+                    continue
+                path = os.path.join(root, name)
+                try:
+                    if os.lstat(path).st_mtime < cutoff:
+                        os.unlink(path)
+                        removed += 1
+                except FileNotFoundError:
+                    continue
+        return removed
 
     def check(self) -> str | None:
         if not self.root.is_dir():
@@ -360,6 +384,28 @@ class S3Storage(Storage):
             self._call(key, self.client.delete_object)
         except ObjectNotFound:
             pass
+
+    # A multipart upload's age is when it began, not when it last moved: a long upload
+    # is given at least this long before it counts as abandoned.
+    MULTIPART_GRACE_SECONDS = 6 * 3600
+
+    def remove_abandoned_uploads(self, older_than_seconds: float) -> int:
+        """Abort unfinished multipart uploads (their parts cost storage until then)."""
+        from datetime import UTC, datetime, timedelta
+
+        cutoff = datetime.now(UTC) - timedelta(seconds=max(older_than_seconds, self.MULTIPART_GRACE_SECONDS))
+        removed = 0
+        params = {"Bucket": self.bucket, **({"Prefix": self.prefix + "/"} if self.prefix else {})}
+        while True:
+            listing = self.client.list_multipart_uploads(**params)
+            for upload in listing.get("Uploads", []):
+                if upload["Initiated"] < cutoff:
+                    self.client.abort_multipart_upload(Bucket=self.bucket, Key=upload["Key"],
+                                                       UploadId=upload["UploadId"])
+                    removed += 1
+            if not listing.get("IsTruncated"):
+                return removed
+            params.update(KeyMarker=listing.get("NextKeyMarker"), UploadIdMarker=listing.get("NextUploadIdMarker"))
 
     def download_to(self, key, path) -> None:
         from boto3.exceptions import Boto3Error

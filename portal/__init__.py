@@ -110,4 +110,5 @@ def _register_favicon(app: Flask) -> None:
 
 
 # Modules whose @task functions register with the queue.
-TASK_MODULES = ("portal.library.tasks", "portal.search.tasks", "portal.analytics.tasks")
+TASK_MODULES = ("portal.library.tasks", "portal.search.tasks", "portal.analytics.tasks", "portal.decks.tasks",
+                "portal.sweeper")

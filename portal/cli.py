@@ -72,12 +72,27 @@ def index_check() -> None:
 @click.command("worker")
 @click.option("--workers", default=2, show_default=True)
 def worker(workers: int) -> None:
-    """Consume the task queue (production, with REDIS_URL)."""
+    """Consume the task queue (production, with REDIS_URL); starts with a sweep."""
     from portal.queue import get_queue
+    from portal.sweeper import sweep
 
     queue = get_queue()
+    # Work a worker that died was doing is picked up again before anything else.
+    click.echo(f"Sweep: {sweep()}.")
     click.echo(f"Consuming {type(queue.huey).__name__} with {workers} worker thread(s).")
     queue.huey.create_consumer(workers=workers, worker_type="thread", periodic=True).run()
+
+
+@click.command("sweep")
+def sweep_command() -> None:
+    """Pick up work a dead process cut off, remove its work directories and partial uploads
+    (the queue does this every minute)."""
+    from portal.sweeper import sweep
+
+    report = sweep()
+    click.echo(f"Sweep: {report}.")
+    if report.problems:
+        raise SystemExit(1)
 
 
 @click.command("serve")
@@ -140,5 +155,5 @@ def seed_demo() -> None:
 
 def init_app(app: Flask) -> None:
     app.cli.add_command(db_cli)
-    for command in (create_user, reindex, index_check, worker, serve, rollup, expire, seed_demo):
+    for command in (create_user, reindex, index_check, worker, sweep_command, serve, rollup, expire, seed_demo):
         app.cli.add_command(command)

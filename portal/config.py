@@ -57,6 +57,17 @@ def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
     if raw.lower() in FALSE_WORDS:
         return False
     raise ConfigError(f"{name} must be one of {', '.join(TRUE_WORDS + FALSE_WORDS)}, got {raw!r}")
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = _text(env, name)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number of seconds, got {raw!r}") from None
+    if not value >= 0 or value == float("inf"):
+        raise ConfigError(f"{name} must be 0 or more seconds, got {raw!r}")
+    return value
 
 
 def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...], default: str) -> str:
@@ -99,6 +110,28 @@ class Settings:
     # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are trusted
     # (0: none; the client address is the socket's peer).
     trusted_proxies: int = 0
+    # Background work (processing an upload, assembling a deck) runs in a child process
+    # bounded in time and memory; a job still unfinished after its deadline (the time
+    # limit plus a grace period) was cut off by a dead process and is picked up again,
+    # at most job_max_attempts times.
+    processing_timeout_seconds: int = 300
+    job_max_attempts: int = 3
+    deck_max_mb: int = 256          # the assembled deck's size (all its parts, uncompressed)
+    deck_memory_mb: int = 1536      # the assembling child's address space
+    deck_timeout_seconds: int = 180
+    deck_wait_seconds: float = 20.0  # how long a download request waits for a build
+
+    @property
+    def processing_deadline_seconds(self) -> int:
+        return _deadline(self.processing_timeout_seconds)
+
+    @property
+    def deck_deadline_seconds(self) -> int:
+        return _deadline(self.deck_timeout_seconds)
+
+    @property
+    def deck_max_bytes(self) -> int:
+        return self.deck_max_mb * 1024 * 1024
 
     @property
     def max_upload_bytes(self) -> int:
@@ -119,6 +152,11 @@ class Settings:
     @property
     def is_embedded_database(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+
+def _deadline(timeout: int) -> int:
+    """A job's time limit plus a grace period for saving what it made."""
+    return timeout + min(60, timeout)
 
 
 def _secret_key(env: Mapping[str, str], data_dir: Path) -> str:
@@ -185,4 +223,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         api_token_days=_positive_int(env, "API_TOKEN_DAYS", DEFAULT_API_TOKEN_DAYS),
         searches_per_minute=_positive_int(env, "SEARCHES_PER_MINUTE", 60),
         trusted_proxies=_non_negative_int(env, "TRUSTED_PROXIES", 0),
+        processing_timeout_seconds=_positive_int(env, "PROCESSING_TIMEOUT_SECONDS", 300),
+        job_max_attempts=_positive_int(env, "JOB_MAX_ATTEMPTS", 3),
+        deck_max_mb=_positive_int(env, "DECK_MAX_MB", 256),
+        deck_memory_mb=_positive_int(env, "DECK_MEMORY_MB", 1536),
+        deck_timeout_seconds=_positive_int(env, "DECK_TIMEOUT_SECONDS", 180),
+        deck_wait_seconds=_seconds(env, "DECK_WAIT_SECONDS", 20.0),
     )

@@ -76,6 +76,15 @@ class Processing(enum.StrEnum):
     FAILED = "failed"
 
 
+class BuildStatus(enum.StrEnum):
+    """Where the assembly of a deck's .pptx (one revision of the deck) stands."""
+
+    PENDING = "pending"    # queued
+    BUILDING = "building"  # a worker holds it (see portal/queue.py claim_job)
+    READY = "ready"        # the file is in storage
+    FAILED = "failed"      # with a reason
+
+
 class ReviewStatus(enum.StrEnum):
     """A rating or flag in the enablement review queue."""
 
@@ -260,6 +269,10 @@ class AssetVersion(db.Model):
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     processed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # The lease of the worker processing it (portal/queue.py claim_job): a version still
+    # pending after its deadline was cut off by a dead process and is processed again.
+    processing_started_at: Mapped[datetime | None] = mapped_column(DateTime)
+    processing_attempts: Mapped[int] = mapped_column(Integer, default=0)
 
     asset: Mapped[Asset] = relationship(back_populates="versions", foreign_keys=[asset_id])
     uploaded_by: Mapped[User | None] = relationship()
@@ -411,6 +424,37 @@ class Deck(db.Model):
     slides: Mapped[list[DeckSlide]] = relationship(
         order_by="DeckSlide.position", cascade="all, delete-orphan"
     )
+    builds: Mapped[list[DeckBuild]] = relationship(
+        back_populates="deck", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class DeckBuild(db.Model):
+    """The assembled .pptx of one revision of a deck (portal/decks/building.py).
+
+    The revision is a digest of the deck's slides (which slide of which file, in
+    which order): an unchanged deck is served from storage, a changed one is built
+    again. Built by the queue in a bounded child process, never in a request."""
+
+    __tablename__ = "deck_builds"
+    __table_args__ = (UniqueConstraint("deck_id", "revision"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    deck_id: Mapped[int] = mapped_column(ForeignKey("decks.id", ondelete="CASCADE"), index=True)
+    revision: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(20), default=BuildStatus.PENDING.value)
+    error: Mapped[str | None] = mapped_column(Text)
+    error_code: Mapped[str | None] = mapped_column(String(40))  # too_large, unavailable, ...
+    progress_done: Mapped[int] = mapped_column(Integer, default=0)
+    progress_total: Mapped[int] = mapped_column(Integer, default=0)
+    storage_key: Mapped[str | None] = mapped_column(String(512))
+    size: Mapped[int | None] = mapped_column(BigInteger)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    deck: Mapped[Deck] = relationship(back_populates="builds")
 
 
 class DeckSlide(db.Model):

@@ -8,6 +8,13 @@ enqueue them. Modes (see config.Settings.queue_mode):
 - immediate: tasks run inline (tests).
 Each app gets its own Huey instance; tasks are registered on it with the app
 context they need.
+
+Huey hands a task to one consumer and forgets it, so work a dead process was
+doing would be lost. Jobs that must survive that (processing a version,
+assembling a deck) hold a lease on their row instead (`claim_job`): a job
+unfinished after its deadline was cut off, and the sweeper (portal/sweeper.py,
+every minute and whenever a consumer starts) enqueues it again, at most a few
+times before it is failed with a reason.
 """
 
 from __future__ import annotations
@@ -15,14 +22,20 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from flask import Flask, current_app
 from huey import MemoryHuey, RedisHuey, SqliteHuey
 from huey.api import Huey
 from huey.consumer import Consumer
+from sqlalchemy import or_, update
+
+from portal.extensions import db
+from portal.models import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +59,8 @@ class TaskQueue:
         self.tasks[name](*args)
 
     def start_embedded_consumer(self) -> None:
-        """Consume the embedded queue in daemon threads of this process (once)."""
+        """Consume the embedded queue in daemon threads of this process (once), starting
+        with a sweep: work a dead web process was doing is picked up again."""
         with self._lock:
             if self._consumer_started:
                 return
@@ -54,6 +68,8 @@ class TaskQueue:
             consumer.start()
             self._consumer_started = True
             log.info("embedded task consumer started")
+        if "sweep" in self.tasks:
+            self.enqueue("sweep", True)
 
 
 class EmbeddedConsumer(Consumer):
@@ -134,3 +150,50 @@ def get_queue() -> TaskQueue:
 
 def enqueue(name: str, *args: Any) -> None:
     get_queue().enqueue(name, *args)
+
+
+# --- leases: work that survives a dead process -------------------------------------------
+
+def claim_job(model: Any, row_id: int, *, pending: Any, started: Any, attempts: Any,
+              deadline_seconds: float, max_attempts: int, **claimed_values: Any) -> bool:
+    """Take the lease on a job's row: True when this worker may do the job now.
+
+    `pending` is the condition of a row still to do; `started` and `attempts` are
+    its lease columns. The lease is granted when nobody holds one or the holder's
+    deadline has passed (it died), and counts an attempt; one atomic UPDATE, so two
+    workers never both get it. `claimed_values` are set with it (e.g. a status)."""
+    now = utcnow()
+    result = db.session.execute(
+        update(model)
+        .where(model.id == row_id, pending, attempts < max_attempts,
+               or_(started.is_(None), started < now - timedelta(seconds=deadline_seconds)))
+        .values({started: now, attempts: attempts + 1, **claimed_values})
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return result.rowcount == 1
+
+
+def release_job(model: Any, row_id: int, *, started: Any, **values: Any) -> None:
+    """Give the lease back (the job raised and will be retried): the next claim need not wait."""
+    db.session.rollback()
+    db.session.execute(update(model).where(model.id == row_id).values({started: None, **values})
+                       .execution_options(synchronize_session=False))
+    db.session.commit()
+
+
+class ProgressWriter:
+    """Saves a job's progress (progress_done, progress_total of its row) at most
+    twice a second; pages poll it."""
+
+    def __init__(self, row: Any):
+        self.row = row
+        self.last = 0.0
+
+    def __call__(self, done: int, total: int) -> None:
+        now = time.monotonic()
+        if now - self.last < 0.5 and done < total:
+            return
+        self.last = now
+        self.row.progress_done, self.row.progress_total = done, total
+        db.session.commit()

@@ -1,6 +1,7 @@
 """Meeting decks assembled from slides of existing decks.
 
-routes.py (pages, blueprint `decks`), api.py (JSON), services.py."""
+routes.py (pages, blueprint `decks`), api.py (JSON), services.py (use cases),
+building.py (assembling the .pptx off the request, kept per revision), tasks.py."""
 
 from flask import Flask
 

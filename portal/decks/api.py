@@ -1,17 +1,20 @@
-"""Decks API (shared/api.md): the caller's own decks; others' decks are 404."""
+"""Decks API (shared/api.md): the caller's own decks; others' decks are 404.
+
+Downloads are assembled by the queue (building.py); `deck_download` is shared
+with the deck pages: it serves the stored file of the deck's current revision,
+waiting a bounded time for a build in progress."""
 
 from __future__ import annotations
 
-import shutil
-
-from flask import Blueprint, send_file
+from flask import Blueprint, current_app, url_for
 from flask_login import current_user
 
 from portal.access import EVERYONE, allow
 from portal.api import json_body, listing, pagination
-from portal.decks import services
+from portal.decks import building, services
+from portal.files import send_stored
 from portal.library.serializers import iso, page_thumbnail_url
-from portal.models import Deck
+from portal.models import BuildStatus, Deck, DeckBuild
 
 bp = Blueprint("decks", __name__)  # mounted under /api/v1 by create_app
 
@@ -40,17 +43,37 @@ def deck_json(deck: Deck) -> dict:
     }
 
 
-def send_deck(deck: Deck):
-    """Build the .pptx and send it; the temporary files go once the response is closed."""
-    workdir, path = services.assemble(current_user, deck)
-    try:
-        response = send_file(path, mimetype=services.PPTX_MIME, as_attachment=True,
-                             download_name=services.download_name(deck), max_age=0)
-    except BaseException:
-        shutil.rmtree(workdir, ignore_errors=True)
-        raise
-    response.call_on_close(lambda: shutil.rmtree(workdir, ignore_errors=True))
-    return response
+RETRY_AFTER_SECONDS = 2
+
+
+def build_json(deck: Deck, build: DeckBuild | None, download_url: str) -> dict:
+    """Where the assembly of the deck as it is now stands (what pages and integrations poll)."""
+    if build is None:
+        return {"deck_id": deck.id, "revision": None, "status": "none", "progress": {"done": 0, "total": 0},
+                "error": None, "size": None, "download_url": download_url}
+    return {
+        "deck_id": deck.id,
+        "revision": build.revision,
+        "status": build.status,
+        "progress": {"done": build.progress_done, "total": build.progress_total},
+        "error": build.error if build.status == BuildStatus.FAILED else None,
+        "size": build.size,
+        "download_url": download_url,
+    }
+
+
+def deck_download(deck: Deck) -> tuple[object | None, DeckBuild]:
+    """(response, build): the stored .pptx of the deck's current revision when it is
+    ready (waiting up to DECK_WAIT_SECONDS while it is assembled), else (None, build)
+    still in progress. A failed build answers its reason (422)."""
+    build = building.request_build(current_user, deck)
+    build = building.wait_for(build, current_app.config["SETTINGS"].deck_wait_seconds)
+    if build.status == BuildStatus.FAILED:
+        raise building.refusal(build)
+    if build.status != BuildStatus.READY:
+        return None, build
+    services.record_download(current_user, deck, services.slide_states(deck))
+    return send_stored(build.storage_key, filename=services.download_name(deck), mime=services.PPTX_MIME), build
 
 
 @bp.get("/decks")
@@ -94,8 +117,36 @@ def delete_deck(deck_id: int):
     return "", 204
 
 
+def _download_url(deck: Deck) -> str:
+    return url_for("api.decks.download_deck", deck_id=deck.id, _external=True)
+
+
 @bp.get("/decks/<int:deck_id>/download")
 @allow(*EVERYONE)
 def download_deck(deck_id: int):
-    """The deck as one .pptx holding its slides in order; records a deck inclusion per slide."""
-    return send_deck(services.get_deck_for(current_user, deck_id))
+    """The deck as one .pptx holding its slides in order; records a deck inclusion per slide.
+    Still being assembled after a short wait: 202 with the build's status and Retry-After."""
+    deck = services.get_deck_for(current_user, deck_id)
+    response, build = deck_download(deck)
+    if response is not None:
+        return response
+    return build_json(deck, build, _download_url(deck)), 202, {"Retry-After": str(RETRY_AFTER_SECONDS)}
+
+
+@bp.get("/decks/<int:deck_id>/build")
+@allow(*EVERYONE)
+def get_build(deck_id: int):
+    """Where the assembly of the deck as it is now stands: none, pending, building, ready or failed."""
+    deck = services.get_deck_for(current_user, deck_id)
+    return build_json(deck, building.current_build(current_user, deck), _download_url(deck))
+
+
+@bp.post("/decks/<int:deck_id>/build")
+@allow(*EVERYONE)
+def start_build(deck_id: int):
+    """Start assembling the deck as it is now (202), or find it ready (200); poll GET .../build."""
+    deck = services.get_deck_for(current_user, deck_id)
+    build = building.start_build(current_user, deck)
+    status = 200 if build.status == BuildStatus.READY else 202
+    headers = {} if status == 200 else {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    return build_json(deck, build, _download_url(deck)), status, headers

@@ -7,8 +7,8 @@ from flask import Blueprint, flash, jsonify, redirect, render_template, request,
 from flask_login import current_user
 
 from portal.access import EVERYONE, allow
-from portal.decks import services
-from portal.decks.api import send_deck
+from portal.decks import building, services
+from portal.decks.api import build_json, deck_download
 from portal.errors import InvalidInput, wants_json
 from portal.models import Deck
 
@@ -91,8 +91,12 @@ def _apply_button(page_ids: list[int]) -> list[int]:
 def edit(deck_id: int):
     deck = services.get_deck_for(current_user, deck_id)
     states = services.slide_states(deck)
+    try:
+        build = building.current_build(current_user, deck)
+    except InvalidInput:  # not downloadable as it is: the page says why
+        build = None
     return render_template(
-        "decks/edit.html", deck=deck, states=states, is_tray=deck.title == "",
+        "decks/edit.html", deck=deck, states=states, is_tray=deck.title == "", build=build,
         blocked=[s for s in states if s.retired] if not current_user.is_staff else [],
     )
 
@@ -152,4 +156,27 @@ def refresh(deck_id: int, position: int):
 @bp.get("/decks/<int:deck_id>/download")
 @allow(*EVERYONE)
 def download(deck_id: int):
-    return send_deck(services.get_deck_for(current_user, deck_id))
+    deck = services.get_deck_for(current_user, deck_id)
+    response, build = deck_download(deck)
+    if response is not None:
+        return response
+    flash(f"Your deck is being assembled ({build.progress_done} of {build.progress_total} slides). "
+          "It will be ready to download from this page in a moment.", "info")
+    return redirect(url_for("decks.edit", deck_id=deck.id))
+
+
+@bp.get("/decks/<int:deck_id>/build")
+@allow(*EVERYONE)
+def build_status(deck_id: int):
+    """JSON for the deck page, which polls while the deck is assembled."""
+    deck = services.get_deck_for(current_user, deck_id)
+    return jsonify(build_json(deck, building.current_build(current_user, deck),
+                              url_for("decks.download", deck_id=deck.id)))
+
+
+@bp.post("/decks/<int:deck_id>/build")
+@allow(*EVERYONE)
+def start_build(deck_id: int):
+    deck = services.get_deck_for(current_user, deck_id)
+    build = building.start_build(current_user, deck)
+    return jsonify(build_json(deck, build, url_for("decks.download", deck_id=deck.id)))

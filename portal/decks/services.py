@@ -1,21 +1,17 @@
 """Use cases of meeting decks: the tray (the deck being built), saved decks,
-stale and retired slides, and assembling the .pptx. Plain arguments in; no
-request or session."""
+stale and retired slides, and whether a deck may be downloaded (the .pptx is
+assembled off the request: building.py). Plain arguments in; no request or
+session."""
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
 from werkzeug.exceptions import NotFound
 
-from assets.deck_builder import DeckAssemblyError, SlideRef, build_deck
-from assets.storage import ObjectNotFound, StorageError
 from portal.errors import InvalidInput
 from portal.extensions import db
 from portal.ids import whole_number
@@ -172,8 +168,11 @@ def update_deck(user: User, deck: Deck, title: str, page_ids: list[int]) -> Deck
 
 
 def delete_deck(deck: Deck) -> None:
+    keys = [b.storage_key for b in deck.builds if b.storage_key]
     db.session.delete(deck)
     db.session.commit()
+    for key in keys:  # the assembled files (portal/decks/building.py) go with the deck
+        get_storage().delete(key)
 
 
 def duplicate_deck(user: User, deck: Deck) -> Deck:
@@ -292,11 +291,9 @@ def download_name(deck: Deck) -> str:
     return f"{stem}.pptx"
 
 
-def assemble(user: User, deck: Deck) -> tuple[str, str]:
-    """Build the deck's .pptx in a new temporary directory; returns (directory, path).
-
-    The caller removes the directory once the file has been sent. Records one
-    deck-inclusion usage event per slide."""
+def downloadable_states(user: User, deck: Deck) -> list[SlideState]:
+    """The deck's slides if it can be downloaded by this user; otherwise 422 with the reason
+    (no slides; for reps, slides of retired or expired items; pages that are not slides)."""
     states = slide_states(deck)
     if not states:
         raise InvalidInput("This deck has no slides yet; add some before downloading it.")
@@ -311,36 +308,14 @@ def assemble(user: User, deck: Deck) -> tuple[str, str]:
     not_slides = [s for s in states if s.page.version.kind != "pptx"]
     if not_slides:
         raise InvalidInput("These are not slides of a PowerPoint deck: " + "; ".join(s.label for s in not_slides) + ".")
-    workdir = tempfile.mkdtemp(prefix="collateral-deck-")
-    try:
-        storage = get_storage()
-        sources: dict[int, str] = {}
-        for state in states:
-            version = state.page.version
-            if version.id in sources:
-                continue
-            path = os.path.join(workdir, f"source-{version.id}.pptx")
-            try:
-                storage.download_to(version.storage_key, path)
-            except (ObjectNotFound, FileNotFoundError):
-                raise InvalidInput(f"The file of “{state.asset.title}” (version {version.number}) is missing "
-                                   "from storage; remove its slides or ask its owner to upload it again.") from None
-            except StorageError as error:
-                raise InvalidInput(f"The file of “{state.asset.title}” could not be fetched ({error}); "
-                                   "try again later.", status=503) from None
-            sources[version.id] = path
-        out = os.path.join(workdir, download_name(deck))
-        try:
-            build_deck([SlideRef(sources[s.page.version_id], s.page.number) for s in states], out)
-        except DeckAssemblyError as error:
-            raise InvalidInput(str(error)) from None
-    except BaseException:
-        shutil.rmtree(workdir, ignore_errors=True)
-        raise
+    return states
+
+
+def record_download(user: User, deck: Deck, states: list[SlideState]) -> None:
+    """One deck-inclusion usage event per slide of a downloaded deck."""
     db.session.add_all(
         UsageEvent(asset_id=s.asset.id, version_id=s.page.version_id, user_id=user.id,
                    kind=UsageKind.DECK_INCLUSION.value, page_number=s.page.number, deck_id=deck.id)
         for s in states
     )
     db.session.commit()
-    return workdir, out

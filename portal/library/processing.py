@@ -4,7 +4,9 @@ The library's upload pipeline is: upload and store (services.py) -> process
 here (text, pages, thumbnails, in a child process bounded in time and memory:
 assets/processing.py) -> pages and thumbnails written to the database and
 storage -> indexed (the commit puts the asset in the index outbox:
-portal/search/indexing.py). The queue's task (tasks.py) only calls this.
+portal/search/indexing.py). The queue's task (tasks.py) only calls this; the
+sweeper (portal/sweeper.py) calls `resume_interrupted` for versions whose
+processing was cut off by a dead process.
 """
 
 from __future__ import annotations
@@ -12,54 +14,90 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
-import time
+from datetime import timedelta
 
-from sqlalchemy import delete
+from flask import current_app
+from sqlalchemy import and_, delete, or_, select
 
 from assets.processing import ProcessingResult, process_file
 from assets.storage import safe_key
+from assets.workdirs import WORK_DIR_PREFIX
 from portal.extensions import db
 from portal.models import AssetVersion, Page, Processing, utcnow
+from portal.queue import ProgressWriter, claim_job, enqueue, release_job
 from portal.storage import get_storage
 
 log = logging.getLogger(__name__)
 
 
-class _ProgressWriter:
-    """Saves processing progress at most twice a second (the asset page polls it)."""
-
-    def __init__(self, version: AssetVersion):
-        self.version = version
-        self.last = 0.0
-
-    def __call__(self, stage: str, done: int, total: int) -> None:
-        now = time.monotonic()
-        if now - self.last < 0.5 and done < total:
-            return
-        self.last = now
-        self.version.progress_done, self.version.progress_total = done, total
-        db.session.commit()
+def _lease(settings) -> dict:
+    return {"pending": AssetVersion.processing == Processing.PENDING, "started": AssetVersion.processing_started_at,
+            "attempts": AssetVersion.processing_attempts, "deadline_seconds": settings.processing_deadline_seconds,
+            "max_attempts": settings.job_max_attempts}
 
 
 def process_version(version_id: int) -> None:
-    """Extract text, pages and thumbnails of one uploaded version and store them."""
-    version = db.session.get(AssetVersion, version_id)
-    if version is None:
+    """Extract text, pages and thumbnails of one uploaded version and store them.
+
+    Runs under a lease (portal/queue.py claim_job): a version that another live
+    worker is processing, or that is done, is left alone."""
+    settings = current_app.config["SETTINGS"]
+    if not claim_job(AssetVersion, version_id, **_lease(settings)):
         return
-    with tempfile.TemporaryDirectory(prefix="collateral-") as work_dir:
+    try:
+        _process(db.session.get(AssetVersion, version_id), settings)
+    except Exception:
+        release_job(AssetVersion, version_id, started=AssetVersion.processing_started_at)
+        raise
+
+
+def _process(version: AssetVersion, settings) -> None:
+    progress = ProgressWriter(version)
+    with tempfile.TemporaryDirectory(prefix=WORK_DIR_PREFIX) as work_dir:
         source = os.path.join(work_dir, "source" + os.path.splitext(version.storage_key)[1])
         get_storage().download_to(version.storage_key, source)
         try:
             result = process_file(source, filename=version.filename, work_dir=work_dir,
-                                  on_progress=_ProgressWriter(version))
+                                  timeout_seconds=settings.processing_timeout_seconds,
+                                  on_progress=lambda stage, done, total: progress(done, total))
         except Exception as error:  # process_file contains bad files; this is our own bug
-            log.exception("processing version %s crashed", version_id)
+            log.exception("processing version %s crashed", version.id)
             db.session.rollback()
             version.processing, version.error = Processing.FAILED, f"Processing stopped unexpectedly: {error}"
             version.processed_at = utcnow()
             db.session.commit()
             return
         _save_result(version, result)
+
+
+def resume_interrupted(settings) -> tuple[list[int], list[int]]:
+    """Versions still pending after their deadline: processing was cut off (or its task
+    lost). Enqueue them again; those out of attempts fail with the reason. Returns
+    (resumed ids, failed ids)."""
+    lease = _lease(settings)
+    resumed, failed = [], []
+    for version in db.session.scalars(select(AssetVersion).where(stuck_versions(settings))):
+        if version.processing_attempts >= lease["max_attempts"]:
+            version.processing = Processing.FAILED
+            version.error = (f"Processing was cut off {version.processing_attempts} times (the worker stopped "
+                             "while working on this file), so it was not tried again. The file is kept; "
+                             "upload it again or ask an administrator to look at it.")
+            version.processed_at = utcnow()
+            failed.append(version.id)
+        else:
+            resumed.append(version.id)
+    db.session.commit()
+    for version_id in resumed:
+        enqueue("process_version", version_id)
+    return resumed, failed
+
+
+def stuck_versions(settings):
+    """The condition of versions pending longer than the processing deadline."""
+    limit = utcnow() - timedelta(seconds=settings.processing_deadline_seconds)
+    return and_(AssetVersion.processing == Processing.PENDING,
+                or_(AssetVersion.processing_started_at < limit,
+                    and_(AssetVersion.processing_started_at.is_(None), AssetVersion.created_at < limit)))
 
 
 def _save_result(version: AssetVersion, result: ProcessingResult) -> None:

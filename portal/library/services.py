@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import BinaryIO
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, and_, func, or_, select, update
 from werkzeug.exceptions import NotFound
 
 from assets.storage import ObjectTooLarge, StoredObject, safe_key
@@ -272,16 +272,32 @@ def create_asset(owner: User, stream: BinaryIO, filename: str, metadata: Mapping
     return UploadResult(asset, duplicates)
 
 
+def _lock_asset(asset: Asset) -> None:
+    """Hold the asset's row until the commit, so versions of one asset are numbered one
+    at a time: the row is written first (a row lock on PostgreSQL, the write lock on
+    SQLite, whose reads take none), so a second upload waits here and then sees the
+    first one's number."""
+    db.session.execute(update(Asset).where(Asset.id == asset.id).values(updated_at=utcnow())
+                       .execution_options(synchronize_session=False))
+
+
 def add_version(asset: Asset, user: User, stream: BinaryIO, filename: str, max_bytes: int) -> UploadResult:
     filename = clean_filename(filename)
     key, stored = _store_upload(stream, filename, max_bytes)
-    duplicates = find_duplicates(stored.sha256, exclude_asset_id=asset.id)
-    number = (db.session.scalar(
-        select(func.max(AssetVersion.number)).where(AssetVersion.asset_id == asset.id)
-    ) or 0) + 1
-    _new_version(asset, number, filename, key, stored, user)
-    asset.updated_at = utcnow()
-    _commit_or_discard(key)
+    try:
+        _lock_asset(asset)
+        duplicates = find_duplicates(stored.sha256, exclude_asset_id=asset.id)
+        number = (db.session.scalar(
+            select(func.max(AssetVersion.number)).where(AssetVersion.asset_id == asset.id)
+        ) or 0) + 1
+        _new_version(asset, number, filename, key, stored, user)
+        asset.updated_at = utcnow()
+        db.session.commit()
+    except BaseException:
+        # Nothing points at the stored file: remove it, so a failed upload leaves nothing.
+        db.session.rollback()
+        get_storage().delete(key)
+        raise
     after_file_change(asset)
     return UploadResult(asset, duplicates)
 

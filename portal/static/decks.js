@@ -1,5 +1,7 @@
 // Decks: "Add to deck" buttons feed the tray (the deck in progress); the editor
 // reorders slides by drag and drop or with Up/Down, and removes them, before Save.
+// Download asks the server to assemble the deck, shows its progress (an ARIA live
+// status) while it polls, and downloads the file when it is ready.
 // Without JavaScript the editor's buttons still work as plain form submits.
 (function () {
   "use strict";
@@ -71,6 +73,79 @@
     const button = event.target.closest("[data-confirm]");
     if (button && !window.confirm(button.dataset.confirm)) event.preventDefault();
   });
+
+  // --- downloading: the deck is assembled in the background; show progress, then download ---
+  const build = document.querySelector("[data-deck-build]");
+  const downloadLink = document.querySelector("[data-deck-download]");
+
+  function showBuild(body) {
+    const status = build.querySelector("[data-deck-build-status]");
+    const bar = build.querySelector("[data-deck-build-progress]");
+    build.dataset.state = body.status;
+    const inProgress = body.status === "pending" || body.status === "building";
+    bar.hidden = !inProgress;
+    if (inProgress) {
+      bar.max = Math.max(1, body.progress.total);
+      bar.value = body.progress.done;
+      status.textContent = body.status === "pending"
+        ? "Waiting to assemble the deck…"
+        : "Assembling the deck: " + body.progress.done + " of " + body.progress.total + " slides…";
+    } else if (body.status === "ready") {
+      status.textContent = "The deck is ready; the download starts now.";
+    } else if (body.status === "failed") {
+      status.textContent = "The deck could not be assembled: " + (body.error || "unknown reason.");
+    } else {
+      status.textContent = "";
+    }
+    if (downloadLink) downloadLink.setAttribute("aria-busy", inProgress ? "true" : "false");
+    return inProgress;
+  }
+
+  function followBuild(body, download) {
+    if (showBuild(body)) {
+      setTimeout(() => {
+        fetch(build.dataset.statusUrl, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+          .then((response) => response.json())
+          .then((next) => followBuild(next, download))
+          .catch(() => { build.querySelector("[data-deck-build-status]").textContent = "Lost touch with the server; reload the page."; });
+      }, 1000);
+    } else if (body.status === "ready" && download) {
+      window.location.href = body.download_url;
+    } else if (body.status === "ready") {
+      build.querySelector("[data-deck-build-status]").textContent = "The deck is ready to download.";
+    }
+  }
+
+  if (build && downloadLink) {
+    downloadLink.addEventListener("click", (event) => {
+      event.preventDefault();
+      if (downloadLink.getAttribute("aria-busy") === "true") return;
+      downloadLink.setAttribute("aria-busy", "true");
+      fetch(downloadLink.dataset.buildUrl, {
+        method: "POST",
+        headers: { Accept: "application/json", "X-CSRFToken": csrfToken() },
+        credentials: "same-origin",
+      })
+        .then((response) => response.json().catch(() => ({})).then((body) => ({ response, body })))
+        .then(({ response, body }) => {
+          if (!response.ok) {
+            const message = (body.error && body.error.message) || "The deck could not be assembled (" + response.status + ").";
+            showBuild({ status: "failed", error: message, progress: { done: 0, total: 0 } });
+            return;
+          }
+          followBuild(body, true);
+        })
+        .catch(() => {
+          downloadLink.setAttribute("aria-busy", "false");
+          build.querySelector("[data-deck-build-status]").textContent = "The connection failed; try again.";
+        });
+    });
+    // A build already under way (started here or elsewhere): follow it, without downloading on its own.
+    if (build.dataset.state === "pending" || build.dataset.state === "building") {
+      const bar = build.querySelector("[data-deck-build-progress]");
+      followBuild({ status: build.dataset.state, progress: { done: Number(bar.value), total: Number(bar.max) } }, false);
+    }
+  }
 
   // --- the editor ------------------------------------------------------------------
   const editor = document.querySelector("[data-deck-editor]");

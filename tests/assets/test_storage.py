@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import time
 import urllib.error
 import urllib.request
 from urllib.parse import parse_qs, urlsplit
@@ -318,3 +319,34 @@ def test_factory(tmp_path, moto_s3):
     with pytest.raises(InvalidKey):
         storage_from_settings("s3", local_root=str(tmp_path), s3_bucket="b", s3_endpoint_url=None,
                               s3_prefix="../x")
+
+
+def test_abandoned_multipart_uploads_are_aborted_on_seaweedfs(seaweedfs_s3, s3_bucket_on_seaweedfs):
+    storage = S3Storage(s3_bucket_on_seaweedfs, endpoint_url=seaweedfs_s3["endpoint_url"], prefix="sweep")
+    started = storage.client.create_multipart_upload(Bucket=storage.bucket, Key="sweep/assets/x/original.pdf")
+    storage.client.create_multipart_upload(Bucket=storage.bucket, Key="elsewhere/original.pdf")  # not ours
+    try:
+        assert storage.remove_abandoned_uploads(0) == 0  # younger than the grace a long upload gets
+        storage.MULTIPART_GRACE_SECONDS = 0
+        time.sleep(1.1)
+        assert storage.remove_abandoned_uploads(0) == 1
+        left = storage.client.list_multipart_uploads(Bucket=storage.bucket).get("Uploads", [])
+        assert started["UploadId"] not in {u["UploadId"] for u in left}
+        assert "elsewhere/original.pdf" in {u["Key"] for u in left}
+    finally:
+        for upload in storage.client.list_multipart_uploads(Bucket=storage.bucket).get("Uploads", []):
+            storage.client.abort_multipart_upload(Bucket=storage.bucket, Key=upload["Key"],
+                                                  UploadId=upload["UploadId"])
+
+
+def test_local_partial_uploads_are_removed_when_old(tmp_path):
+    storage = LocalStorage(str(tmp_path / "files"))
+    storage.save("assets/a/original.pdf", io.BytesIO(b"%PDF whole"))
+    directory = tmp_path / "files" / "assets" / "b"
+    directory.mkdir(parents=True)
+    old, fresh = directory / ".upload-old", directory / ".upload-fresh"
+    old.write_bytes(b"%PDF half")
+    fresh.write_bytes(b"%PDF being written")
+    os.utime(old, (time.time() - 600, time.time() - 600))
+    assert storage.remove_abandoned_uploads(300) == 1
+    assert not old.exists() and fresh.exists() and storage.exists("assets/a/original.pdf")

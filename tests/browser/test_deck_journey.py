@@ -75,3 +75,60 @@ def test_rep_builds_reorders_and_downloads_a_deck(new_page, factories, tmp_path)
 
     page.click("header >> text=My decks")
     assert page.locator("[data-testid=deck-list]", has_text="Acme kickoff").count() == 1
+
+
+def test_download_shows_progress_until_the_queue_has_assembled_the_deck(browser, settings, factories, tmp_path):
+    """Issue 13: the deck is assembled by the queue; the page says so in its live status
+    while it polls, and downloads the file once it is ready."""
+    import threading
+    import uuid
+    from dataclasses import replace
+
+    from werkzeug.serving import make_server
+
+    from portal import create_app
+    from portal.extensions import db
+    from portal.models import Deck, DeckSlide, Page
+
+    marketer = factories.user("marketer")
+    rep_id = factories.user("rep", email="quinn@example.com").id
+    asset = factories.asset(marketer, title="Orbit pitch", content_type="deck", filename="orbit.pptx",
+                            content=_deck(tmp_path, "orbit.pptx", ["Orbit overview", "Orbit pricing"]))
+    pages = list(db.session.scalars(db.select(Page).where(Page.version_id == asset.current_version_id)
+                                    .order_by(Page.number)))
+    deck = Deck(owner_id=rep_id, title="Queued kickoff",
+                slides=[DeckSlide(position=1, page_id=pages[1].id), DeckSlide(position=2, page_id=pages[0].id)])
+    db.session.add(deck)
+    db.session.commit()
+
+    # The same database served with the embedded queue, its consumer not started yet.
+    queued = create_app(replace(settings, queue_mode="embedded", deck_wait_seconds=0), TESTING=True,
+                        AUTO_MIGRATE=False, START_EMBEDDED_WORKER=False, QUEUE_NAME=f"journey-{uuid.uuid4().hex[:8]}")
+    server = make_server("127.0.0.1", 0, queued, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    context = browser.new_context(base_url=f"http://127.0.0.1:{server.server_port}", accept_downloads=True)
+    context.set_default_timeout(15_000)
+    try:
+        page = context.new_page()
+        sign_in(page, "quinn@example.com")
+        page.goto(f"/decks/{deck.id}")
+        status = page.locator("[data-testid=deck-build-status]")
+        assert status.get_attribute("role") == "status" and status.get_attribute("aria-live") == "polite"
+        page.click("[data-testid=deck-download]")
+        page.wait_for_function(
+            "() => document.querySelector('[data-testid=deck-build-status]').textContent.includes('assemble')")
+        assert "Waiting to assemble the deck" in status.inner_text()
+        assert page.locator("[data-deck-build-progress]").is_visible()
+
+        with page.expect_download(timeout=120_000) as download_info:
+            queued.extensions["collateral_queue"].start_embedded_consumer()
+        download = download_info.value
+        assert download.suggested_filename == "Queued kickoff.pptx"
+        result = Presentation(io.BytesIO(Path(download.path()).read_bytes()))
+        assert [s.shapes.title.text for s in result.slides] == ["Orbit pricing", "Orbit overview"]
+        assert "ready" in status.inner_text()
+    finally:
+        context.close()
+        server.shutdown()
+        thread.join(timeout=10)

@@ -81,3 +81,58 @@ def test_serve_runs_gunicorn_and_processes_queued_work_without_a_request(tmp_pat
     assert "Using worker: gthread" in output, output[-3000:]
     assert "development server" not in output
     assert "Traceback" not in output, output[-3000:]
+
+
+def test_gunicorn_conf_answers_while_slow_clients_hold_connections(tmp_path):
+    """README's production command: gunicorn with portal/gunicorn_conf.py (gthread workers).
+    Two clients that send half a request and then nothing hold a thread each, not the
+    worker: with one worker process a normal request is still answered. (Sync workers,
+    the old command, give each such client a whole worker until it times out.)"""
+    environment = {**os.environ, "PORTAL_DATA_DIR": str(tmp_path / "data"), "SECRET_KEY": "gunicorn-test",
+                   "WEB_CONCURRENCY": "1"}
+    port = _free_port()
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    log = open(tmp_path / "gunicorn.log", "w+")
+    server = subprocess.Popen([str(gunicorn), "-c", "python:portal.gunicorn_conf", "-b", f"127.0.0.1:{port}",
+                               "portal:create_app()"], env=environment, stdout=log, stderr=subprocess.STDOUT,
+                              start_new_session=True)
+    slow: list[socket.socket] = []
+    try:
+        deadline = time.monotonic() + 90
+        while True:  # up: the app answers
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=10) as response:
+                    assert response.status == 200
+                break
+            except OSError:
+                assert server.poll() is None and time.monotonic() < deadline, "gunicorn did not start"
+                time.sleep(0.3)
+        for n in range(2):
+            connection = socket.create_connection(("127.0.0.1", port), timeout=10)
+            connection.sendall(f"GET /login HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow-Client: {n}\r\n".encode())
+            slow.append(connection)
+        time.sleep(1)  # the server has read what they sent and waits for the rest
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=60) as response:
+            assert response.status == 200
+            assert b"Sign in" in response.read()
+        for connection in slow:  # still open, still waiting: nothing was answered to them
+            connection.setblocking(False)
+            try:
+                assert connection.recv(1, socket.MSG_PEEK) != b"", "the server closed a slow connection"
+                raise AssertionError("the server answered half a request")
+            except BlockingIOError:
+                pass
+    finally:
+        for connection in slow:
+            connection.close()
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+        log.seek(0)
+        output = log.read()
+        log.close()
+    assert "Using worker: gthread" in output, output[-3000:]
+    assert "Traceback" not in output, output[-3000:]
