@@ -13,6 +13,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 from assets.sample_files import make_pdf
 from portal import create_app
 from portal.config import load_settings
@@ -105,7 +107,8 @@ def test_gunicorn_conf_answers_while_slow_clients_hold_connections(tmp_path):
                     assert response.status == 200
                 break
             except OSError:
-                assert server.poll() is None and time.monotonic() < deadline, "gunicorn did not start"
+                if server.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail("gunicorn did not start")
                 time.sleep(0.3)
         for n in range(2):
             connection = socket.create_connection(("127.0.0.1", port), timeout=10)
