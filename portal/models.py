@@ -64,8 +64,24 @@ CONTENT_TYPE_LABELS = {
 
 
 class AssetStatus(enum.StrEnum):
+    """Where an item stands (portal/library/publishing.py moves it, one allowed step at a time)."""
+
+    DRAFT = "draft"          # uploaded, not yet offered to reps
+    IN_REVIEW = "in_review"  # waiting for a reviewer (approval required for its content type)
+    SCHEDULED = "scheduled"  # approved or published for a future date (publish_on)
     PUBLISHED = "published"
     RETIRED = "retired"
+
+
+ASSET_STATUSES = tuple(s.value for s in AssetStatus)
+
+
+class PendingPublish(enum.StrEnum):
+    """What waits for a newer version of an item (Asset.pending_version_id) before it becomes current."""
+
+    HOLD = "hold"      # a draft version: its uploader publishes it when it looks right
+    REVIEW = "review"  # waiting for a reviewer
+    AUTO = "auto"      # current as soon as it is processed
 
 
 class Processing(enum.StrEnum):
@@ -219,8 +235,27 @@ class Asset(db.Model):
     expiry_warned_for: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    # Governance (portal/library/publishing.py, portal/governance/).
+    publish_on: Mapped[date | None] = mapped_column(Date, index=True)  # scheduled publishing
+    published_at: Mapped[datetime | None] = mapped_column(DateTime)  # first published
+    submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # who asked for review
+    review_comment: Mapped[str | None] = mapped_column(Text)  # the reviewer's when sent back
+    # A newer version not yet current (reps keep the current one until it is processed and approved);
+    # a plain id: assets and versions point at each other already.
+    pending_version_id: Mapped[int | None] = mapped_column(Integer)
+    pending_publish: Mapped[str | None] = mapped_column(String(20))  # PendingPublish
+    review_by: Mapped[date | None] = mapped_column(Date, index=True)  # verify the content by then
+    verified_at: Mapped[datetime | None] = mapped_column(DateTime)
+    verified_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    review_reminded_for: Mapped[date | None] = mapped_column(Date)  # one reminder per review-by date
+    # The upload form's one-time token: a double-submitted form makes one item.
+    upload_token: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     owner: Mapped[User] = relationship(foreign_keys=[owner_id])
+    verified_by: Mapped[User | None] = relationship(foreign_keys=[verified_by_id])
+    submitted_by: Mapped[User | None] = relationship(foreign_keys=[submitted_by_id])
+    pending_version: Mapped[AssetVersion | None] = relationship(
+        primaryjoin="foreign(Asset.pending_version_id) == AssetVersion.id", viewonly=True)
     tag_rows: Mapped[list[AssetTag]] = relationship(
         cascade="all, delete-orphan", order_by=AssetTag.tag, lazy="selectin"
     )
@@ -243,7 +278,20 @@ class Asset(db.Model):
         return self.expires_on is not None and self.expires_on < (today or date.today())
 
     def is_hidden_from_reps(self, today: date | None = None) -> bool:
-        return self.status != AssetStatus.PUBLISHED or self.is_expired(today)
+        """Reps see only published, unexpired items whose current file is processed."""
+        version = self.current_version
+        return (self.status != AssetStatus.PUBLISHED or self.is_expired(today) or version is None
+                or version.processing != Processing.READY)
+
+    def needs_review(self, today: date | None = None) -> bool:
+        """Its owner has not verified it by its review-by date."""
+        return self.status == AssetStatus.PUBLISHED and self.review_by is not None \
+            and self.review_by < (today or date.today())
+
+    @property
+    def last_verified_at(self) -> datetime | None:
+        """When someone last vouched for it: verified, or else published."""
+        return self.verified_at or self.published_at
 
 
 class AssetVersion(db.Model):
@@ -599,3 +647,34 @@ class IndexOutbox(db.Model):
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     asset_id: Mapped[int] = mapped_column(Integer)  # no foreign key: a deleted asset leaves the index too
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class AssetAudit(db.Model):
+    """The audit trail of an item: who changed which field, published, approved,
+    retired, restored or verified it, when, with the old and new values.
+    Append-only: rows are never updated or deleted (portal/library/audit.py)."""
+
+    __tablename__ = "asset_audit"
+    __table_args__ = (Index("ix_asset_audit_asset_id_id", "asset_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))  # None: a job
+    action: Mapped[str] = mapped_column(String(30))
+    field: Mapped[str | None] = mapped_column(String(40))
+    old: Mapped[str | None] = mapped_column(Text)
+    new: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    user: Mapped[User | None] = relationship()
+
+
+class ContentTypePolicy(db.Model):
+    """Per content type (admin setting): approval before publishing, and how long
+    a verification lasts. No row: no approval, DEFAULT_REVIEW_DAYS."""
+
+    __tablename__ = "content_type_policies"
+
+    content_type: Mapped[str] = mapped_column(String(40), primary_key=True)
+    requires_approval: Mapped[bool] = mapped_column(Boolean, default=False)
+    review_days: Mapped[int] = mapped_column(Integer)

@@ -12,7 +12,7 @@ from portal.errors import InvalidInput
 from portal.extensions import db
 from portal.files import send_image, send_stored
 from portal.ids import whole_number
-from portal.library import services
+from portal.library import publishing, services
 from portal.library.serializers import asset_json, page_json, version_json
 from portal.library.stats import stats_for
 from portal.models import PUBLISHER_ROLES, AssetStatus, AssetVersion, UsageKind
@@ -35,13 +35,31 @@ def _duplicates(result: services.UploadResult) -> list[dict]:
     return [{"id": a.id, "title": a.title} for a in result.duplicate_of]
 
 
+def _flag(name: str) -> bool:
+    value = (request.form.get(name) or "").strip().lower()
+    if value not in ("", "true", "false", "1", "0", "yes", "no"):
+        raise InvalidInput(f"{name} is true or false.", {name: "Not true or false."}, 400)
+    return value in ("true", "1", "yes")
+
+
 @bp.post("/assets")
 @allow(*PUBLISHER_ROLES)
 def create_asset():
-    """Upload a new asset (multipart: file and metadata fields)."""
+    """Upload a new asset (multipart: file and metadata fields; `publish` now|draft|YYYY-MM-DD;
+    `allow_duplicate`; `as_version_of` ID makes it a new version of that item)."""
     file = _uploaded_file()
-    result = services.create_asset(current_user, file.stream, file.filename, request.form.to_dict(),
-                                   current_app.config["SETTINGS"].max_upload_bytes)
+    choice = publishing.parse_publish(request.form.get("publish"))
+    max_bytes = current_app.config["SETTINGS"].max_upload_bytes
+    target = request.form.get("as_version_of", "").strip()
+    if target:
+        number = whole_number(target) if target.isdigit() else None
+        if number is None:
+            raise InvalidInput("as_version_of is the id of an item.", {"as_version_of": "Not an id."}, 400)
+        result = services.add_version(services.get_asset_for(current_user, number), current_user, file.stream,
+                                      file.filename, max_bytes, publish=choice)
+    else:
+        result = services.create_asset(current_user, file.stream, file.filename, request.form.to_dict(), max_bytes,
+                                       publish=choice, allow_duplicate=_flag("allow_duplicate"))
     return _one(result.asset, 201, duplicate_of=_duplicates(result))
 
 
@@ -67,17 +85,21 @@ def get_asset(asset_id: int):
 def update_asset(asset_id: int):
     """Change metadata."""
     asset = services.get_asset_for(current_user, asset_id)
-    return _one(services.update_metadata(asset, json_body()))
+    return _one(services.update_metadata(asset, json_body(), current_user))
 
 
 @bp.post("/assets/<int:asset_id>/versions")
 @allow(*PUBLISHER_ROLES)
 def create_version(asset_id: int):
-    """Publish a new version (multipart: file)."""
+    """Publish a new version (multipart: file; `publish` now|draft: a published item keeps its current
+    version until the new one is processed, and approved where its content type needs approval)."""
     asset = services.get_asset_for(current_user, asset_id)
     file = _uploaded_file()
+    choice = publishing.parse_publish(request.form.get("publish"))
+    if choice.kind == "date":
+        raise InvalidInput("A new version is published now or held as a draft.", {"publish": "now or draft."})
     result = services.add_version(asset, current_user, file.stream, file.filename,
-                                  current_app.config["SETTINGS"].max_upload_bytes)
+                                  current_app.config["SETTINGS"].max_upload_bytes, publish=choice)
     return _one(result.asset, 201, duplicate_of=_duplicates(result))
 
 

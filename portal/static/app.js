@@ -5,12 +5,22 @@
   window.collateralCsrf = csrf;
 
   // Upload forms: send with XHR to show a progress bar, then go to the new asset.
+  // One upload at a time per form (a double click sends one), and a file that is
+  // already another item's current file offers: a new version of it, keep both, cancel.
   document.querySelectorAll("form[data-upload]").forEach((form) => {
+    let sending = false;
+    const buttons = () => form.querySelectorAll("button[type=submit]");
     form.addEventListener("submit", (event) => {
       event.preventDefault();
+      if (sending) return;
+      sending = true;
+      buttons().forEach((b) => { b.disabled = true; });
       const bar = form.querySelector("[data-progress]");
       const text = form.querySelector("[data-progress-text]");
       const error = form.querySelector("[data-upload-error]");
+      const duplicate = form.querySelector("[data-duplicate]");
+      if (error) error.hidden = true;
+      const done = () => { sending = false; buttons().forEach((b) => { b.disabled = false; }); };
       const xhr = new XMLHttpRequest();
       xhr.open(form.method, form.action || window.location.href);
       xhr.setRequestHeader("Accept", "application/json");
@@ -25,7 +35,19 @@
         let body = {};
         try { body = JSON.parse(xhr.responseText); } catch (e) { body = {}; }
         if (xhr.status === 201 && body.url) {
-          window.location.href = body.url + (body.duplicates && body.duplicates.length ? "?duplicate=1" : "");
+          window.location.href = body.url;
+          return;
+        }
+        done();
+        if (text) text.textContent = "";
+        if (bar) bar.hidden = true;
+        const existing = body.error && body.error.existing;
+        if (xhr.status === 409 && body.error.code === "duplicate_file" && existing && duplicate) {
+          duplicate.querySelector("[data-duplicate-title]").textContent = existing.title;
+          duplicate.querySelector("[data-duplicate-link]").href = "/assets/" + existing.id;
+          duplicate.querySelector("[data-duplicate-version]").value = existing.id;
+          duplicate.hidden = false;
+          duplicate.scrollIntoView({ block: "nearest" });
           return;
         }
         if (error) {
@@ -33,12 +55,27 @@
           error.textContent = ((body.error && body.error.message) || ("Upload failed (" + xhr.status + ")")) + " " + fields;
           error.hidden = false;
         }
-        if (text) text.textContent = "";
       });
       xhr.addEventListener("error", () => {
+        done();
         if (error) { error.textContent = "The upload was interrupted; nothing was saved. Try again."; error.hidden = false; }
       });
-      xhr.send(new FormData(form));
+      // The button clicked (a duplicate choice) is sent with the form, as a plain submit would.
+      xhr.send(new FormData(form, event.submitter && event.submitter.name ? event.submitter : undefined));
+    });
+  });
+
+  // Upload form: the content type follows the file's kind until someone picks one.
+  document.querySelectorAll("input[data-content-type-by-extension]").forEach((input) => {
+    const select = input.form && input.form.querySelector("select[data-content-type]");
+    if (!select) return;
+    const kinds = JSON.parse(input.dataset.contentTypeByExtension);
+    let chosen = false;
+    select.addEventListener("change", () => { chosen = true; });
+    input.addEventListener("change", () => {
+      const name = input.files && input.files[0] ? input.files[0].name : "";
+      const match = /\.([A-Za-z0-9]{1,10})$/.exec(name);
+      if (!chosen) select.value = (match && kinds[match[1].toLowerCase()]) || "other";
     });
   });
 
