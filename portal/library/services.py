@@ -351,7 +351,7 @@ def after_file_change(version_id: int) -> None:
 def metadata_snapshot(asset: Asset) -> dict:
     """The audited fields of an item, as they are now."""
     snapshot = {name: getattr(asset, name) for name in METADATA_FIELDS if name != "tags"}
-    snapshot.update(tags=asset.tags, owner=asset.owner.email if asset.owner else None, review_by=asset.review_by)
+    snapshot.update(tags=sorted(asset.tags), owner=asset.owner.email if asset.owner else None, review_by=asset.review_by)
     return snapshot
 
 
