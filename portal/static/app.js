@@ -61,7 +61,9 @@
         if (error) { error.textContent = "The upload was interrupted; nothing was saved. Try again."; error.hidden = false; }
       });
       // The button clicked (a duplicate choice) is sent with the form, as a plain submit would.
-      xhr.send(new FormData(form, event.submitter && event.submitter.name ? event.submitter : undefined));
+      const data = new FormData(form);
+      if (event.submitter && event.submitter.name) data.append(event.submitter.name, event.submitter.value);
+      xhr.send(data);
     });
   });
 
