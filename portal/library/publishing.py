@@ -265,7 +265,7 @@ def publish_due(today: date | None = None) -> list[int]:
 
 
 def retire(asset: Asset, user: User | None, reason: str) -> Asset:
-    asset = _move(asset, user, "retire", RETIRED, retired_at=utcnow(), retired_reason=reason[:2000])
+    asset = _move(asset, user, "retire", RETIRED, "retired", retired_at=utcnow(), retired_reason=reason[:2000])
     db.session.add(RetirementEvent(asset_id=asset.id, action="retired", reason=reason[:2000],
                                    user_id=user.id if user else None))
     return asset

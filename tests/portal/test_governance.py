@@ -212,6 +212,10 @@ def test_verify_history_and_bulk_edit(client, people, factories):
     row.review_by = date.today() - timedelta(days=1)
     db.session.commit()
     assert client.get(url, headers=people["m"]).get_json()["needs_review"] is True
+    candidates = client.get("/api/v1/analytics/retirement-candidates?reason=unverified", headers=people["m"]).get_json()
+    [candidate] = candidates["items"]
+    assert candidate["asset_id"] == asset["id"] and "unverified" in candidate["reason_codes"]
+    assert f"Not verified since {date.today().isoformat()}" in str(candidate["reasons"])
     overdue = client.get("/api/v1/assets?status=needs_review", headers=people["m"]).get_json()["items"]
     assert [a["id"] for a in overdue] == [asset["id"]]
     verified = client.post(f"{url}/verify", headers=people["e"]).get_json()

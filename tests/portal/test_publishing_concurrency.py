@@ -73,10 +73,10 @@ def test_concurrent_approve_and_retire_never_lose_a_step(app, factories):
         assert db.session.get(Asset, asset_id).status == "retired"
         assert all(later[1] == earlier[2] for earlier, later in zip(chain, chain[1:], strict=False)), chain
         if outcomes["approve"] == "done":  # approve first, then retire (allowed from published)
-            assert chain[1:] == [("approved", "in_review", "published"), ("retire", "published", "retired")]
+            assert chain[1:] == [("approved", "in_review", "published"), ("retired", "published", "retired")]
         else:  # retire first: approving a retired item is refused
             assert outcomes["approve"] == "refused"
-            assert chain[1:] == [("retire", "in_review", "retired")]
+            assert chain[1:] == [("retired", "in_review", "retired")]
         assert outcomes["retire"] == "done"
 
 
@@ -111,4 +111,4 @@ def test_approve_waits_for_the_retire_holding_the_row(app, factories, settings):
     assert outcomes == {"approve": "refused"}
     db.session.expire_all()
     assert db.session.get(Asset, asset_id).status == "retired"
-    assert _status_chain(asset_id)[1:] == [("retire", "in_review", "retired")]
+    assert _status_chain(asset_id)[1:] == [("retired", "in_review", "retired")]
