@@ -22,23 +22,8 @@ from tests.browser.conftest import sign_in
 VIEWPORTS = {"laptop": {"width": 1366, "height": 768}, "phone": {"width": 390, "height": 844}}
 
 
-@pytest.fixture
-def page_at(browser, live_server):
-    contexts = []
-
-    def make(viewport):
-        context = browser.new_context(base_url=live_server, viewport=viewport)
-        context.set_default_timeout(20_000)
-        contexts.append(context)
-        return context.new_page()
-
-    yield make
-    for context in contexts:
-        context.close()
-
-
 @pytest.mark.parametrize("size", VIEWPORTS)
-def test_draft_review_approve_and_duplicate_as_new_version(factories, page_at, tmp_path, size):
+def test_draft_review_approve_and_duplicate_as_new_version(factories, new_page, tmp_path, size):
     viewport = VIEWPORTS[size]
     marketer = factories.user("marketer", email="mara@example.com")
     reviewer = factories.user("enablement", email="erin@example.com")
@@ -47,7 +32,7 @@ def test_draft_review_approve_and_duplicate_as_new_version(factories, page_at, t
     sheet = make_pdf(str(tmp_path / "quasar-datasheet.pdf"), [
         {"title": "Quasar datasheet", "lines": ["Throughput and pricing of the Quasar appliance"]}])
 
-    author = page_at(viewport)
+    author = new_page(viewport)
     sign_in(author, marketer.email)
     author.goto("/assets/new")
     author.set_input_files("input[name=file]", sheet)
@@ -60,7 +45,7 @@ def test_draft_review_approve_and_duplicate_as_new_version(factories, page_at, t
     expect(author.locator("[data-processing-state]")).to_have_text("ready")
     assert db.session.scalar(select(func.count()).select_from(Asset)) == 1  # the double click made one item
 
-    reader = page_at(viewport)
+    reader = new_page(viewport)
     sign_in(reader, rep.email)
     assert reader.goto(asset_url).status == 404
     reader.goto("/search?q=quasar")
@@ -70,7 +55,7 @@ def test_draft_review_approve_and_duplicate_as_new_version(factories, page_at, t
     expect(author.get_by_test_id("status")).to_have_text("in review")
     assert reader.goto(asset_url).status == 404
 
-    checker = page_at(viewport)
+    checker = new_page(viewport)
     sign_in(checker, reviewer.email)
     checker.goto("/approvals")
     item = checker.get_by_test_id("approval").filter(has_text="Quasar datasheet")
