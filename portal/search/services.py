@@ -148,7 +148,8 @@ def search_pages(user: User, query: str, filters: dict[str, str], page: int, per
                                            include_hidden=include_hidden and user.is_staff)
     log_id = _log(user, query, "pages", filters, results.total)
     ids = [hit.page_id for hit in results.hits]
-    rows = {p.id: p for p in db.session.scalars(select(Page).where(Page.id.in_(ids)).options(joinedload(Page.asset)))}
+    rows = {p.id: p for p in db.session.scalars(select(Page).where(Page.id.in_(ids)).options(
+        joinedload(Page.asset).joinedload(Asset.current_version)))}  # is_hidden_from_reps reads it
     items = []
     for hit in results.hits:
         row = rows.get(hit.page_id)

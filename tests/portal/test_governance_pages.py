@@ -53,6 +53,21 @@ def test_upload_is_a_draft_published_from_its_page(client, auth, factories):
     assert "Verified today" in page and 'data-testid="governance"' not in page
 
 
+def test_publishing_a_failed_item_asks_for_confirmation(client, auth, factories):
+    auth.login(factories.user("marketer"))
+    location = upload(client, data=b"not a pdf at all", filename="broken.pdf").location
+    asset = db.session.scalars(select(Asset)).one()
+    assert asset.current_version.processing == "failed"
+    page = client.get(location).get_data(as_text=True)
+    assert 'name="confirm" value="1" required' in page and "Processing failed:" in page
+    client.post(f"/assets/{asset.id}/publish")
+    assert "Publish anyway? (send confirm=true)" in client.get(location).get_data(as_text=True)
+    assert db.session.get(Asset, asset.id).status == "draft"
+    client.post(f"/assets/{asset.id}/publish", data={"confirm": "1"})
+    assert db.session.get(Asset, asset.id).status == "published"
+    assert "Reps see it once its file is processed (processing failed" in client.get(location).get_data(as_text=True)
+
+
 def test_duplicate_page_offers_a_new_version(client, auth, factories):
     auth.login(factories.user("marketer"))
     original = factories.asset(title="Pricing 2026", content=b"same bytes")
