@@ -82,8 +82,6 @@ def asset_fields(doc: AssetDocument) -> dict:
         "asset_id": str(doc.asset_id),
         "title": doc.title,
         "body": body,
-        "title_pairs": doc.title,
-        "body_pairs": body,
         "stamp": stamp(doc.updated_at),
         "mlt": " ".join([doc.title, doc.description or "", " ".join(doc.tags), text[:MLT_SAMPLE]]),
         **_common_fields(doc),
@@ -98,7 +96,5 @@ def page_fields(doc: PageDocument) -> dict:
         "number": doc.number,
         "title": doc.title or "",
         "body": body,
-        "title_pairs": doc.title or "",
-        "body_pairs": body,
         **_common_fields(doc),
     }

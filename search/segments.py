@@ -15,7 +15,14 @@ from collections import OrderedDict
 import numpy as np
 
 from search.schema import SCORED_FIELDS, SINGLE_FACETS
-from search.whoosh_internals import EMPTY_IDS, field_lengths, numeric_field_column, read_postings
+from search.sequences import SEQUENCE_DTYPE
+from search.whoosh_internals import (
+    EMPTY_IDS,
+    bytes_column,
+    field_lengths,
+    numeric_field_column,
+    read_postings,
+)
 
 POSTINGS_CACHE_BYTES = 128 * 2**20  # per process, over every segment
 _SERIALS = itertools.count()
@@ -63,7 +70,8 @@ class SegmentData:
     """What queries need from one immutable segment, read once and shared by
     every searcher that holds it: facet values as codes, tags, sort columns,
     field lengths and cached filter masks; its postings go through the index's
-    shared cache."""
+    shared cache, and the word order of its text fields is read when a phrase
+    first needs it."""
 
     def __init__(self, reader, scorable_fields: tuple[str, ...], postings_cache: PostingsCache):
         self.size = reader.doc_count_all()
@@ -89,6 +97,7 @@ class SegmentData:
         self.published = self.mask(read_postings(reader, "status", "published", with_weights=False)[0])
         self.lengths = {name: field_lengths(reader, name) for name in scorable_fields}
         self._filters: dict[tuple, np.ndarray] = {}
+        self._word_orders: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._lock = threading.Lock()
 
     def mask(self, docnums: np.ndarray) -> np.ndarray:
@@ -98,6 +107,17 @@ class SegmentData:
 
     def postings(self, reader, fieldname: str, text) -> tuple[np.ndarray, np.ndarray]:
         return self.postings_cache.get((self.serial, fieldname, text), lambda: read_postings(reader, fieldname, text))
+
+    def word_order(self, reader, fieldname: str) -> tuple[np.ndarray, np.ndarray]:
+        """The field's word order for every document (search/sequences.py): the
+        segment's hashes one after another, and each document's offsets into them.
+        A view of the segment's memory map: shared with the page cache, not copied."""
+        found = self._word_orders.get(fieldname)
+        if found is None:
+            found = bytes_column(reader, fieldname, SEQUENCE_DTYPE)
+            with self._lock:
+                found = self._word_orders.setdefault(fieldname, found)
+        return found
 
     def allowed(self, reader, filters: tuple[tuple[str, str], ...], visible_on: int | None) -> np.ndarray | None:
         """Documents passing the facet filters and the visibility rule (None: all)."""

@@ -133,6 +133,33 @@ def _numeric_column(column_reader, doccount: int) -> np.ndarray:
     return values
 
 
+def bytes_column(reader, fieldname: str, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
+    """A VarBytesColumn's values for every document of a segment, in one piece:
+    (all values one after another as `dtype`, and offsets: document d's values
+    are values[offsets[d]:offsets[d + 1]]). The values are a view of the
+    segment's memory map when Whoosh mapped it (no copy), else read once.
+
+    Relies on: VarBytesColumn.Reader's `_dbfile`, `_basepos` and `_lengths`
+    (values written one after another from `_basepos`, in document order), and
+    on whoosh.filedb.structfile.BufferFile keeping its buffer in `_buf`."""
+    size = reader.doc_count_all()
+    if not reader.has_column(fieldname):
+        return np.zeros(0, dtype=dtype), np.zeros(size + 1, dtype=np.int64)
+    column_reader = reader.column_reader(fieldname, translate=False)
+    if not isinstance(column_reader, columns.VarBytesColumn.Reader):
+        raise TypeError(f"{fieldname} is not a VarBytesColumn")
+    lengths = np.array(column_reader._lengths, dtype=np.int64)[:size]
+    offsets = np.zeros(size + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:len(lengths) + 1])
+    offsets[len(lengths) + 1:] = offsets[len(lengths)]
+    if offsets[-1] % dtype.itemsize:
+        raise ValueError(f"{fieldname}: values are not whole {dtype}")
+    dbfile, start, end = column_reader._dbfile, column_reader._basepos, column_reader._basepos + int(offsets[-1])
+    buffer = getattr(dbfile, "_buf", None)
+    raw = buffer[start:end] if isinstance(buffer, memoryview) else dbfile.get(start, end - start)
+    return np.frombuffer(raw, dtype=dtype), offsets // dtype.itemsize
+
+
 def prefix_expansions(query: q.Prefix, reader) -> Iterable[bytes]:
     """The indexed terms a prefix query stands for in one segment, in order.
 
