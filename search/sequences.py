@@ -113,10 +113,30 @@ _LAST = threading.local()  # the last text analysed by this thread: a field read
 class SequencedText(TEXT):
     """A TEXT field (frequencies only) whose column holds each document's stems in
     order as 32-bit hashes (little-endian), for phrases. Analysed once per value
-    for its postings, its column and its spelling words."""
+    for its postings, its column and its spelling words.
+
+    Spelling words (with spelling=True) are handed to Whoosh once per segment
+    written: Whoosh files each under document 0 of a separate field, whose terms
+    are all "did you mean" reads, so a word repeated in every document only made
+    the segment slower to write. Whoosh unpickles a new schema for every writer;
+    start_segment() also forgets the words handed over."""
 
     def __init__(self, analyzer, **options):
         super().__init__(analyzer=analyzer, phrase=False, sortable=columns.VarBytesColumn(), **options)
+        self._spelled: set[str] = set()
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state.pop("_spelled", None)  # never pickled into the index's table of contents
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._spelled = set()
+
+    def start_segment(self) -> None:
+        """A new writer: every spelling word is new to its segment."""
+        self._spelled = set()
 
     def _analysed(self, value: str) -> Analysed:
         last = getattr(_LAST, "value", None)
@@ -135,9 +155,10 @@ class SequencedText(TEXT):
             yield stem.encode("utf-8"), frequency, frequency * boost, pack_uint(frequency)
 
     def spellable_words(self, value):
-        if not isinstance(value, str):
-            return super().spellable_words(value)
-        return iter(sorted(set(self._analysed(value).words)))
+        words = set(self._analysed(value).words if isinstance(value, str) else super().spellable_words(value))
+        new = words - self._spelled
+        self._spelled |= new
+        return iter(sorted(new))
 
     def to_column_value(self, value) -> bytes:
         if isinstance(value, str):

@@ -16,6 +16,7 @@ from whoosh.reading import ReaderClosed
 from search.documents import AssetDocument, PageDocument, asset_fields, page_fields
 from search.generations import Generations
 from search.schema import ASSETS, PAGES
+from search.sequences import SequencedText
 from search.whoosh_internals import merge_segments
 
 Items = Iterable[tuple[AssetDocument, list[PageDocument] | None]]
@@ -61,6 +62,10 @@ def _writers(assets_ix, pages_ix, **options) -> Iterator[tuple[object, object]]:
     except BaseException:
         asset_writer.cancel()
         raise
+    for writer in (asset_writer, page_writer):
+        for _, field in writer.schema.items():
+            if isinstance(field, SequencedText):
+                field.start_segment()
     try:
         yield asset_writer, page_writer
     except BaseException:
