@@ -8,6 +8,7 @@ schema; they share one cross-process write lock and one generation.
 SearchIndex only wires the parts together:
   generations.py  the directory, the live generation, creating and swapping one
   writer.py       the single writer (lock.py): upserts, deletions, rebuilds
+  merging.py      merging segments beside the writes
   searchers.py    the pool of searchers lent to one thread at a time
   segments.py     per-segment data read once and shared by every searcher
   execute.py      running a search (matching.py matches and ranks, spelling.py suggests)
@@ -23,6 +24,7 @@ from search.documents import AssetDocument, PageDocument, stamp
 from search.execute import QueryRunner, visible_day
 from search.generations import Generations
 from search.lock import IndexBusy
+from search.merging import BackgroundMerges
 from search.query import ASSET_FIELDS, PAGE_FIELDS
 from search.results import AssetHit, CheckReport, PageHit, SearchResults
 from search.schema import ASSETS, PAGES
@@ -40,7 +42,8 @@ class SearchIndex:
         self.generations = Generations(self.directory, lock_timeout, on_publish=lambda: self.searchers.close())
         self.searchers = SearcherPool(self.generations)
         self.segments = SegmentCache()
-        self.writer = IndexWriter(self.generations)
+        self.merges = BackgroundMerges(self.generations)
+        self.writer = IndexWriter(self.generations, self.merges)
         self.queries = QueryRunner(self.searchers, self.segments)
 
     def ensure(self) -> bool:
@@ -109,6 +112,12 @@ class SearchIndex:
         """Forget the postings kept in memory; the next searches read them from disk."""
         self.segments.drop_cached_postings()
 
+    def wait_for_merges(self, timeout: float | None = None) -> bool:
+        """Wait until the merges this process started are done (True when they are)."""
+        return self.merges.wait(timeout)
+
     def close(self) -> None:
-        """Close the idle searchers (lent ones are closed or kept when given back)."""
+        """Let the merges under way finish; close the idle searchers (lent ones
+        are closed or kept when given back)."""
+        self.merges.wait()
         self.searchers.close()

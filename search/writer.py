@@ -2,7 +2,8 @@
 
 Every write takes the cross-process lock (search/lock.py), opens one Whoosh
 writer per index, applies the whole batch and commits both; a failure cancels
-both (never a commit after a cancel). Merges are bounded (bounded_merge).
+both (never a commit after a cancel). Commits never merge segments: merges run
+beside them (search/merging.py), requested after each write.
 """
 
 from __future__ import annotations
@@ -12,44 +13,15 @@ import shutil
 from collections.abc import Callable, Iterable, Iterator
 
 from whoosh.reading import ReaderClosed
+from whoosh.writing import NO_MERGE
 
 from search.documents import AssetDocument, PageDocument, asset_fields, page_fields
 from search.generations import Generations
+from search.merging import BackgroundMerges
 from search.schema import ASSETS, PAGES
 from search.sequences import SequencedText
-from search.whoosh_internals import merge_segments
 
 Items = Iterable[tuple[AssetDocument, list[PageDocument] | None]]
-
-
-def bounded_merge(limit: int, at_least: int = 4):
-    """A Whoosh merge policy: once `at_least` small segments have piled up, merge
-    the smallest of them, but never into a segment of more than `limit` documents.
-
-    Whoosh writes a new segment's whole term table from memory, and with the
-    word-pair fields a segment of the whole library would hold millions of
-    terms; the bound keeps any one merge's term table small. (The 5 GB once
-    seen during a rebuild came from replacing documents, not from merging: see
-    IndexWriter.rebuild.) Searching a few more segments costs little."""
-
-    def merge(writer, segments):
-        chosen, total = [], 0
-        for segment in sorted(segments, key=lambda s: s.doc_count()):
-            if segment.doc_count() >= limit // 2 or total + segment.doc_count() > limit:
-                break
-            chosen.append(segment)
-            total += segment.doc_count()
-        if len(chosen) < at_least:
-            return segments
-        merge_segments(writer, chosen)
-        return [segment for segment in segments if segment not in chosen]
-
-    return merge
-
-
-# Largest segments a merge may build: an asset carries all its slides' text, so
-# about as many words as twenty slides.
-MERGE_ASSETS, MERGE_PAGES = bounded_merge(1_500), bounded_merge(30_000)
 
 
 @contextlib.contextmanager
@@ -73,11 +45,11 @@ def _writers(assets_ix, pages_ix, **options) -> Iterator[tuple[object, object]]:
         page_writer.cancel()
         raise
     try:
-        page_writer.commit(mergetype=MERGE_PAGES)
+        page_writer.commit(mergetype=NO_MERGE)
     except BaseException:
         asset_writer.cancel()  # else it keeps Whoosh's own lock on the assets index
         raise
-    asset_writer.commit(mergetype=MERGE_ASSETS)
+    asset_writer.commit(mergetype=NO_MERGE)
 
 
 def _apply_items(asset_writer, page_writer, items: Items, *, replace: bool = True) -> int:
@@ -98,8 +70,9 @@ def _apply_items(asset_writer, page_writer, items: Items, *, replace: bool = Tru
 
 
 class IndexWriter:
-    def __init__(self, generations: Generations):
+    def __init__(self, generations: Generations, merges: BackgroundMerges):
         self.generations = generations
+        self.merges = merges
 
     def _write(self, apply: Callable[[object, object], None]) -> None:
         # Rarely, under concurrent commits, Whoosh's writer trips over a reader it
@@ -109,6 +82,7 @@ class IndexWriter:
             self._write_once(apply)
         except ReaderClosed:
             self._write_once(apply)
+        self.merges.request()
 
     def _write_once(self, apply: Callable[[object, object], None]) -> None:
         with self.generations.lock():
