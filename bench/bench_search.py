@@ -331,9 +331,10 @@ def totals_side_by_side(index, plain: PlainSearch) -> None:
             print(f"  {kind:15} {text + (' ' + json.dumps(filters) if filters else ''):60.60} {mine:>8,} {theirs:>8,}")
 
 
-def single_asset_commits(index, commits: int, assets: int, pages: int) -> tuple[list[float], int]:
+def single_asset_commits(index, commits: int, assets: int, pages: int) -> tuple[list[float], float]:
     """Replace one asset (and its pages) per commit, each with a new word in its
-    title; the time from the call until a search finds it."""
+    title: the time from the call until a search finds it. Then the time the
+    merges started meanwhile (search/merging.py) take to finish."""
     rng = random.Random(99)
     pages_per_asset = max(1, pages // assets)
     fresh = next(corpus(commits, commits * pages_per_asset, seed=11, batch=commits))
@@ -348,9 +349,18 @@ def single_asset_commits(index, commits: int, assets: int, pages: int) -> tuple[
         found = index.search_assets(marker, include_hidden=True).total
         latencies.append(time.perf_counter() - started)
         assert found == 1, (marker, found)
-    with index.searchers.lend("assets") as searcher:
-        segments = len(list(searcher.leaf_searchers()))
-    return latencies, segments
+    started = time.perf_counter()
+    index.wait_for_merges()
+    return latencies, time.perf_counter() - started
+
+
+def segment_counts(index) -> str:
+    parts = []
+    for name in ("assets", "pages"):
+        with index.searchers.lend(name) as searcher:
+            sizes = sorted((sub.doc_count() for sub, _ in searcher.leaf_searchers()), reverse=True)
+        parts.append(f"{name} {len(sizes)} ({', '.join(map(str, sizes[:4]))}{', ...' if len(sizes) > 4 else ''})")
+    return "; ".join(parts)
 
 
 # --- reporting -----------------------------------------------------------------------------------
@@ -392,7 +402,7 @@ def main() -> None:
     parser.add_argument("--assets", type=int, default=10_000)
     parser.add_argument("--pages", type=int, default=200_000)
     parser.add_argument("--small", action="store_true", help="500 assets, 10,000 pages")
-    parser.add_argument("--rounds", type=int, default=10, help="timed runs of each query")
+    parser.add_argument("--rounds", type=int, default=None, help="timed runs of each query (default 20 --small, else 10)")
     parser.add_argument("--commits", type=int, default=1_000, help="single-asset commits after the queries (0: none)")
     parser.add_argument("--dir", default=None, help="where the two indexes go (default: a temporary directory)")
     parser.add_argument("--reuse", action="store_true", help="query the indexes an earlier run left in --dir")
@@ -402,6 +412,8 @@ def main() -> None:
     sys.stdout.reconfigure(line_buffering=True)
     if args.small:
         args.assets, args.pages = 500, 10_000
+    if args.rounds is None:
+        args.rounds = 20 if args.small else 10
     directory = args.dir or tempfile.mkdtemp(prefix="bench-search-")
     if args.build_child:
         build_child(args.build_child, directory, args.assets, args.pages)
@@ -431,10 +443,12 @@ def main() -> None:
     report_queries(fresh)
     print(f"load after queries: {os.getloadavg()[0]:.2f}")
     if args.commits:
-        latencies, segments = single_asset_commits(index, args.commits, args.assets, args.pages)
+        print(f"segments before the commits: {segment_counts(index)}")
+        latencies, settling = single_asset_commits(index, args.commits, args.assets, args.pages)
         print(f"\n{args.commits} single-asset commits (asset and its pages replaced), each until searchable: "
               f"p50 {pick(latencies, 50):.0f} ms, p95 {pick(latencies, 95):.0f} ms, max {max(latencies) * 1000:.0f} ms;"
-              f" asset segments after: {segments}")
+              f" {index.merges.merged} merges, the last done {settling:.1f} s after the last commit")
+        print(f"segments after: {segment_counts(index)}")
         after = run_queries(index, plain, args.rounds)
         # Plain Whoosh's index did not change: its ratio shows how the machine's load moved meanwhile.
         print(f"{'query p95 ms, fresh -> after':34} {'portal':>16} {'ratio':>6} {'plain Whoosh':>18} {'ratio':>6}")
