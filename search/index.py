@@ -30,9 +30,10 @@ from search.results import AssetHit, CheckReport, PageHit, SearchResults
 from search.schema import ASSETS, PAGES
 from search.searchers import SearcherPool
 from search.segments import SegmentCache
-from search.writer import IndexWriter
+from search.writer import IndexWriter, Rebuild, RebuildRunning
 
-__all__ = ["ASSETS", "PAGES", "IndexBusy", "SearchIndex", "SearchResults", "AssetHit", "PageHit", "CheckReport"]
+__all__ = ["ASSETS", "PAGES", "IndexBusy", "RebuildRunning", "SearchIndex", "SearchResults", "AssetHit", "PageHit",
+           "CheckReport", "Rebuild"]
 
 
 class SearchIndex:
@@ -68,6 +69,12 @@ class SearchIndex:
         """Build a new generation batch by batch, then swap it in; `total` is the
         number of assets expected (for the caller's progress bar)."""
         return self.writer.rebuild(batches, on_progress=on_progress)
+
+    def start_rebuild(self, *, resume: bool = True) -> Rebuild:
+        """A resumable rebuild: the one a dead process left unfinished, or a new
+        generation (see search/writer.py Rebuild); RebuildRunning if another
+        process is rebuilding."""
+        return Rebuild(self.generations, resume=resume)
 
     # --- reading -----------------------------------------------------------------
 

@@ -4,11 +4,19 @@ Every write takes the cross-process lock (search/lock.py), opens one Whoosh
 writer per index, applies the whole batch and commits both; a failure cancels
 both (never a commit after a cancel). Commits never merge segments: merges run
 beside them (search/merging.py), requested after each write.
+
+A rebuild (`Rebuild`) fills a new generation one batch per commit, taking the
+write lock per batch only, so the live generation keeps being searched and
+written until the swap; the assets written there meanwhile are noted and read
+again before the swap. A rebuild cut off (killed, failed) is resumed by the
+next one from its last committed batch.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import os
 import shutil
 from collections.abc import Callable, Iterable, Iterator
 
@@ -22,6 +30,12 @@ from search.schema import ASSETS, PAGES
 from search.sequences import SequencedText
 
 Items = Iterable[tuple[AssetDocument, list[PageDocument] | None]]
+Batch = list[tuple[AssetDocument, list[PageDocument]]]
+REBUILD_LOCK = "rebuild.lock"
+
+
+class RebuildRunning(Exception):
+    """Another process is rebuilding the index."""
 
 
 @contextlib.contextmanager
@@ -74,54 +88,140 @@ class IndexWriter:
         self.generations = generations
         self.merges = merges
 
-    def _write(self, apply: Callable[[object, object], None]) -> None:
+    def _write(self, apply: Callable[[object, object], None], asset_ids: list[int]) -> None:
         # Rarely, under concurrent commits, Whoosh's writer trips over a reader it
         # closed itself (seen once in CI as ReaderClosed); the batch is idempotent,
         # so the whole write is redone once on fresh writers.
         try:
-            self._write_once(apply)
+            self._write_once(apply, asset_ids)
         except ReaderClosed:
-            self._write_once(apply)
+            self._write_once(apply, asset_ids)
         self.merges.request()
 
-    def _write_once(self, apply: Callable[[object, object], None]) -> None:
+    def _write_once(self, apply: Callable[[object, object], None], asset_ids: list[int]) -> None:
         with self.generations.lock():
             assets_ix, pages_ix = self.generations.open(ASSETS), self.generations.open(PAGES)
             with _writers(assets_ix, pages_ix) as (asset_writer, page_writer):
                 apply(asset_writer, page_writer)
+            self.generations.note_changed(asset_ids)
 
     def update_assets(self, items: Items) -> None:
         """Upsert assets (and replace their pages when given) in one commit."""
         items = list(items)
         if items:
-            self._write(lambda aw, pw: _apply_items(aw, pw, items))
+            self._write(lambda aw, pw: _apply_items(aw, pw, items), [asset.asset_id for asset, _ in items])
 
     def delete_asset(self, asset_id: int) -> None:
-        def apply(asset_writer, page_writer):
-            asset_writer.delete_by_term("asset_id", str(asset_id))
-            page_writer.delete_by_term("asset_id", str(asset_id))
+        self._write(lambda aw, pw: _delete(aw, pw, [asset_id]), [asset_id])
 
-        self._write(apply)
-
-    def rebuild(self, batches: Iterable[list[tuple[AssetDocument, list[PageDocument]]]], *,
-                on_progress: Callable[[int], None] | None = None) -> int:
-        """Build a new generation batch by batch (one commit per batch, bounded
-        memory), then swap it in; readers keep the old one until the swap."""
-        generations = self.generations
-        with generations.lock():
-            name = generations.create()
-            assets_ix, pages_ix = generations.open(ASSETS, name), generations.open(PAGES, name)
-            count = 0
+    def rebuild(self, batches: Iterable[Batch], *, on_progress: Callable[[int], None] | None = None) -> int:
+        """Build a new generation from these batches in one go and swap it in
+        (an unfinished rebuild is discarded; a failure discards this one)."""
+        with Rebuild(self.generations, resume=False) as rebuild:
             try:
                 for batch in batches:
-                    with _writers(assets_ix, pages_ix, limitmb=128) as (asset_writer, page_writer):
-                        done = _apply_items(asset_writer, page_writer, batch, replace=False)
-                    count += done
+                    done = rebuild.add(batch)
                     if on_progress:
                         on_progress(done)
+                rebuild.finish()
             except BaseException:
-                shutil.rmtree(generations.path(name), ignore_errors=True)
+                rebuild.discard()
                 raise
-            generations.publish(name)
-            generations.remove_old(keep=name)
-        return count
+        return rebuild.done
+
+
+def _delete(asset_writer, page_writer, asset_ids) -> None:
+    for asset_id in asset_ids:
+        asset_writer.delete_by_term("asset_id", str(asset_id))
+        page_writer.delete_by_term("asset_id", str(asset_id))
+
+
+class Rebuild:
+    """A new generation filled batch by batch (one commit each, bounded memory)
+    from assets in id order, then swapped in. Resumes the rebuild a dead
+    process left unfinished (resume=True), else starts a new generation.
+
+        with Rebuild(generations) as rebuild:   # RebuildRunning if another process rebuilds
+            for batch in batches_after(rebuild.last_id):
+                rebuild.add(batch)
+            rebuild.finish(reread)              # reread(ids) -> the documents of those that exist
+    """
+
+    def __init__(self, generations: Generations, *, resume: bool = True):
+        self.generations = generations
+        self._lock_file = open(os.path.join(generations.directory, REBUILD_LOCK), "a+")  # noqa: SIM115 (held)
+        try:
+            fcntl.flock(self._lock_file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._lock_file.close()
+            raise RebuildRunning("Another process is rebuilding the search index.") from None
+        try:
+            with generations.lock():
+                name = generations.rebuilding()
+                progress = generations.progress(name) if name and resume else None
+                if progress is None:
+                    name = generations.create()
+                    generations.save_progress(name, 0, 0)
+                    generations.mark_rebuilding(name)
+                    progress = {"last_id": 0, "done": 0}
+                current = generations.current()
+                generations.remove_old(name, *([current] if current else []))  # what dead rebuilds left
+        except BaseException:
+            self.close()
+            raise
+        self.name = name
+        self.last_id, self.done = progress["last_id"], progress["done"]
+        self.resumed = self.done > 0
+        # A batch committed just before its process died may be missing from PROGRESS.
+        self._replace = self.resumed
+
+    def add(self, batch: Batch) -> int:
+        """Commit one batch (assets after last_id, in id order) to the new generation."""
+        if not batch:
+            return 0
+        generations = self.generations
+        with generations.lock():
+            assets_ix, pages_ix = generations.open(ASSETS, self.name), generations.open(PAGES, self.name)
+            with _writers(assets_ix, pages_ix, limitmb=128) as (asset_writer, page_writer):
+                done = _apply_items(asset_writer, page_writer, batch, replace=self._replace)
+            self._replace = False
+            self.last_id = max(self.last_id, max(asset.asset_id for asset, _ in batch))
+            self.done += done
+            generations.save_progress(self.name, self.last_id, self.done)
+        return done
+
+    def finish(self, reread: Callable[[list[int]], Items] | None = None) -> None:
+        """Bring the assets written to the live generation meanwhile up to date
+        (reread gives the documents of those that still exist), then swap in."""
+        generations = self.generations
+        with generations.lock():
+            changed = sorted(generations.changed(self.name))
+            if changed and reread is not None:
+                items = list(reread(changed))
+                gone = sorted(set(changed) - {asset.asset_id for asset, _ in items})
+                assets_ix, pages_ix = generations.open(ASSETS, self.name), generations.open(PAGES, self.name)
+                with _writers(assets_ix, pages_ix, limitmb=128) as (asset_writer, page_writer):
+                    _apply_items(asset_writer, page_writer, items)
+                    _delete(asset_writer, page_writer, gone)
+            generations.publish(self.name)
+            generations.mark_rebuilding(None)
+            generations.remove_old(keep=self.name)
+
+    def discard(self) -> None:
+        with self.generations.lock():
+            if self.generations.rebuilding() == self.name:
+                self.generations.mark_rebuilding(None)
+            if self.generations.current() != self.name:
+                shutil.rmtree(self.generations.path(self.name), ignore_errors=True)
+
+    def close(self) -> None:
+        """Let another process rebuild (an unfinished generation stays, to be resumed)."""
+        if not self._lock_file.closed:
+            fcntl.flock(self._lock_file.fileno(), fcntl.LOCK_UN)
+            self._lock_file.close()
+
+    def __enter__(self) -> Rebuild:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
