@@ -120,11 +120,11 @@ class SearchIndex:
         self.segments.drop_cached_postings()
 
     def wait_for_merges(self, timeout: float | None = None) -> bool:
-        """Wait until the merges this process started are done (True when they are)."""
+        """Wait until no merge is under way or needed (True), at most `timeout` seconds."""
         return self.merges.wait(timeout)
 
     def close(self) -> None:
-        """Let the merges under way finish; close the idle searchers (lent ones
+        """Let the merge under way finish; close the idle searchers (lent ones
         are closed or kept when given back)."""
-        self.merges.wait()
+        self.merges.finish()
         self.searchers.close()

@@ -4,11 +4,13 @@ Every commit writes a new segment and merges nothing (a single-asset commit
 writes a small segment in each index). Merging is what Whoosh does slowly: it
 indexes every posting of the merged segments again, about as long as indexing
 their documents did. Done inside a commit, a merge held up that commit and every
-write queued behind the write lock. So, after a commit, one thread of the
-writing process merges (`BackgroundMerges`): it builds the merged segment from
+write queued behind the write lock. So, after a commit, a child process merges
+(`BackgroundMerges`, `python -m search.merging`; a thread would take turns with
+the commits for Python's interpreter lock): it builds the merged segment from
 the segments as they were, outside the write lock (commits go on meanwhile),
 then takes the lock only to swap it in, with the deletions committed meanwhile
-applied to it. One merger runs at a time over every process (MERGE_LOCK).
+applied to it. One merger runs at a time over every process (MERGE_LOCK); the
+child stops when nothing is left to merge, or when its parent dies.
 
 Which segments (`choose`): tiers by live documents (under 10, under 100, under
 1,000, ...). The smallest tier holding FACTOR segments whose FACTOR smallest
@@ -22,10 +24,15 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import json
 import logging
 import os
 import shutil
+import signal
+import subprocess
+import sys
 import threading
+import time
 import uuid
 
 from search.generations import Generations
@@ -76,44 +83,84 @@ def _merge_lock(directory: str):
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
+_REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
 class BackgroundMerges:
     def __init__(self, generations: Generations, largest: dict[str, int] | None = None):
         self.generations = generations
         self.largest = largest or LARGEST
-        self._thread: threading.Thread | None = None
-        self._again = False
+        self._child: subprocess.Popen | None = None
         self._lock = threading.Lock()
-        self.merged = 0  # merges swapped in by this process
+        self.merged = 0  # merges swapped in by this process's children
 
     def request(self) -> None:
-        """Merge what needs merging, in a thread (started unless one runs)."""
+        """Merge what needs merging, in a child process (unless one is running:
+        it looks at the segments again after each merge)."""
         with self._lock:
-            if self._thread is not None and self._thread.is_alive():
-                self._again = True
-                return
-            self._again = False
-            self._thread = threading.Thread(target=self._run, name="search-merges", daemon=True)
-            self._thread.start()
+            if self._child is not None:
+                if self._child.poll() is None:
+                    return
+                self._reap()
+            env = dict(os.environ)
+            env["PYTHONPATH"] = os.pathsep.join(p for p in (_REPO_ROOT, env.get("PYTHONPATH")) if p)
+            self._child = subprocess.Popen(
+                [sys.executable, "-m", "search.merging", self.generations.directory, json.dumps(self.largest),
+                 str(os.getpid())],
+                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, env=env, text=True)
+
+    def _reap(self) -> int:
+        """Count the merges of the child that ended (the caller holds _lock)."""
+        child, self._child = self._child, None
+        output, _ = child.communicate()
+        done = int(output.strip() or 0) if output.strip().isdigit() else 0
+        self.merged += done
+        return done
+
+    def pending(self) -> bool:
+        """Whether the live generation has segments to merge."""
+        generation = self.generations.current()
+        if generation is None:
+            return False
+        return any(choose(last_commit(self.generations.open(name, generation))[1], self.largest[name])
+                   for name in (ASSETS, PAGES))
 
     def wait(self, timeout: float | None = None) -> bool:
-        """Wait for the merges under way; True when none is left running."""
-        thread = self._thread
-        if thread is not None:
-            thread.join(timeout)
-        return thread is None or not thread.is_alive()
-
-    def _run(self) -> None:
+        """Wait until the merges are done and none is pending (True), or for
+        `timeout` seconds (False); starts a merger when one is needed."""
+        deadline = None if timeout is None else time.monotonic() + timeout
         while True:
-            try:
-                while self.merge_once():
-                    pass
-            except Exception:  # a merge is an optimisation: the index stays right without it
-                log.exception("search index merge failed")
             with self._lock:
-                if not self._again:
-                    self._thread = None
-                    return
-                self._again = False
+                child = self._child
+            if child is None:
+                if not self.pending():
+                    return True
+                self.request()
+                if self._child is None:
+                    return False
+                continue
+            try:
+                child.wait(None if deadline is None else max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                return False
+            with self._lock:
+                done = self._reap() if self._child is child else None
+            if done == 0:  # another process is merging, or merging fails
+                return not self.pending()
+
+    def finish(self) -> None:
+        """Wait for the merger under way, if any (none is started)."""
+        with self._lock:
+            if self._child is not None:
+                self._child.wait()
+                self._reap()
+
+    def merge_until_done(self, parent: int | None = None) -> int:
+        """Merge until nothing is left to merge (or the parent process is gone)."""
+        done = 0
+        while (parent is None or os.getppid() == parent) and self.merge_once():
+            done += 1
+        return done
 
     def merge_once(self) -> bool:
         """One merge in one index of the live generation; False when none was needed
@@ -145,6 +192,28 @@ class BackgroundMerges:
                 swapped = swap_in_merged_segment(ix, merged)
         finally:
             shutil.rmtree(work, ignore_errors=True)
-        if swapped:
-            self.merged += 1
         return swapped
+
+
+def main(argv: list[str]) -> None:
+    """The merge child: python -m search.merging DIRECTORY LARGEST_JSON PARENT_PID."""
+    directory, largest, parent = argv[0], json.loads(argv[1]), int(argv[2])
+    with contextlib.suppress(OSError, AttributeError):  # Linux: die with the parent
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    if os.getppid() != parent:
+        return
+    logging.basicConfig(level=logging.WARNING)
+    generations = Generations(directory, lock_timeout=60.0, on_publish=lambda: None)
+    merges = BackgroundMerges(generations, largest)
+    try:
+        done = merges.merge_until_done(parent)
+    except Exception:  # a merge is an optimisation: the index stays right without it
+        log.exception("search index merge failed")
+        done = 0
+    print(done)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

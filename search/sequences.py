@@ -66,7 +66,7 @@ class IndexAnalysis:
     StopFilter | StemFilter yields in "index" mode, computed with one regular
     expression call and a dictionary of the tokens seen so far."""
 
-    MAX_KNOWN = 500_000  # distinct raw tokens remembered (then forgotten at once)
+    MAX_KNOWN = 200_000  # distinct raw tokens remembered (then forgotten at once)
 
     def __init__(self, analyzer):
         tokenizer, lowercase, stop, stemmer = analyzer.items
