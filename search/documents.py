@@ -80,6 +80,7 @@ def asset_fields(doc: AssetDocument) -> dict:
     body = "\n".join([doc.description or "", " ".join(doc.tags), doc.owner or "", text])
     return {
         "asset_id": str(doc.asset_id),
+        "asset_key": doc.asset_id,
         "title": doc.title,
         "body": body,
         "stamp": stamp(doc.updated_at),
@@ -93,6 +94,8 @@ def page_fields(doc: PageDocument) -> dict:
     return {
         "page_id": str(doc.page_id),
         "asset_id": str(doc.asset_id),
+        "page_key": doc.page_id,
+        "asset_key": doc.asset_id,
         "number": doc.number,
         "title": doc.title or "",
         "body": body,

@@ -21,7 +21,7 @@ import numpy as np
 from whoosh import query as q
 
 from search.schema import SEQUENCED_FIELDS, SINGLE_FACETS
-from search.segments import SegmentData
+from search.segments import FACET_CODES, SegmentData
 from search.sequences import phrase_documents, word_hash
 from search.whoosh_internals import is_null_query, prefix_expansions, read_postings
 
@@ -32,10 +32,14 @@ MAX_EXPANDED_TERMS = 512
 
 
 class CollectionStats:
-    """Statistics of the whole index (all segments), as BM25F needs them."""
+    """Statistics of the whole index (all segments), as BM25F needs them. A term's
+    document frequency is the length of its postings in every segment (deleted
+    documents included, as Whoosh counts it), read through the postings cache
+    that the matching reads next."""
 
-    def __init__(self, searcher):
+    def __init__(self, searcher, leaves: list | None = None):
         self.searcher = searcher
+        self.leaves = leaves
         self.doc_count = max(1, searcher.doc_count_all())
         self._idf: dict[tuple, float] = {}
         self._avg: dict[str, float] = {}
@@ -43,7 +47,11 @@ class CollectionStats:
     def idf(self, fieldname: str, text) -> float:
         key = (fieldname, text)
         if key not in self._idf:
-            frequency = self.searcher.doc_frequency(fieldname, text)
+            if self.leaves is None:
+                frequency = self.searcher.doc_frequency(fieldname, text)
+            else:
+                frequency = sum(len(data.postings(sub.reader(), fieldname, text)[0])
+                                for sub, _, data, _ in self.leaves)
             self._idf[key] = float(np.log(self.doc_count / (frequency + 1)) + 1)
         return self._idf[key]
 
@@ -51,7 +59,6 @@ class CollectionStats:
         if fieldname not in self._avg:
             self._avg[fieldname] = self.searcher.avg_field_length(fieldname) or 1.0
         return self._avg[fieldname]
-
 
 @dataclass
 class Match:
@@ -212,23 +219,26 @@ def count_matches(matches: list[Match]) -> int:
 
 def facet_counts(matches: list[Match]) -> dict[str, dict[str, int]]:
     """Counts per facet value over the whole filtered result, most frequent first."""
-    facets: dict[str, dict[str, int]] = {name: {} for name in (*SINGLE_FACETS, "tag")}
-    for match in matches:
-        data = match.data
-        for name in SINGLE_FACETS:
-            counts = np.bincount(data.facet_codes[name][match.mask], minlength=len(data.facet_values[name]))
-            _merge(facets[name], data.facet_values[name], counts)
-        if data.tag_values:
-            counts = np.bincount(data.tag_codes[match.mask[data.tag_docs]], minlength=len(data.tag_values))
-            _merge(facets["tag"], data.tag_values, counts)
-    return {name: dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))) for name, counts in facets.items()}
-
-
-def _merge(bucket: dict[str, int], values: list[str], counts: np.ndarray) -> None:
-    for code in np.flatnonzero(counts).tolist():
-        value = values[code]
-        if value:  # "" stands for "not set"
-            bucket[value] = bucket.get(value, 0) + int(counts[code])
+    facets = {}
+    for name in (*SINGLE_FACETS, "tag"):
+        total = np.zeros(len(FACET_CODES.values.get(name, ())), dtype=np.int64)
+        for match in matches:
+            data = match.data
+            if name == "tag":
+                if not data.tag_values:
+                    continue
+                counts = np.bincount(data.tag_codes[match.mask[data.tag_docs]], minlength=len(data.tag_values))
+                codes = data.global_tag_codes
+            else:
+                counts = np.bincount(data.facet_codes[name][match.mask], minlength=len(data.facet_values[name]))
+                codes = data.global_codes[name]
+            if len(total) <= codes.max(initial=-1):
+                total = np.concatenate([total, np.zeros(codes.max() + 1 - len(total), dtype=np.int64)])
+            total[codes] += counts
+        values = FACET_CODES.values.get(name, [])
+        found = {values[code]: int(total[code]) for code in np.flatnonzero(total).tolist() if values[code]}
+        facets[name] = dict(sorted(found.items(), key=lambda kv: (-kv[1], kv[0])))  # "" stands for "not set"
+    return facets
 
 
 def top_by_relevance(matches: list[Match], depth: int) -> list[tuple[int, float]]:

@@ -212,7 +212,8 @@ def main(argv: list[str]) -> None:
     except Exception:  # a merge is an optimisation: the index stays right without it
         log.exception("search index merge failed")
         done = 0
-    print(done)
+    with contextlib.suppress(OSError):  # the parent may be gone
+        print(done, flush=True)
 
 
 if __name__ == "__main__":

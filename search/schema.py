@@ -8,7 +8,7 @@ from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, Schema
 
 from search.sequences import SequencedText
 
-SCHEMA_VERSION = "8"
+SCHEMA_VERSION = "9"
 
 # A generation holds two indexes: assets and their pages (slides).
 ASSETS, PAGES = "assets", "pages"
@@ -57,9 +57,14 @@ def _common() -> dict:
 # Whoosh (pure Python) fast on large result sets.
 
 
+# The ids again as columns: a page of hits reads them in bulk, not document by document.
+ID_COLUMNS = {"asset_id": "asset_key", "page_id": "page_key"}
+
+
 def asset_schema() -> Schema:
     return Schema(
         asset_id=ID(stored=True, unique=True),
+        asset_key=_column(64),
         title=_text(field_boost=4.0, spelling=True),
         body=_text(),  # description, tags, owner, extracted text
         stamp=STORED(),  # updated_at of the database row, for `check`
@@ -72,6 +77,8 @@ def page_schema() -> Schema:
     return Schema(
         page_id=ID(stored=True, unique=True),
         asset_id=ID(stored=True),
+        page_key=_column(64),
+        asset_key=_column(64),
         number=NUMERIC(int, stored=True, shift_step=0),
         title=_text(field_boost=3.0, spelling=True),
         # Slide text, speaker notes, the deck's title; its unstemmed words feed "did you mean".

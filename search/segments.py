@@ -14,7 +14,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from search.schema import SCORED_FIELDS, SINGLE_FACETS
+from search.schema import ID_COLUMNS, SCORED_FIELDS, SINGLE_FACETS
 from search.sequences import SEQUENCE_DTYPE
 from search.whoosh_internals import (
     EMPTY_IDS,
@@ -66,6 +66,28 @@ class PostingsCache:
         return found
 
 
+class FacetCodes:
+    """One code per facet value over every segment of the process (values are
+    few and never forgotten), so that counts from each segment add up in one array."""
+
+    def __init__(self):
+        self.values: dict[str, list[str]] = {}
+        self._codes: dict[str, dict[str, int]] = {}
+        self._lock = threading.Lock()
+
+    def codes(self, name: str, values: list[str]) -> np.ndarray:
+        with self._lock:
+            codes, known = self._codes.setdefault(name, {}), self.values.setdefault(name, [])
+            for value in values:
+                if value not in codes:
+                    codes[value] = len(known)
+                    known.append(value)
+            return np.array([codes[value] for value in values], dtype=np.int64)
+
+
+FACET_CODES = FacetCodes()
+
+
 class SegmentData:
     """What queries need from one immutable segment, read once and shared by
     every searcher that holds it: facet values as codes, tags, sort columns,
@@ -93,7 +115,12 @@ class SegmentData:
             self.tag_values.append(_text(term))
         self.tag_docs = np.concatenate(tag_docs) if tag_docs else EMPTY_IDS
         self.tag_codes = np.concatenate(tag_codes) if tag_codes else EMPTY_IDS
-        self.columns = {name: numeric_field_column(reader, name) for name in ("rating", "usage", "updated", "expires")}
+        self.columns = {name: numeric_field_column(reader, name)
+                        for name in ("rating", "usage", "updated", "expires", *ID_COLUMNS.values())
+                        if name in reader.schema}
+        # Each facet value's code in FACET_CODES, for counting over every segment at once.
+        self.global_codes = {name: FACET_CODES.codes(name, values) for name, values in self.facet_values.items()}
+        self.global_tag_codes = FACET_CODES.codes("tag", self.tag_values)
         self.published = self.mask(read_postings(reader, "status", "published", with_weights=False)[0])
         self.lengths = {name: field_lengths(reader, name) for name in scorable_fields}
         self._filters: dict[tuple, np.ndarray] = {}

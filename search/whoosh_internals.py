@@ -52,7 +52,8 @@ def read_postings(reader, fieldname: str, text, with_weights: bool = True) -> tu
     """A term's local docnums (sorted) and weights in one segment; deletions not removed.
 
     Relies on: SegmentReader.postings wrapping the codec's matcher in a
-    FilterMatcher (`.child`) when the segment has deletions; the whoosh3
+    FilterMatcher (`.child`, already moved past deleted documents) when the
+    segment has deletions; the whoosh3
     W3LeafMatcher's block walk (`_data` is None until `_read_data()` loads the
     block tuple (id deltas from zero, weights as None / one number / an array,
     values), `_lastblock`, `_goto(_nextoffset)` to the next block)."""
@@ -62,6 +63,7 @@ def read_postings(reader, fieldname: str, text, with_weights: bool = True) -> tu
         return EMPTY_IDS, EMPTY_WEIGHTS
     if isinstance(matcher, FilterMatcher):  # deletions are removed by the caller
         matcher = matcher.child
+        matcher.reset()  # the filter moved it past the deleted documents it starts with
     if not isinstance(matcher, W3LeafMatcher):  # postings inlined in the term info
         ids, weights = [], []
         while matcher.is_active():
