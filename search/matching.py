@@ -218,23 +218,23 @@ def count_matches(matches: list[Match]) -> int:
 
 
 def facet_counts(matches: list[Match]) -> dict[str, dict[str, int]]:
-    """Counts per facet value over the whole filtered result, most frequent first."""
+    """Counts per facet value over the whole filtered result, most frequent first.
+    Each segment's counts land at its values' codes in one array per facet
+    (every segment's values were given codes when its data was read)."""
+    totals = {name: np.zeros(len(FACET_CODES.values.get(name, ())), dtype=np.int64) for name in (*SINGLE_FACETS, "tag")}
+    for match in matches:
+        data = match.data
+        local = np.flatnonzero(match.mask)
+        if not len(local):
+            continue
+        for name in SINGLE_FACETS:
+            totals[name][data.global_codes[name]] += np.bincount(data.facet_codes[name][local],
+                                                                 minlength=len(data.facet_values[name]))
+        if data.tag_values:
+            totals["tag"][data.global_tag_codes] += np.bincount(data.tag_codes[match.mask[data.tag_docs]],
+                                                                minlength=len(data.tag_values))
     facets = {}
-    for name in (*SINGLE_FACETS, "tag"):
-        total = np.zeros(len(FACET_CODES.values.get(name, ())), dtype=np.int64)
-        for match in matches:
-            data = match.data
-            if name == "tag":
-                if not data.tag_values:
-                    continue
-                counts = np.bincount(data.tag_codes[match.mask[data.tag_docs]], minlength=len(data.tag_values))
-                codes = data.global_tag_codes
-            else:
-                counts = np.bincount(data.facet_codes[name][match.mask], minlength=len(data.facet_values[name]))
-                codes = data.global_codes[name]
-            if len(total) <= codes.max(initial=-1):
-                total = np.concatenate([total, np.zeros(codes.max() + 1 - len(total), dtype=np.int64)])
-            total[codes] += counts
+    for name, total in totals.items():
         values = FACET_CODES.values.get(name, [])
         found = {values[code]: int(total[code]) for code in np.flatnonzero(total).tolist() if values[code]}
         facets[name] = dict(sorted(found.items(), key=lambda kv: (-kv[1], kv[0])))  # "" stands for "not set"
