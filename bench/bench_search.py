@@ -18,8 +18,9 @@ maximum RSS; time spent generating the corpus is not counted):
           searcher.search(limit=20, filter=visibility and facets, groupedby=facets)
 Then both answer the same queries, interleaved query by query (so both see the
 same machine load): p50/p95 per query type and the ratio portal / plain.
-Finally (portal only): single-asset commits, each timed until the change is
-searchable, and the query p95 after them against the fresh index.
+Then (portal only): single-asset commits, each timed until the change is
+searchable, and the query p95 after them against the fresh index; with --http,
+the portal's JSON API over HTTP (the corpus loaded into SQLite as rows).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import replace
 from datetime import date, datetime, timedelta
@@ -369,6 +371,93 @@ def segment_counts(index) -> str:
     return "; ".join(parts)
 
 
+def load_rows(app, assets: int, pages: int, owner_id: int) -> None:
+    """The corpus as database rows (assets, versions, pages, tags) with the index's
+    ids, so the API loads, checks and highlights real rows as in production."""
+    from sqlalchemy import insert, update
+
+    from portal.extensions import db
+    from portal.models import Asset, AssetTag, AssetVersion, Page
+
+    with app.app_context():
+        for batch in corpus(assets, pages):
+            asset_rows, version_rows, page_rows, tag_rows = [], [], [], []
+            for doc, page_docs in batch:
+                asset_rows.append(dict(
+                    id=doc.asset_id, title=doc.title, description=doc.description, content_type=doc.content_type,
+                    product=doc.product, stage=doc.stage, region=doc.region, persona=doc.persona, status=doc.status,
+                    expires_on=doc.expires_on, owner_id=owner_id, created_at=doc.updated_at,
+                    updated_at=doc.updated_at))
+                version_rows.append(dict(
+                    id=doc.asset_id, asset_id=doc.asset_id, number=1, filename=f"asset-{doc.asset_id}.pptx",
+                    storage_key=f"assets/{doc.asset_id}/1.pptx", size=100_000, sha256=f"{doc.asset_id:064x}",
+                    mime="application/vnd.openxmlformats-officedocument.presentationml.presentation", kind="pptx",
+                    processing="ready", page_count=len(page_docs), created_at=doc.updated_at))
+                page_rows += [dict(id=p.page_id, version_id=doc.asset_id, asset_id=doc.asset_id, number=p.number,
+                                   title=p.title, text=p.text, notes=p.notes) for p in page_docs]
+                tag_rows += [dict(asset_id=doc.asset_id, tag=tag) for tag in doc.tags]
+            db.session.execute(insert(Asset), asset_rows)
+            db.session.execute(insert(AssetVersion), version_rows)
+            db.session.execute(update(Asset).where(Asset.id.in_([r["id"] for r in asset_rows]))
+                               .values(current_version_id=Asset.id))
+            db.session.execute(insert(Page), page_rows)
+            db.session.execute(insert(AssetTag), tag_rows)
+            db.session.commit()
+
+
+def over_http(index_dir: str, rounds: int, assets: int, pages: int) -> None:
+    """The same mix through the portal's JSON API: a real HTTP server on loopback,
+    the corpus loaded into the database (SQLite) so that hits become real rows."""
+    import json
+    import logging
+    import urllib.parse
+    import urllib.request
+
+    from werkzeug.serving import make_server
+
+    from portal import create_app
+    from portal.admin.services import save_user
+    from portal.config import load_settings
+
+    data_dir = tempfile.mkdtemp(prefix="bench-http-")
+    settings = load_settings({"PORTAL_DATA_DIR": data_dir, "PORTAL_QUEUE": "immediate"})
+    app = create_app(settings, INDEX_DIR=index_dir, START_EMBEDDED_WORKER=False)
+    with app.app_context():
+        owner, _ = save_user("bench@example.com", role="marketer", password="bench-password")
+        owner_id = owner.id
+    started = time.perf_counter()
+    load_rows(app, assets, pages, owner_id)
+    print(f"\nDatabase rows for the corpus loaded in {time.perf_counter() - started:.0f} s")
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_port}/api/v1"
+    request = urllib.request.Request(f"{base}/tokens", data=b'{"email":"bench@example.com","password":"bench-password"}',
+                                     headers={"Content-Type": "application/json"})
+    token = json.load(urllib.request.urlopen(request))["token"]
+    headers = {"Authorization": f"Bearer {token}"}
+
+    def get(path: str, params: dict) -> None:
+        with urllib.request.urlopen(urllib.request.Request(f"{base}{path}?{urllib.parse.urlencode(params)}",
+                                                           headers=headers)) as response:
+            body = json.load(response)
+            assert body["total"] == 0 or body["items"], (path, params)  # hits became rows
+
+    print("\nHTTP query latency, portal only (GET /api/v1/search, /api/v1/search/pages: index, database rows,"
+          " highlights, search log, JSON), p50 / p95 ms")
+    for kind, (indexname, queries) in QUERY_MIX.items():
+        path = "/search" if indexname == "assets" else "/search/pages"
+        samples = []
+        for text, filters in queries:
+            for _ in range(rounds):
+                started = time.perf_counter()
+                get(path, {"q": text, **filters})
+                samples.append(time.perf_counter() - started)
+        print(f"  {kind:15} {pick(samples, 50):6.1f} / {pick(samples, 95):6.1f}")
+    server.shutdown()
+
+
+
 # --- reporting -----------------------------------------------------------------------------------
 
 
@@ -415,6 +504,7 @@ def main() -> None:
     parser.add_argument("--dir", default=None, help="where the two indexes go (default: a temporary directory)")
     parser.add_argument("--reuse", action="store_true", help="query the indexes an earlier run left in --dir")
     parser.add_argument("--only", choices=["portal", "plain"], help="build and query one side only")
+    parser.add_argument("--http", action="store_true", help="also time the portal's HTTP API (database rows loaded)")
     parser.add_argument("--build-child", choices=["portal", "plain"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     sys.stdout.reconfigure(line_buffering=True)
@@ -467,6 +557,8 @@ def main() -> None:
                 theirs = (pick(fresh[kind][1][clock], 95), pick(after[kind][1][clock], 95)) if plain else (0, 0)
                 print(f"{kind:34} {mine[0]:>7.1f} -> {mine[1]:<6.1f} {ratio(mine[1], mine[0]):>6} "
                       f"{theirs[0]:>9.1f} -> {theirs[1]:<6.1f} {ratio(theirs[1], theirs[0]):>6}")
+    if args.http:
+        over_http(portal_dir, args.rounds, args.assets, args.pages)
     print(f"Load after: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}")
 
 
