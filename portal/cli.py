@@ -88,8 +88,10 @@ class _Progress:
 
 
 @click.command("reindex")
-@click.option("--batch-size", default=200, show_default=True)
-def reindex(batch_size: int) -> None:
+@click.option("--batch-size", default=200, show_default=True, help="Assets read from the database at a time.")
+@click.option("--commit-every", default=2_000, show_default=True, type=click.IntRange(1),
+              help="Assets per commit (and index segment); a run killed resumes from its last commit.")
+def reindex(batch_size: int, commit_every: int) -> None:
     """Rebuild the search index from the database (resumes a rebuild that was cut off).
 
     The live index keeps serving until the new one is swapped in; memory stays
@@ -106,7 +108,8 @@ def reindex(batch_size: int) -> None:
         progress = _Progress(total, done, "Indexing assets", "assets")
 
     try:
-        count = reindex_all(on_progress=lambda n: progress.update(n), batch_size=batch_size, on_start=start)
+        count = reindex_all(on_progress=lambda n: progress.update(n), batch_size=batch_size, on_start=start,
+                            commit_every=commit_every)
     except RebuildRunning as error:
         raise click.ClickException(str(error)) from None
     finally:

@@ -38,9 +38,8 @@ def ids_of(matches: list[Match], docnum: int) -> dict[str, int]:
     """The ids of a document (global docnum), from its segment's id columns."""
     for match in matches:
         if match.offset <= docnum < match.offset + match.data.size:
-            columns = match.data.columns
-            return {name: int(columns[column][docnum - match.offset]) for name, column in ID_COLUMNS.items()
-                    if column in columns}
+            columns, local = match.data.columns, docnum - match.offset
+            return {name: int(columns[column][local]) for name, column in ID_COLUMNS.items() if column in columns}
     raise KeyError(docnum)
 
 

@@ -26,6 +26,7 @@ import uuid
 from collections.abc import Callable
 
 from whoosh import index as whoosh_index
+from whoosh.filedb.filestore import FileStorage
 
 from search.lock import write_lock
 from search.schema import ASSETS, PAGES, SCHEMA_VERSION, asset_schema, page_schema
@@ -144,7 +145,7 @@ class Generations:
                 if handle.read().strip() != SCHEMA_VERSION:
                     return False
             for indexname in (ASSETS, PAGES):
-                ix = whoosh_index.open_dir(path, indexname=indexname)
+                ix = self.open(indexname, name)
                 with ix.searcher() as searcher:
                     searcher.doc_count()
         except Exception:  # missing, unreadable or corrupt: rebuild
@@ -167,10 +168,16 @@ class Generations:
 
     def open(self, indexname: str, name: str | None = None):
         """One Whoosh index of a generation (the live one by default, created
-        empty when there is none yet)."""
+        empty when there is none yet).
+
+        Segments are read through file handles, not memory maps: Whoosh wraps
+        each file of a mapped segment in a BytesIO, which copies it, so every
+        searcher held a private copy of the postings (a 600 MB index cost 600 MB
+        per open searcher); read through the file, a searcher costs a few MB and
+        the operating system's page cache is shared."""
         if name is None:
             name = self.current()
             if name is None:
                 self.ensure()
                 name = self.current()
-        return whoosh_index.open_dir(self.path(name), indexname=indexname)
+        return FileStorage(self.path(name), supports_mmap=False).open_index(indexname)

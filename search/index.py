@@ -70,11 +70,11 @@ class SearchIndex:
         number of assets expected (for the caller's progress bar)."""
         return self.writer.rebuild(batches, on_progress=on_progress)
 
-    def start_rebuild(self, *, resume: bool = True) -> Rebuild:
+    def start_rebuild(self, *, resume: bool = True, commit_every: int | None = None) -> Rebuild:
         """A resumable rebuild: the one a dead process left unfinished, or a new
-        generation (see search/writer.py Rebuild); RebuildRunning if another
-        process is rebuilding."""
-        return Rebuild(self.generations, resume=resume)
+        generation (see search/writer.py Rebuild; a commit every `commit_every`
+        assets); RebuildRunning if another process is rebuilding."""
+        return Rebuild(self.generations, resume=resume, commit_every=commit_every)
 
     # --- reading -----------------------------------------------------------------
 

@@ -218,27 +218,27 @@ def count_matches(matches: list[Match]) -> int:
 
 
 def facet_counts(matches: list[Match]) -> dict[str, dict[str, int]]:
-    """Counts per facet value over the whole filtered result, most frequent first.
-    Each segment's counts land at its values' codes in one array per facet
-    (every segment's values were given codes when its data was read)."""
-    totals = {name: np.zeros(len(FACET_CODES.values.get(name, ())), dtype=np.int64) for name in (*SINGLE_FACETS, "tag")}
+    """Counts per facet value over the whole filtered result, most frequent first:
+    one bincount per segment over the codes of its matches' facet values and
+    tags (every segment's values have codes once its data is read)."""
+    keys = FACET_CODES.keys
+    size = len(keys)
+    total = np.zeros(size, dtype=np.int64)
     for match in matches:
         data = match.data
         local = np.flatnonzero(match.mask)
         if not len(local):
             continue
-        for name in SINGLE_FACETS:
-            totals[name][data.global_codes[name]] += np.bincount(data.facet_codes[name][local],
-                                                                 minlength=len(data.facet_values[name]))
-        if data.tag_values:
-            totals["tag"][data.global_tag_codes] += np.bincount(data.tag_codes[match.mask[data.tag_docs]],
-                                                                minlength=len(data.tag_values))
-    facets = {}
-    for name, total in totals.items():
-        values = FACET_CODES.values.get(name, [])
-        found = {values[code]: int(total[code]) for code in np.flatnonzero(total).tolist() if values[code]}
-        facets[name] = dict(sorted(found.items(), key=lambda kv: (-kv[1], kv[0])))  # "" stands for "not set"
-    return facets
+        codes = data.facet_matrix[:, local].ravel()
+        if len(data.tag_facet_codes):
+            codes = np.concatenate([codes, data.tag_facet_codes[match.mask[data.tag_docs]]])
+        total += np.bincount(codes, minlength=size)[:size]
+    facets: dict[str, dict[str, int]] = {name: {} for name in (*SINGLE_FACETS, "tag")}
+    for code in np.flatnonzero(total).tolist():
+        name, value = keys[code]
+        if value:  # "" stands for "not set"
+            facets[name][value] = int(total[code])
+    return {name: dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))) for name, counts in facets.items()}
 
 
 def top_by_relevance(matches: list[Match], depth: int) -> list[tuple[int, float]]:

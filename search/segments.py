@@ -67,22 +67,22 @@ class PostingsCache:
 
 
 class FacetCodes:
-    """One code per facet value over every segment of the process (values are
-    few and never forgotten), so that counts from each segment add up in one array."""
+    """One code per (facet, value) over every segment of the process (values are
+    few and never forgotten), so that a segment's facets are counted with one
+    bincount and the counts of every segment add up in one array."""
 
     def __init__(self):
-        self.values: dict[str, list[str]] = {}
-        self._codes: dict[str, dict[str, int]] = {}
+        self.keys: list[tuple[str, str]] = []
+        self._codes: dict[tuple[str, str], int] = {}
         self._lock = threading.Lock()
 
     def codes(self, name: str, values: list[str]) -> np.ndarray:
         with self._lock:
-            codes, known = self._codes.setdefault(name, {}), self.values.setdefault(name, [])
             for value in values:
-                if value not in codes:
-                    codes[value] = len(known)
-                    known.append(value)
-            return np.array([codes[value] for value in values], dtype=np.int64)
+                if (name, value) not in self._codes:
+                    self._codes[(name, value)] = len(self.keys)
+                    self.keys.append((name, value))
+            return np.array([self._codes[(name, value)] for value in values], dtype=np.int64)
 
 
 FACET_CODES = FacetCodes()
@@ -118,9 +118,10 @@ class SegmentData:
         self.columns = {name: numeric_field_column(reader, name)
                         for name in ("rating", "usage", "updated", "expires", *ID_COLUMNS.values())
                         if name in reader.schema}
-        # Each facet value's code in FACET_CODES, for counting over every segment at once.
-        self.global_codes = {name: FACET_CODES.codes(name, values) for name, values in self.facet_values.items()}
-        self.global_tag_codes = FACET_CODES.codes("tag", self.tag_values)
+        # Each document's facet values, and each tag posting's, as codes of FACET_CODES.
+        self.facet_matrix = np.array([FACET_CODES.codes(name, self.facet_values[name])[self.facet_codes[name]]
+                                      for name in SINGLE_FACETS], dtype=np.int64).reshape(len(SINGLE_FACETS), self.size)
+        self.tag_facet_codes = FACET_CODES.codes("tag", self.tag_values)[self.tag_codes]
         self.published = self.mask(read_postings(reader, "status", "published", with_weights=False)[0])
         self.lengths = {name: field_lengths(reader, name) for name in scorable_fields}
         self._filters: dict[tuple, np.ndarray] = {}
@@ -137,8 +138,8 @@ class SegmentData:
 
     def word_order(self, reader, fieldname: str) -> tuple[np.ndarray, np.ndarray]:
         """The field's word order for every document (search/sequences.py): the
-        segment's hashes one after another, and each document's offsets into them.
-        A view of the segment's memory map: shared with the page cache, not copied."""
+        segment's hashes one after another, and each document's offsets into them;
+        read once per segment and process, by the first phrase that needs them."""
         found = self._word_orders.get(fieldname)
         if found is None:
             found = bytes_column(reader, fieldname, SEQUENCE_DTYPE)

@@ -38,32 +38,46 @@ class RebuildRunning(Exception):
     """Another process is rebuilding the index."""
 
 
+class _WriterPair:
+    """A Whoosh writer per index, committed together or cancelled together."""
+
+    def __init__(self, assets_ix, pages_ix, **options):
+        self.assets = assets_ix.writer(**options)
+        try:
+            self.pages = pages_ix.writer(**options)
+        except BaseException:
+            self.assets.cancel()
+            raise
+        for writer in (self.assets, self.pages):
+            for _, field in writer.schema.items():
+                if isinstance(field, SequencedText):
+                    field.start_segment()
+
+    def commit(self) -> None:
+        try:
+            self.pages.commit(mergetype=NO_MERGE)
+        except BaseException:
+            self.assets.cancel()  # else it keeps Whoosh's own lock on the assets index
+            raise
+        self.assets.commit(mergetype=NO_MERGE)
+
+    def cancel(self) -> None:
+        for writer in (self.assets, self.pages):
+            if not writer.is_closed:
+                writer.cancel()
+
+
 @contextlib.contextmanager
 def _writers(assets_ix, pages_ix, **options) -> Iterator[tuple[object, object]]:
     """A Whoosh writer per index; both commit when the block ends, both are
     cancelled when it fails."""
-    asset_writer = assets_ix.writer(**options)
+    pair = _WriterPair(assets_ix, pages_ix, **options)
     try:
-        page_writer = pages_ix.writer(**options)
+        yield pair.assets, pair.pages
     except BaseException:
-        asset_writer.cancel()
+        pair.cancel()
         raise
-    for writer in (asset_writer, page_writer):
-        for _, field in writer.schema.items():
-            if isinstance(field, SequencedText):
-                field.start_segment()
-    try:
-        yield asset_writer, page_writer
-    except BaseException:
-        asset_writer.cancel()
-        page_writer.cancel()
-        raise
-    try:
-        page_writer.commit(mergetype=NO_MERGE)
-    except BaseException:
-        asset_writer.cancel()  # else it keeps Whoosh's own lock on the assets index
-        raise
-    asset_writer.commit(mergetype=NO_MERGE)
+    pair.commit()
 
 
 def _apply_items(asset_writer, page_writer, items: Items, *, replace: bool = True) -> int:
@@ -137,9 +151,12 @@ def _delete(asset_writer, page_writer, asset_ids) -> None:
 
 
 class Rebuild:
-    """A new generation filled batch by batch (one commit each, bounded memory)
-    from assets in id order, then swapped in. Resumes the rebuild a dead
-    process left unfinished (resume=True), else starts a new generation.
+    """A new generation filled from assets in id order, then swapped in. The
+    batches go to one Whoosh segment per `commit_every` assets (fewer, larger
+    segments: each repeats a term dictionary), committed with the progress
+    saved; memory stays bounded (Whoosh's writer spills to disk past `limitmb`).
+    Resumes the rebuild a dead process left unfinished (resume=True), from its
+    last commit, else starts a new generation.
 
         with Rebuild(generations) as rebuild:   # RebuildRunning if another process rebuilds
             for batch in batches_after(rebuild.last_id):
@@ -147,8 +164,12 @@ class Rebuild:
             rebuild.finish(reread)              # reread(ids) -> the documents of those that exist
     """
 
-    def __init__(self, generations: Generations, *, resume: bool = True):
+    COMMIT_EVERY = 2_000  # assets per segment; a rebuild killed loses at most this much work
+    LIMIT_MB = 128  # per Whoosh writer: postings past it spill to temporary files
+
+    def __init__(self, generations: Generations, *, resume: bool = True, commit_every: int | None = None):
         self.generations = generations
+        self.commit_every = commit_every or self.COMMIT_EVERY
         self._lock_file = open(os.path.join(generations.directory, REBUILD_LOCK), "a+")  # noqa: SIM115 (held)
         try:
             fcntl.flock(self._lock_file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -172,27 +193,57 @@ class Rebuild:
         self.name = name
         self.last_id, self.done = progress["last_id"], progress["done"]
         self.resumed = self.done > 0
-        # A batch committed just before its process died may be missing from PROGRESS.
+        # A commit made just before its process died may be missing from PROGRESS:
+        # until the first commit of this run, assets replace what may be there.
         self._replace = self.resumed
+        self._pair: _WriterPair | None = None
+        self._pending, self._pending_last_id = 0, self.last_id
 
     def add(self, batch: Batch) -> int:
-        """Commit one batch (assets after last_id, in id order) to the new generation."""
+        """Write one batch (assets after last_id, in id order) to the new
+        generation; committed with the progress every `commit_every` assets."""
         if not batch:
             return 0
-        generations = self.generations
-        with generations.lock():
-            assets_ix, pages_ix = generations.open(ASSETS, self.name), generations.open(PAGES, self.name)
-            with _writers(assets_ix, pages_ix, limitmb=128) as (asset_writer, page_writer):
-                done = _apply_items(asset_writer, page_writer, batch, replace=self._replace)
-            self._replace = False
-            self.last_id = max(self.last_id, max(asset.asset_id for asset, _ in batch))
-            self.done += done
-            generations.save_progress(self.name, self.last_id, self.done)
+        if self._pair is None:
+            generations = self.generations
+            self._pair = _WriterPair(generations.open(ASSETS, self.name), generations.open(PAGES, self.name),
+                                     limitmb=self.LIMIT_MB)
+        try:
+            done = _apply_items(self._pair.assets, self._pair.pages, batch, replace=self._replace)
+        except BaseException:
+            self._cancel()
+            raise
+        self._pending += done
+        self._pending_last_id = max(self._pending_last_id, max(asset.asset_id for asset, _ in batch))
+        if self._pending >= self.commit_every:
+            self._commit()
         return done
 
+    def _commit(self) -> None:
+        if self._pair is None:
+            return
+        pair, self._pair = self._pair, None
+        try:
+            pair.commit()
+        except BaseException:
+            pair.cancel()
+            self._pending, self._pending_last_id = 0, self.last_id
+            raise
+        self.last_id, self.done = self._pending_last_id, self.done + self._pending
+        self._pending, self._replace = 0, False
+        self.generations.save_progress(self.name, self.last_id, self.done)
+
+    def _cancel(self) -> None:
+        if self._pair is not None:
+            self._pair.cancel()
+            self._pair = None
+        self._pending, self._pending_last_id = 0, self.last_id
+
     def finish(self, reread: Callable[[list[int]], Items] | None = None) -> None:
-        """Bring the assets written to the live generation meanwhile up to date
-        (reread gives the documents of those that still exist), then swap in."""
+        """Commit what is pending, bring the assets written to the live generation
+        meanwhile up to date (reread gives the documents of those that still
+        exist), then swap in."""
+        self._commit()
         generations = self.generations
         with generations.lock():
             changed = sorted(generations.changed(self.name))
@@ -200,7 +251,7 @@ class Rebuild:
                 items = list(reread(changed))
                 gone = sorted(set(changed) - {asset.asset_id for asset, _ in items})
                 assets_ix, pages_ix = generations.open(ASSETS, self.name), generations.open(PAGES, self.name)
-                with _writers(assets_ix, pages_ix, limitmb=128) as (asset_writer, page_writer):
+                with _writers(assets_ix, pages_ix, limitmb=self.LIMIT_MB) as (asset_writer, page_writer):
                     _apply_items(asset_writer, page_writer, items)
                     _delete(asset_writer, page_writer, gone)
             generations.publish(self.name)
@@ -208,6 +259,7 @@ class Rebuild:
             generations.remove_old(keep=self.name)
 
     def discard(self) -> None:
+        self._cancel()
         with self.generations.lock():
             if self.generations.rebuilding() == self.name:
                 self.generations.mark_rebuilding(None)
@@ -215,7 +267,9 @@ class Rebuild:
                 shutil.rmtree(self.generations.path(self.name), ignore_errors=True)
 
     def close(self) -> None:
-        """Let another process rebuild (an unfinished generation stays, to be resumed)."""
+        """Let another process rebuild (an unfinished generation stays, to be
+        resumed from its last commit)."""
+        self._cancel()
         if not self._lock_file.closed:
             fcntl.flock(self._lock_file.fileno(), fcntl.LOCK_UN)
             self._lock_file.close()

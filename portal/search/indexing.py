@@ -232,13 +232,14 @@ def _documents_of(asset_ids: list[int]) -> list[tuple[AssetDocument, list[PageDo
 
 
 def reindex_all(on_progress: Callable[[int], None] | None = None, batch_size: int = 200,
-                on_start: Callable[[int, int], None] | None = None) -> int:
+                on_start: Callable[[int, int], None] | None = None, commit_every: int | None = None) -> int:
     """Rebuild the index from the database into a new generation, swapped in at
     the end; the live one keeps serving (and taking changes) until then. A
-    rebuild cut off (the process killed) is resumed: on_start(done, total) says
-    how many assets were already indexed. Returns the number of assets indexed."""
+    rebuild cut off (the process killed) is resumed from its last commit (one
+    every `commit_every` assets): on_start(done, total) says how many assets were
+    already indexed. Returns the number of assets indexed."""
     total = db.session.scalar(select(func.count()).select_from(Asset)) or 0
-    with get_index().start_rebuild() as rebuild:
+    with get_index().start_rebuild(commit_every=commit_every) as rebuild:
         if on_start:
             on_start(rebuild.done, total)
         for batch in _batches(batch_size, after_id=rebuild.last_id):

@@ -63,10 +63,10 @@ def test_a_killed_reindex_leaves_the_live_index_serving_and_the_next_run_resumes
     db.session.execute(update(Asset).values(title=Asset.title.op("||")(" second")))
     db.session.commit()
 
-    process = _reindex(settings, "--batch-size", "1")
+    process = _reindex(settings, "--batch-size", "1", "--commit-every", "2")
     try:
         deadline = time.monotonic() + 120
-        while (progress := _progress(index)) is None or progress["done"] < 20:
+        while (progress := _progress(index)) is None or progress["done"] < 20:  # committed
             assert process.poll() is None, process.stdout.read()
             assert time.monotonic() < deadline
             time.sleep(0.01)
