@@ -195,7 +195,8 @@ class Generations:
                 return False  # another process fixed it meanwhile
             name = self.create()
             self.publish(name)
-            self.remove_old(keep=name)
+            rebuilding = self.rebuilding()  # a rebuild under way keeps its generation
+            self.remove_old(name, *([rebuilding] if rebuilding else []))
         return True
 
     def open(self, indexname: str, name: str | None = None):

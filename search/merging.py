@@ -102,6 +102,14 @@ class BackgroundMerges:
                 if self._child.poll() is None:
                     return
                 self._reap()
+            # Most commits leave nothing to merge: reading the two TOCs here costs
+            # milliseconds, starting a child (Python, numpy, Whoosh) half a second of CPU.
+            try:
+                if not self.pending():
+                    return
+            except Exception:  # unreadable: the next search reports the damage; merging cannot help
+                log.exception("search index merge: the segments could not be read")
+                return
             env = dict(os.environ)
             env["PYTHONPATH"] = os.pathsep.join(p for p in (_REPO_ROOT, env.get("PYTHONPATH")) if p)
             self._child = subprocess.Popen(

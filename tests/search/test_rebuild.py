@@ -64,3 +64,24 @@ def test_one_rebuild_at_a_time_and_a_new_one_can_start_afresh(index):
         fresh.finish()
     assert index.doc_counts() == {"assets": 1, "pages": 1}
     assert index.generations.rebuilding() is None
+
+
+def test_a_live_generation_replaced_as_unreadable_leaves_the_rebuild_under_way_alone(index):
+    with index.start_rebuild(commit_every=2) as rebuild:
+        rebuild.add(_batch([1, 2]))
+        live = index.generations.current()
+        with open(f"{index.generations.path(live)}/SCHEMA_VERSION", "w") as handle:
+            handle.write("0")  # the live generation can no longer be used
+        assert index.ensure() is True  # an empty generation replaces it
+        assert index.generations.current() != live
+        rebuild.add(_batch([3, 4]))
+        rebuild.finish()
+    assert index.doc_counts() == {"assets": 4, "pages": 4}
+
+
+def test_a_commit_that_leaves_nothing_to_merge_starts_no_merger(tmp_path):
+    ix = SearchIndex(str(tmp_path / "ix"))
+    ix.ensure()
+    ix.update_assets(_batch([1]))
+    assert ix.merges._child is None and not ix.merges.pending()
+    ix.close()
