@@ -8,14 +8,33 @@ from flask_login import current_user
 
 from portal.access import allow
 from portal.api import json_body, listing, pagination
+from portal.api.spec import (
+    BOOLEAN,
+    DATETIME,
+    ID,
+    INTEGER,
+    PAGING,
+    STRING,
+    api_doc,
+    array,
+    listing_of,
+    nullable,
+    obj,
+)
 from portal.errors import InvalidInput
 from portal.governance import approvals, bulk, verification
 from portal.library import audit, publishing, services
+from portal.library.api import ASSET
 from portal.library.serializers import asset_json, iso
 from portal.library.stats import stats_for
 from portal.models import PUBLISHER_ROLES, STAFF_ROLES
 
 bp = Blueprint("governance", __name__)  # mounted under /api/v1 by create_app
+
+HISTORY = obj({"at": DATETIME, "user": nullable(obj({"id": INTEGER, "email": STRING})), "action": STRING,
+               "field": nullable(STRING), "old": nullable(STRING), "new": nullable(STRING)})
+NO_BODY = obj({}, required=[])  # nothing is read from it
+BULK_CHANGES = obj({name: STRING for name in bulk.BULK_FIELDS}, required=[])
 
 
 def _one(asset):
@@ -38,6 +57,7 @@ def _confirm(body: dict) -> bool:
 
 @bp.post("/assets/<int:asset_id>/publish")
 @allow(*PUBLISHER_ROLES)
+@api_doc(json=obj({"publish": STRING, "confirm": BOOLEAN}, required=[]), responses={200: ASSET})
 def publish(asset_id: int):
     """Publish a draft now or on a date (JSON `{"publish": "now"|"YYYY-MM-DD", "confirm": bool}`), or submit
     it for review where its type needs approval; on a published item, publish its held new version."""
@@ -49,6 +69,7 @@ def publish(asset_id: int):
 
 @bp.post("/assets/<int:asset_id>/approve")
 @allow(*STAFF_ROLES)
+@api_doc(json=NO_BODY, responses={200: ASSET})
 def approve(asset_id: int):
     """Approve an item (or its new version) in review; never your own."""
     return _one(publishing.approve(services.get_asset_for(current_user, asset_id), current_user))
@@ -56,6 +77,7 @@ def approve(asset_id: int):
 
 @bp.post("/assets/<int:asset_id>/send-back")
 @allow(*STAFF_ROLES)
+@api_doc(json=obj({"comment": STRING}), responses={200: ASSET})
 def send_back(asset_id: int):
     """Send an item (or its new version) in review back to its author with a comment (JSON `{"comment"}`)."""
     asset = services.get_asset_for(current_user, asset_id)
@@ -67,6 +89,7 @@ def send_back(asset_id: int):
 
 @bp.get("/approvals")
 @allow(*STAFF_ROLES)
+@api_doc(query=PAGING, responses={200: listing_of(ASSET)})
 def list_approvals():
     """Items awaiting my review (not my own), the longest waiting first."""
     page, per_page = pagination()
@@ -77,6 +100,7 @@ def list_approvals():
 
 @bp.post("/assets/<int:asset_id>/verify")
 @allow(*STAFF_ROLES)
+@api_doc(json=NO_BODY, responses={200: ASSET})
 def verify(asset_id: int):
     """Its content is still right: records who and when, and sets the next review-by date."""
     return _one(verification.verify(services.get_asset_for(current_user, asset_id), current_user))
@@ -89,6 +113,7 @@ def history_json(entry) -> dict:
 
 @bp.get("/assets/<int:asset_id>/history")
 @allow(*STAFF_ROLES)
+@api_doc(query=PAGING, responses={200: listing_of(HISTORY)})
 def history(asset_id: int):
     """The item's audit trail, newest first (append-only)."""
     asset = services.get_asset_for(current_user, asset_id)
@@ -99,6 +124,8 @@ def history(asset_id: int):
 
 @bp.post("/assets/bulk-edit")
 @allow(*PUBLISHER_ROLES)
+@api_doc(json=obj({"asset_ids": array(ID, maxItems=bulk.MAX_ITEMS), "changes": BULK_CHANGES}),
+         responses={200: listing_of(ASSET)})
 def bulk_edit():
     """The same metadata changes for many items (JSON `{"asset_ids": [..], "changes": {..}}`), audited per item."""
     body = json_body()

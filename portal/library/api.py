@@ -33,7 +33,7 @@ from portal.ids import whole_number
 from portal.library import publishing, services
 from portal.library.serializers import asset_json, page_json, version_json
 from portal.library.stats import stats_for
-from portal.models import PUBLISHER_ROLES, AssetStatus, AssetVersion, UsageKind
+from portal.models import ASSET_STATUSES, PUBLISHER_ROLES, AssetStatus, AssetVersion, UsageKind
 
 bp = Blueprint("library", __name__)  # mounted under /api/v1 by create_app
 
@@ -48,13 +48,19 @@ VERSION = obj({
 ASSET = obj({
     "id": INTEGER, "title": STRING, "description": nullable(STRING), "content_type": STRING,
     "product": nullable(STRING), "stage": nullable(STRING), "region": nullable(STRING), "persona": nullable(STRING),
-    "tags": array(STRING), "status": enum("published", "retired"), "expired": BOOLEAN, "expires_on": nullable(DATE),
+    "tags": array(STRING), "status": enum(*ASSET_STATUSES), "expired": BOOLEAN, "expires_on": nullable(DATE),
     "retired_reason": nullable(STRING), "owner": obj({"id": INTEGER, "email": STRING}),
     "created_at": DATETIME, "updated_at": DATETIME, "current_version": nullable(VERSION),
     "versions_count": INTEGER, "rating": obj({"average": nullable(NUMBER), "count": INTEGER}),
     "usage": obj({"views": INTEGER, "downloads": INTEGER, "reported": INTEGER, "deck_inclusions": INTEGER}),
     "thumbnail_url": nullable(STRING),
+    # governance (issue 15): everyone
+    "publish_on": nullable(DATE), "published_at": nullable(DATETIME), "review_by": nullable(DATE),
+    "verified_at": nullable(DATETIME), "verified_by": nullable(STRING), "needs_review": BOOLEAN,
 })
+# staff only (portal/library/serializers.py governance_json)
+ASSET["properties"].update(review_comment=nullable(STRING), pending_version=nullable(VERSION),
+                           pending_publish=nullable(enum("hold", "review", "auto")))
 PAGE = obj({"id": INTEGER, "asset_id": INTEGER, "version": INTEGER, "number": INTEGER, "title": nullable(STRING),
             "text": nullable(STRING), "notes": nullable(STRING), "thumbnail_url": nullable(STRING)})
 UPLOADED = {**ASSET, "properties": {**ASSET["properties"],
@@ -65,6 +71,7 @@ FILTERS = {"content_type": STRING, "product": STRING, "stage": STRING, "region":
            "tag": STRING}
 TITLE = {"type": "string", "minLength": 1, "maxLength": 300, "pattern": r"\S"}  # required on upload
 REASON = obj({"reason": STRING}, required=[])
+UPLOAD_CHOICES = {"publish": STRING, "allow_duplicate": enum("true", "false")}  # publish: now, draft, YYYY-MM-DD
 IMAGE = {200: binary("image/png"), 302: redirect(), 304: None}
 
 
@@ -92,7 +99,8 @@ def _flag(name: str) -> bool:
 
 @bp.post("/assets")
 @allow(*PUBLISHER_ROLES)
-@api_doc(form=obj({"file": FILE, **METADATA, "title": TITLE}, required=["file", "title"]), responses={201: UPLOADED})
+@api_doc(form=obj({"file": FILE, **METADATA, "title": TITLE, **UPLOAD_CHOICES, "as_version_of": INTEGER},
+                  required=["file", "title"]), responses={201: UPLOADED})
 def create_asset():
     """Upload a new asset (multipart: file and metadata fields; `publish` now|draft|YYYY-MM-DD;
     `allow_duplicate`; `as_version_of` ID makes it a new version of that item)."""
@@ -114,7 +122,7 @@ def create_asset():
 
 @bp.get("/assets")
 @allow(*EVERYONE)
-@api_doc(query={**PAGING, **FILTERS, "owner_id": INTEGER, "status": enum("published", "retired", "expired"),
+@api_doc(query={**PAGING, **FILTERS, "owner_id": INTEGER, "status": enum(*services.STATUS_FILTERS),
                 "sort": STRING}, responses={200: listing_of(ASSET)})
 def list_assets():
     """List assets the caller may see; filters as query parameters."""
@@ -144,7 +152,7 @@ def update_asset(asset_id: int):
 
 @bp.post("/assets/<int:asset_id>/versions")
 @allow(*PUBLISHER_ROLES)
-@api_doc(form=obj({"file": FILE}), responses={201: UPLOADED})
+@api_doc(form=obj({"file": FILE, "publish": enum("now", "draft")}, required=["file"]), responses={201: UPLOADED})
 def create_version(asset_id: int):
     """Publish a new version (multipart: file; `publish` now|draft: a published item keeps its current
     version until the new one is processed, and approved where its content type needs approval)."""
