@@ -137,7 +137,8 @@ def search_assets(user: User, query: str, filters: dict[str, str], sort: str, pa
             continue  # the index lags the database for a moment: trust the database
         # The result shows the asset's title: snippets need not say it again.
         texts = [without_titles(asset.description, asset.title)] + [
-            without_titles(f"{p.title}\n{p.text}\n{p.notes}", asset.title) for p in pages_by_asset.get(asset.id, [])]
+            without_titles(f"{p.title}\n{without_titles(p.text, p.title)}\n{p.notes}", asset.title)
+            for p in pages_by_asset.get(asset.id, [])]
         items.append(AssetResult(asset, hit.score, stats[asset.id], _snippets(results.terms, texts)))
     return SearchOutcome(query, items, results.total, page, per_page, results.facets, results.suggestion, log_id)
 
