@@ -25,6 +25,14 @@ HEADER_FITS = """() => {
 }"""
 
 
+def _open(new_page, user, viewport: dict, url: str):
+    page = new_page()
+    page.set_viewport_size(viewport)
+    sign_in(page, user.email)
+    page.goto(url)
+    return page
+
+
 def _fits(page) -> None:
     layout = page.evaluate(HEADER_FITS)
     assert layout == {"outside": [], "scrolls": False, "page": False}
@@ -44,10 +52,7 @@ def staffed(factories):
 
 def test_header_fits_at_1366_for_every_role(new_page, staffed):
     for user in staffed.values():
-        page = new_page()
-        page.set_viewport_size(DESKTOP)
-        sign_in(page, user.email)
-        page.goto("/library")
+        page = _open(new_page, user, DESKTOP, "/library")
         expect(page.locator("header.top nav")).to_be_visible()
         expect(page.get_by_role("button", name="Menu")).to_be_hidden()  # no need to fold at 1366
         expect(page.get_by_role("button", name="Sign out")).to_be_in_viewport()
@@ -57,10 +62,7 @@ def test_header_fits_at_1366_for_every_role(new_page, staffed):
 
 
 def test_phone_menu_folds_and_opens(new_page, staffed):
-    page = new_page()
-    page.set_viewport_size(PHONE)
-    sign_in(page, staffed["admin"].email)
-    page.goto("/library")
+    page = _open(new_page, staffed["admin"], PHONE, "/library")
     menu = page.get_by_role("button", name="Menu")
     analytics = page.locator("header.top nav").get_by_role("link", name="Analytics")
     expect(menu).to_have_attribute("aria-expanded", "false")
@@ -86,10 +88,7 @@ def test_phone_menu_folds_and_opens(new_page, staffed):
 
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["1366x768", "390x844"])
 def test_skip_link_leads_to_the_content(new_page, staffed, viewport):
-    page = new_page()
-    page.set_viewport_size(viewport)
-    sign_in(page, staffed["rep"].email)
-    page.goto("/library")
+    page = _open(new_page, staffed["rep"], viewport, "/library")
     skip = page.get_by_role("link", name="Skip to main content")
     expect(skip).not_to_be_in_viewport()  # out of sight until a keyboard reaches it
     page.keyboard.press("Tab")
@@ -102,10 +101,7 @@ def test_skip_link_leads_to_the_content(new_page, staffed, viewport):
 
 
 def test_facets_are_a_drawer_on_the_phone(new_page, staffed):
-    page = new_page()
-    page.set_viewport_size(PHONE)
-    sign_in(page, staffed["rep"].email)
-    page.goto("/search?q=pricing")
+    page = _open(new_page, staffed["rep"], PHONE, "/search?q=pricing")
     expect(page.get_by_test_id("result-count")).to_have_text("3 results")
     drawer = page.get_by_test_id("facets")
     emea = drawer.locator("a[data-facet-value=EMEA]")
@@ -123,10 +119,7 @@ def test_facets_are_a_drawer_on_the_phone(new_page, staffed):
 
 
 def test_facets_are_open_on_a_wide_screen_and_results_skip_them(new_page, staffed):
-    page = new_page()
-    page.set_viewport_size(DESKTOP)
-    sign_in(page, staffed["rep"].email)
-    page.goto("/search?q=pricing")
+    page = _open(new_page, staffed["rep"], DESKTOP, "/search?q=pricing")
     drawer = page.get_by_test_id("facets")
     expect(drawer.locator("summary")).to_be_hidden()
     expect(drawer.locator("a[data-facet-value=EMEA]")).to_be_visible()
@@ -149,10 +142,7 @@ def test_facets_are_open_on_a_wide_screen_and_results_skip_them(new_page, staffe
 
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["1366x768", "390x844"])
 def test_no_empty_facet_box_without_results(new_page, staffed, viewport):
-    page = new_page()
-    page.set_viewport_size(viewport)
-    sign_in(page, staffed["rep"].email)
-    page.goto("/search?q=zzyzx")
+    page = _open(new_page, staffed["rep"], viewport, "/search?q=zzyzx")
     expect(page.get_by_test_id("no-results")).to_be_visible()
     expect(page.get_by_test_id("result-count")).to_have_text("0 results")
     expect(page.get_by_role("complementary", name="Filters")).to_have_count(0)

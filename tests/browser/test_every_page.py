@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
+import pytest
 from playwright.sync_api import Error as PlaywrightError
 
 from assets.sample_files import make_pptx
@@ -98,8 +99,11 @@ def _seed(factories, tmp_path) -> Seed:
                                {"title": "Orbit pricing", "bullets": ["Per-seat pricing"]}])
     deck = factories.asset(users["marketer"], title="Orbit pitch", content_type="deck", product="Orbit",
                            region="EMEA", tags="pricing", filename="orbit.pptx", content=deck_file.read_bytes())
-    brief = factories.asset(users["marketer"], title="Orbit brief", content_type="datasheet", product="Orbit",
-                            content=b"Orbit in one page\n")
+    # Long words and titles, as real libraries have them: they must wrap or scroll, never widen a page.
+    brief = factories.asset(users["marketer"], title="Orbit brief: total cost of ownership for enterprise healthcare "
+                            "networks, with the regional pricing appendix", content_type="datasheet", product="Orbit",
+                            content=b"Orbit in one page\n",
+                            filename="orbit_total_cost_of_ownership_enterprise_healthcare_2026_v12_final.txt")
     old = factories.asset(users["marketer"], title="Orbit brief 2024", content=b"last year's brief\n")
     retire_assets([old], users["marketer"], "Replaced by the 2026 brief")
     factories.asset(users["marketer"], title="Old price sheet", content=b"2023 prices\n",
@@ -189,3 +193,14 @@ def test_every_page_is_accessible_and_fits_every_screen(app, browser, live_serve
             context.close()
     assert visited >= 20, f"only {visited} pages were visited"
     assert problems == [], "\n".join(problems)
+
+
+def test_a_page_argument_without_a_seeded_row_fails_with_its_name():
+    from werkzeug.routing import Map, Rule
+
+    rule = Rule("/shares/<token>/pages/<int:page_id>", endpoint="sharing.buyer_page")
+    Map([rule])
+    seed = Seed(shared={"page_id": 3})
+    with pytest.raises(LookupError, match=r"/shares/<token>/pages/<int:page_id> \(sharing.buyer_page\) takes <token>.*_seed\(\)"):
+        seed.fill(rule, "rep")
+    assert Seed(shared={"page_id": 3, "token": "abc"}).fill(rule, "rep") == "/shares/abc/pages/3"
