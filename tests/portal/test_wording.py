@@ -181,3 +181,24 @@ def test_one_rating_form_keeps_the_comment_with_the_stars(client, auth, factorie
     assert (rating.stars, rating.comment) == (4, "Typed after the star")
     html = client.get(f"/assets/{asset.id}").get_data(as_text=True)
     assert re.search(r'data-testid="rate-4" checked', html) and "Update rating" in html
+
+
+def test_processing_progress_is_a_progressbar_and_a_live_status(client, auth, factories):
+    from portal.extensions import db
+
+    asset = factories.asset(title="Big deck", content=b"slides\n")
+    version = asset.current_version
+    version.processing, version.progress_done, version.progress_total = "pending", 2, 5
+    db.session.commit()
+    for role in ("rep", "marketer"):
+        auth.login(factories.user(role))
+        html = client.get(f"/assets/{asset.id}").get_data(as_text=True)
+        bar = re.search(r'<div class="progress" role="progressbar"[^>]*>', html).group(0)
+        assert 'aria-valuenow="40"' in bar and 'aria-valuemin="0"' in bar and 'aria-valuemax="100"' in bar
+        assert 'data-processing-detail aria-live="polite">2 of 5 pages<' in html
+        assert "Preparing preview" in html and ">pending<" not in html
+        auth.logout()
+    auth.login(factories.user("marketer"))
+    upload = client.get("/assets/new").get_data(as_text=True)
+    assert re.search(r'<div class="progress" hidden data-progress role="progressbar"[^>]*aria-valuenow="0"', upload)
+    assert 'data-progress-text aria-live="polite"' in upload
