@@ -34,6 +34,7 @@ from portal.models import (
     utcnow,
 )
 from portal.notifications.services import email, notify
+from portal.wording import plural
 
 log = logging.getLogger(__name__)
 
@@ -157,9 +158,9 @@ def retirement_candidates(unused_days: int = DEFAULT_UNUSED_DAYS, today: date | 
         candidate = Candidate(asset, (today - asset.created_at.date()).days, last_used_on, uses, average, count)
         reasons = candidate.reasons
         if last_used_on is None and candidate.age_days >= unused_days:
-            reasons.append(Reason("unused", f"Never used in its {candidate.age_days} days"))
+            reasons.append(Reason("unused", f"Never used in its {plural(candidate.age_days, 'day')}"))
         elif last_used_on is not None and (today - last_used_on).days >= unused_days:
-            reasons.append(Reason("unused", f"Not used in {(today - last_used_on).days} days "
+            reasons.append(Reason("unused", f"Not used in {plural((today - last_used_on).days, 'day')} "
                                             f"(last on {last_used_on.isoformat()})"))
         if asset.expires_on is not None and asset.expires_on < today:
             reasons.append(Reason("expired", f"Expired on {asset.expires_on.isoformat()}"))

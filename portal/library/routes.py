@@ -130,6 +130,9 @@ def _version_message(item) -> str:
 @bp.get("/assets/<int:asset_id>")
 @allow(*EVERYONE)
 def asset(asset_id: int):
+    withdrawn = services.withdrawn_for(current_user, asset_id)
+    if withdrawn is not None:  # a rep's old link: say what happened instead of a bare "Not found"
+        return render_template("library/withdrawn.html", withdrawn=withdrawn), 404
     item = services.get_asset_for(current_user, asset_id)
     services.record_usage(current_user, item, UsageKind.VIEW)
     version = item.current_version
@@ -236,6 +239,10 @@ def retire(asset_id: int):
 def restore(asset_id: int):
     item = services.get_asset_for(current_user, asset_id)
     services.restore_asset(item, current_user, request.form.get("reason", ""))
-    flash("Restored: reps can find it again.", "success")
+    if item.is_expired():
+        flash(f"Restored, but it expired on {item.expires_on.isoformat()}: reps cannot find it until you set a "
+              "later expiry date (Edit).", "warning")
+    else:
+        flash("Restored: reps can find it again.", "success")
     return redirect(url_for("library.asset", asset_id=item.id))
 

@@ -131,6 +131,38 @@ def get_asset_for(user: User, asset_id: int) -> Asset:
     return asset
 
 
+@dataclass
+class Withdrawn:
+    """Why an item a rep followed a link to is no longer offered, and what replaces it."""
+
+    asset: Asset
+    reason: str  # "retired" or "expired"
+    replacement: Asset | None
+
+
+def withdrawn_for(user: User, asset_id: int) -> Withdrawn | None:
+    """For someone who may not see this item: whether it was retired or expired (rather
+    than never there), with the newest item they may see of the same title or file."""
+    asset = db.session.get(Asset, asset_id)
+    if asset is None or user.is_staff:
+        return None
+    if asset.status == AssetStatus.RETIRED:
+        reason = "retired"
+    elif asset.status == AssetStatus.PUBLISHED and asset.is_expired():
+        reason = "expired"
+    else:
+        return None
+    same = [func.lower(Asset.title) == asset.title.strip().lower()]
+    if asset.current_version is not None:
+        same.append(Asset.current_version_id.in_(
+            select(AssetVersion.id).where(AssetVersion.sha256 == asset.current_version.sha256)))
+    replacement = db.session.scalars(
+        visible_assets(user).where(Asset.id != asset.id, or_(*same)).order_by(Asset.created_at.desc(), Asset.id.desc())
+        .limit(1)
+    ).first()
+    return Withdrawn(asset, reason, replacement)
+
+
 def cover_key_for(user: User, asset_id: int) -> str:
     """The storage key of the asset's cover image, if this user may see the asset."""
     version = get_asset_for(user, asset_id).current_version

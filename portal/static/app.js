@@ -3,6 +3,20 @@
   "use strict";
   const csrf = document.querySelector('meta[name="csrf-token"]')?.content;
   window.collateralCsrf = csrf;
+  document.documentElement.classList.add("js");  // the CSS folds the menu only when it can be opened
+
+  // Narrow screens: "Menu" shows and hides the navigation; Escape closes it.
+  document.querySelectorAll("[data-menu-toggle]").forEach((button) => {
+    const root = button.closest("[data-menu-root]");
+    const setOpen = (open) => {
+      root.classList.toggle("menu-open", open);
+      button.setAttribute("aria-expanded", String(open));
+    };
+    button.addEventListener("click", () => setOpen(!root.classList.contains("menu-open")));
+    root.addEventListener("keydown", (event) => {
+      if (event.key === "Escape" && root.classList.contains("menu-open")) { setOpen(false); button.focus(); }
+    });
+  });
 
   // Upload forms: send with XHR to show a progress bar, then go to the new asset.
   // One upload at a time per form (a double click sends one), and a file that is
@@ -29,6 +43,7 @@
         bar.hidden = false;
         const pct = Math.round((100 * e.loaded) / e.total);
         bar.firstElementChild.style.width = pct + "%";
+        bar.setAttribute("aria-valuenow", String(pct));
         if (text) text.textContent = "Uploading… " + pct + "%";
       });
       xhr.addEventListener("load", () => {
@@ -88,20 +103,32 @@
       .then((r) => r.json())
       .then((v) => {
         if (!v) return;
-        const state = box.querySelector("[data-processing-state]");
         const detail = box.querySelector("[data-processing-detail]");
         const bar = box.querySelector("[data-processing-bar]");
         if (v.progress && v.progress.total) {
-          detail.textContent = v.progress.done + " of " + v.progress.total;
-          if (bar) bar.style.width = Math.round((100 * v.progress.done) / v.progress.total) + "%";
+          const pct = Math.round((100 * v.progress.done) / v.progress.total);
+          detail.textContent = v.progress.done + " of " + v.progress.total + (v.progress.total === 1 ? " page" : " pages");
+          if (bar) {
+            bar.style.width = pct + "%";
+            bar.parentElement.setAttribute("aria-valuenow", String(pct));
+          }
         }
         if (v.processing !== "pending") { window.location.reload(); return; }
-        state.textContent = v.processing;
         setTimeout(poll, 1500);
       })
       .catch(() => setTimeout(poll, 5000));
     setTimeout(poll, 1000);
   }
+
+  // A table wider than its card scrolls sideways (app.css); it takes the keyboard focus
+  // then, so that it can be scrolled without a mouse.
+  const reachScrollers = () => document.querySelectorAll("main table, .table-scroll").forEach((el) => {
+    const scrolls = el.scrollWidth > el.clientWidth + 1;
+    if (scrolls && !el.hasAttribute("tabindex")) { el.tabIndex = 0; el.dataset.scrollFocus = ""; }
+    else if (!scrolls && "scrollFocus" in el.dataset) { el.removeAttribute("tabindex"); delete el.dataset.scrollFocus; }
+  });
+  reachScrollers();
+  window.addEventListener("resize", reachScrollers);
 
   // "Go back" links return through the history, like the browser's back button.
   document.querySelectorAll("a[data-go-back]").forEach((link) => {
