@@ -1,0 +1,144 @@
+"""Keeping things API (docs/api.md, "Reading and keeping"): favourites, collections
+and kits, and the home page as JSON."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+from flask_login import current_user
+
+from portal.access import EVERYONE, allow
+from portal.api import json_body, listing, pagination
+from portal.collections import favorites, home, services
+from portal.library.serializers import asset_json, iso
+from portal.library.stats import stats_for
+from portal.models import Asset, Collection, User
+
+bp = Blueprint("collections", __name__)  # mounted under /api/v1 by create_app
+
+
+def kept_json(state: services.ItemState, stats: dict) -> dict:
+    """An asset as kept: the asset, whether reps can open it, and what replaced it when retired."""
+    newer = state.newer
+    return {**asset_json(state.asset, stats[state.asset.id]), "available": state.available,
+            "unavailable_reason": state.label,
+            "superseded_by": {"id": newer.id, "title": newer.title} if newer else None}
+
+
+def kept_list(user: User, assets: list[Asset]) -> list[dict]:
+    states = services.item_states(user, assets)
+    stats = stats_for([s.asset.id for s in states])
+    return [kept_json(s, stats) for s in states]
+
+
+def collection_summary(collection: Collection, user: User, count: int) -> dict:
+    audience = services.audience_of(collection)
+    return {
+        "id": collection.id,
+        "title": collection.title,
+        "description": collection.description,
+        "owner": {"id": collection.owner.id, "email": collection.owner.email, "name": collection.owner.display_name},
+        "shared_with": {"everyone": audience.everyone, "teams": audience.teams, "regions": audience.regions},
+        "kind": "kit" if audience.is_shared else "personal",
+        "editable": services.can_edit(user, collection),
+        "item_count": count,
+        "created_at": iso(collection.created_at),
+        "updated_at": iso(collection.updated_at),
+    }
+
+
+def collection_json(collection: Collection, user: User) -> dict:
+    items = kept_list(user, [item.asset for item in collection.items])
+    return {**collection_summary(collection, user, len(collection.items)), "items": items}
+
+
+def summaries(collections: list[Collection], user: User) -> list[dict]:
+    counts = services.item_counts(c.id for c in collections)
+    return [collection_summary(c, user, counts.get(c.id, 0)) for c in collections]
+
+
+@bp.get("/favorites")
+@allow(*EVERYONE)
+def list_favorites():
+    """The caller's favourites, newest first (retired ones marked, with what superseded them)."""
+    page, per_page = pagination()
+    result = favorites.list_favorites(current_user, page, per_page)
+    return listing(kept_list(current_user, result.items), result.total, page, per_page)
+
+
+@bp.put("/favorites/<int:asset_id>")
+@allow(*EVERYONE)
+def put_favorite(asset_id: int):
+    """Favourite an item the caller may see (again is fine)."""
+    favorites.add_favorite(current_user, asset_id)
+    return "", 204
+
+
+@bp.delete("/favorites/<int:asset_id>")
+@allow(*EVERYONE)
+def delete_favorite(asset_id: int):
+    """Un-favourite an item (not a favourite: still 204)."""
+    favorites.remove_favorite(current_user, asset_id)
+    return "", 204
+
+
+@bp.get("/collections")
+@allow(*EVERYONE)
+def list_collections():
+    """The caller's collections, then the kits shared with them (everyone, their team, their region)."""
+    page, per_page = pagination()
+    result = services.list_collections(current_user, page, per_page)
+    return listing(summaries(result.items, current_user), result.total, page, per_page)
+
+
+@bp.post("/collections")
+@allow(*EVERYONE)
+def create_collection():
+    """Create a collection: {"title", "description", "asset_ids", "shared_with"}; sharing is for staff."""
+    collection = services.create_collection(current_user, services.parse_collection(json_body()))
+    return collection_json(collection, current_user), 201
+
+
+@bp.get("/collections/<int:collection_id>")
+@allow(*EVERYONE)
+def get_collection(collection_id: int):
+    """One collection with its items in order."""
+    return collection_json(services.get_collection_for(current_user, collection_id), current_user)
+
+
+@bp.put("/collections/<int:collection_id>")
+@allow(*EVERYONE)
+def put_collection(collection_id: int):
+    """Replace title, description and, when sent, items (asset_ids, in order) and sharing."""
+    collection = services.get_editable_for(current_user, collection_id)
+    data = json_body()
+    parsed = services.parse_collection(data)
+    if "asset_ids" not in data:
+        parsed.asset_ids = None
+    if "shared_with" not in data:
+        parsed.audience = None
+    return collection_json(services.update_collection(current_user, collection, parsed), current_user)
+
+
+@bp.delete("/collections/<int:collection_id>")
+@allow(*EVERYONE)
+def delete_collection(collection_id: int):
+    """Delete a collection the caller owns (admins: any)."""
+    services.delete_collection(services.get_editable_for(current_user, collection_id))
+    return "", 204
+
+
+@bp.get("/home")
+@allow(*EVERYONE)
+def get_home():
+    """What the caller needs today: recently viewed, favourites, collections and kits, new and
+    updated in their region and products this month, and recommendations with their reasons."""
+    page = home.home_for(current_user)
+    stats = stats_for([a.id for a in page.assets()])
+    return {
+        "recently_viewed": [kept_json(s, stats) for s in page.recently_viewed],
+        "favorites": [kept_json(s, stats) for s in page.favorites],
+        "collections": summaries([*page.kits, *page.collections], current_user),
+        "new_and_updated": [asset_json(a, stats[a.id]) for a in page.new_and_updated],
+        "recommended": [{"asset": asset_json(r.asset, stats[r.asset.id]), "reason": r.reason}
+                        for r in page.recommended],
+    }

@@ -1,0 +1,146 @@
+"""Recommendations explained in words, from two small derived tables.
+
+`refresh_recommendations` (the queue's job, hourly; never in a request) reads the
+uses of the last WINDOW_DAYS days once, through the same raw-use query the rollups
+use (portal/analytics/rollups.py `raw_uses`, on the occurred_at index), counting
+reps only, and rewrites in one transaction:
+  popular_assets   per team and per region, how many reps used each asset
+                   (the TOP_PER_AUDIENCE most used of each)
+  asset_co_usage   per asset, how many reps who used it also used another
+                   (the TOP_PAIRS strongest; pairs come from each rep's
+                   TOP_PER_USER most used assets, and need MIN_CO_USERS reps)
+The rollups themselves cannot answer these: they keep users per day, not which
+users, and distinct reps over a month do not add up from days.
+
+`recommend` (per request) reads a few dozen rows of those tables by primary-key
+prefix and says why for each pick: "Used by 12 reps in your team this month",
+"Reps who used “X” also used “Y”". "This month" is the last WINDOW_DAYS days;
+a use is anything recorded: a view, a download, a deck inclusion, a reported use."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import and_, delete, func, insert, literal, select
+
+from portal.analytics.rollups import raw_uses
+from portal.extensions import db
+from portal.library.services import hidden_from_reps_clause
+from portal.models import Asset, AssetCoUsage, PopularAsset, Role, UsageKind, User, utcnow
+
+WINDOW_DAYS = 30
+TOP_PER_AUDIENCE = 50
+TOP_PER_USER = 50
+TOP_PAIRS = 10
+MIN_CO_USERS = 2
+TEAM, REGION = "team", "region"
+
+
+@dataclass
+class RefreshReport:
+    popular_rows: int
+    pair_rows: int
+
+
+def refresh_recommendations(today: date | None = None) -> RefreshReport:
+    """Rewrite popular_assets and asset_co_usage from the last WINDOW_DAYS days of uses."""
+    today = today or utcnow().date()
+    uses = raw_uses(since=today - timedelta(days=WINDOW_DAYS - 1), until=today)
+    per_rep = (select(uses.c.user_id, uses.c.asset_id, func.count().label("events"))
+               .select_from(uses).join(User, User.id == uses.c.user_id)
+               .where(User.role == Role.REP.value, uses.c.kind != UsageKind.SEARCH_CLICK.value)
+               .group_by(uses.c.user_id, uses.c.asset_id).cte("per_rep"))
+    db.session.execute(delete(PopularAsset))
+    db.session.execute(delete(AssetCoUsage))
+
+    for scope, column in ((TEAM, User.team), (REGION, User.region)):
+        reps = func.count()
+        counted = (select(literal(scope).label("scope"), column.label("value"), per_rep.c.asset_id,
+                          reps.label("users"),
+                          func.row_number().over(partition_by=column, order_by=(reps.desc(), per_rep.c.asset_id))
+                          .label("n"))
+                   .select_from(per_rep).join(User, User.id == per_rep.c.user_id)
+                   .where(column.is_not(None), column != "")
+                   .group_by(column, per_rep.c.asset_id).subquery())
+        db.session.execute(insert(PopularAsset).from_select(
+            ["scope", "value", "asset_id", "users"],
+            select(counted.c.scope, counted.c.value, counted.c.asset_id, counted.c.users)
+            .where(counted.c.n <= TOP_PER_AUDIENCE)))
+
+    ranked = select(per_rep.c.user_id, per_rep.c.asset_id, func.row_number().over(
+        partition_by=per_rep.c.user_id, order_by=(per_rep.c.events.desc(), per_rep.c.asset_id)).label("n")).subquery()
+    top = select(ranked.c.user_id, ranked.c.asset_id).where(ranked.c.n <= TOP_PER_USER).cte("top_uses")
+    one, other = top.alias("one"), top.alias("other")
+    together = func.count()
+    pairs = (select(one.c.asset_id, other.c.asset_id.label("other_asset_id"), together.label("users"),
+                    func.row_number().over(partition_by=one.c.asset_id,
+                                           order_by=(together.desc(), other.c.asset_id)).label("n"))
+             .select_from(one.join(other, and_(one.c.user_id == other.c.user_id, one.c.asset_id != other.c.asset_id)))
+             .group_by(one.c.asset_id, other.c.asset_id).having(together >= MIN_CO_USERS).subquery())
+    db.session.execute(insert(AssetCoUsage).from_select(
+        ["asset_id", "other_asset_id", "users"],
+        select(pairs.c.asset_id, pairs.c.other_asset_id, pairs.c.users).where(pairs.c.n <= TOP_PAIRS)))
+    db.session.commit()
+    return RefreshReport(db.session.scalar(select(func.count()).select_from(PopularAsset)) or 0,
+                         db.session.scalar(select(func.count()).select_from(AssetCoUsage)) or 0)
+
+
+@dataclass
+class Recommendation:
+    asset: Asset
+    reason: str
+
+
+def _reps(n: int) -> str:
+    return f"{n} rep{'' if n == 1 else 's'}"
+
+
+def _also_used(seed_title: str, users: int) -> Callable[[Asset], str]:
+    return lambda asset: f"Reps who used “{seed_title}” also used “{asset.title}” ({_reps(users)} this month)"
+
+
+def _used_by(users: int, where: str) -> Callable[[Asset], str]:
+    return lambda asset: f"Used by {_reps(users)} in {where} this month"
+
+
+def recommend(user: User, seeds: list[int], exclude: set[int], limit: int = 6) -> list[Recommendation]:
+    """Up to `limit` assets this user may open and has not kept or viewed lately, each with
+    why, taken in turn from: what reps who used the seeds (recently viewed, favourites)
+    also used; what reps of the user's team used; what reps of their region used."""
+    lists: list[list[tuple[int, Callable[[Asset], str]]]] = []
+    titles = dict(db.session.execute(select(Asset.id, Asset.title).where(Asset.id.in_(seeds[:10]))).all()) if seeds else {}
+    if titles:
+        rows = db.session.execute(
+            select(AssetCoUsage.asset_id, AssetCoUsage.other_asset_id, AssetCoUsage.users)
+            .where(AssetCoUsage.asset_id.in_(list(titles))).order_by(AssetCoUsage.users.desc()).limit(60)).all()
+        lists.append([(other, _also_used(titles[seed], users)) for seed, other, users in rows])
+    for scope, value, where in ((TEAM, user.team, "your team"), (REGION, user.region, f"your region, {user.region}")):
+        if value:
+            rows = db.session.execute(
+                select(PopularAsset.asset_id, PopularAsset.users)
+                .where(PopularAsset.scope == scope, PopularAsset.value == value)
+                .order_by(PopularAsset.users.desc(), PopularAsset.asset_id).limit(30)).all()
+            lists.append([(asset_id, _used_by(users, where)) for asset_id, users in rows])
+
+    candidates = {asset_id for picks in lists for asset_id, _ in picks} - exclude
+    if not candidates:
+        return []
+    assets = {a.id: a for a in db.session.scalars(
+        select(Asset).where(Asset.id.in_(candidates), ~hidden_from_reps_clause()))}
+    chosen: list[Recommendation] = []
+    taken: set[int] = set()
+    cursors = [iter(picks) for picks in lists]
+    while cursors and len(chosen) < limit:
+        for cursor in list(cursors):
+            for asset_id, reason in cursor:
+                if asset_id in assets and asset_id not in taken:
+                    chosen.append(Recommendation(assets[asset_id], reason(assets[asset_id])))
+                    taken.add(asset_id)
+                    break
+            else:
+                cursors.remove(cursor)
+            if len(chosen) >= limit:
+                break
+    return chosen
