@@ -116,7 +116,7 @@ def recommend(user: User, seeds: list[int], exclude: set[int], limit: int = 6) -
             select(AssetCoUsage.asset_id, AssetCoUsage.other_asset_id, AssetCoUsage.users)
             .where(AssetCoUsage.asset_id.in_(list(titles))).order_by(AssetCoUsage.users.desc()).limit(60)).all()
         lists.append([(other, _also_used(titles[seed], users)) for seed, other, users in rows])
-    for scope, value, where in ((TEAM, user.team, "your team"), (REGION, user.region, f"your region, {user.region}")):
+    for scope, value, where in ((TEAM, user.team, "your team"), (REGION, user.region, f"your region ({user.region})")):
         if value:
             rows = db.session.execute(
                 select(PopularAsset.asset_id, PopularAsset.users)

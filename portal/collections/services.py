@@ -370,7 +370,9 @@ def newer_items(assets: Iterable[Asset]) -> dict[int, Asset]:
     if not old:
         return {}
     keys = {_title_key(a.title) for a in old}
-    same_title = or_(func.lower(Asset.title).in_(sorted({a.title.lower() for a in old})),
+    # Narrowed in SQL without spaces and case (SQLite lowers ASCII only), then matched exactly.
+    squeezed = sorted({re.sub(r"\s+", "", a.title).lower() for a in old})
+    same_title = or_(func.lower(func.replace(Asset.title, " ", "")).in_(squeezed),
                      Asset.title.in_(sorted({a.title for a in old})))
     candidates = list(db.session.scalars(
         select(Asset).where(same_title, ~hidden_from_reps_clause())
