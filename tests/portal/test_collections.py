@@ -215,3 +215,45 @@ def test_signing_in_lands_on_the_home_page_and_the_library_stays(client, factori
     assert client.get(response.location).location == "/home"
     assert client.get("/library").status_code == 200
     assert 'href="/library"' in client.get("/home").get_data(as_text=True)
+
+
+def test_migration_0012_starts_recently_viewed_from_recorded_views(tmp_path):
+    """Existing data migrates: each user's latest viewed assets (at most 20) fill recent_views."""
+    from alembic import command
+    from sqlalchemy import create_engine, text
+
+    from portal.database import alembic_config
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'old.db'}")
+
+    def upgrade(to: str) -> None:
+        with engine.begin() as connection:
+            config = alembic_config()
+            config.attributes["connection"] = connection
+            command.upgrade(config, to)
+
+    upgrade("0010")
+    with engine.begin() as connection:
+        for n, token in ((1, "a"), (2, "b")):
+            connection.execute(text(
+                "INSERT INTO users (id, email, name, password_hash, role, active, created_at, session_token) "
+                "VALUES (:n, :email, '', 'x', 'rep', 1, '2026-01-01', :token)"), {"n": n, "email": f"u{n}@x", "token": token})
+        for n in range(1, 26):
+            connection.execute(text(
+                "INSERT INTO assets (id, title, description, content_type, status, owner_id, created_at, updated_at) "
+                "VALUES (:n, :title, '', 'other', 'published', 1, '2026-01-01', '2026-01-01')"),
+                {"n": n, "title": f"Asset {n}"})
+        events = [(1, n, "view", f"2026-02-{n:02d} 10:00:00") for n in range(1, 26)]
+        events += [(1, 3, "view", "2026-03-01 10:00:00"), (2, 5, "download", "2026-03-01 10:00:00"),
+                   (2, 7, "view", "2026-03-02 10:00:00")]
+        for user_id, asset_id, kind, at in events:
+            connection.execute(text("INSERT INTO usage_events (asset_id, user_id, kind, occurred_at) "
+                                    "VALUES (:a, :u, :k, :t)"), {"a": asset_id, "u": user_id, "k": kind, "t": at})
+    upgrade("0012")
+    with engine.connect() as connection:
+        rows = connection.execute(text(
+            "SELECT user_id, asset_id FROM recent_views ORDER BY user_id, viewed_at DESC")).all()
+    engine.dispose()
+    mine = [asset_id for user_id, asset_id in rows if user_id == 1]
+    assert mine == [3, *range(25, 6, -1)]  # 20 kept: the newest first; asset 3 viewed again last
+    assert [asset_id for user_id, asset_id in rows if user_id == 2] == [7]  # views only
