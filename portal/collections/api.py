@@ -5,29 +5,46 @@ from __future__ import annotations
 
 from flask import Blueprint
 from flask_login import current_user
+from sqlalchemy import func, select
 
 from portal.access import EVERYONE, allow
 from portal.api import json_body, listing, pagination
 from portal.collections import favorites, home, services
+from portal.extensions import db
 from portal.library.serializers import asset_json, iso
 from portal.library.stats import stats_for
-from portal.models import Asset, Collection, User
+from portal.models import Asset, AssetVersion, Collection, User
 
 bp = Blueprint("collections", __name__)  # mounted under /api/v1 by create_app
 
 
-def kept_json(state: services.ItemState, stats: dict) -> dict:
+class AssetFacts:
+    """What asset JSON needs besides the row, for many assets in two queries: usage and
+    rating (stats_for) and the number of versions."""
+
+    def __init__(self, assets: list[Asset]):
+        ids = list({a.id for a in assets})
+        self.stats = stats_for(ids)
+        self.versions = dict(db.session.execute(
+            select(AssetVersion.asset_id, func.count()).where(AssetVersion.asset_id.in_(ids))
+            .group_by(AssetVersion.asset_id)).all()) if ids else {}
+
+    def json(self, asset: Asset) -> dict:
+        return asset_json(asset, self.stats[asset.id], self.versions.get(asset.id, 0))
+
+
+def kept_json(state: services.ItemState, facts: AssetFacts) -> dict:
     """An asset as kept: the asset, whether reps can open it, and what replaced it when retired."""
     newer = state.newer
-    return {**asset_json(state.asset, stats[state.asset.id]), "available": state.available,
+    return {**facts.json(state.asset), "available": state.available,
             "unavailable_reason": state.label,
             "superseded_by": {"id": newer.id, "title": newer.title} if newer else None}
 
 
 def kept_list(user: User, assets: list[Asset]) -> list[dict]:
     states = services.item_states(user, assets)
-    stats = stats_for([s.asset.id for s in states])
-    return [kept_json(s, stats) for s in states]
+    facts = AssetFacts([s.asset for s in states])
+    return [kept_json(s, facts) for s in states]
 
 
 def collection_summary(collection: Collection, user: User, count: int) -> dict:
@@ -133,12 +150,11 @@ def get_home():
     """What the caller needs today: recently viewed, favourites, collections and kits, new and
     updated in their region and products this month, and recommendations with their reasons."""
     page = home.home_for(current_user)
-    stats = stats_for([a.id for a in page.assets()])
+    facts = AssetFacts(page.assets())
     return {
-        "recently_viewed": [kept_json(s, stats) for s in page.recently_viewed],
-        "favorites": [kept_json(s, stats) for s in page.favorites],
+        "recently_viewed": [kept_json(s, facts) for s in page.recently_viewed],
+        "favorites": [kept_json(s, facts) for s in page.favorites],
         "collections": summaries([*page.kits, *page.collections], current_user),
-        "new_and_updated": [asset_json(a, stats[a.id]) for a in page.new_and_updated],
-        "recommended": [{"asset": asset_json(r.asset, stats[r.asset.id]), "reason": r.reason}
-                        for r in page.recommended],
+        "new_and_updated": [facts.json(a) for a in page.new_and_updated],
+        "recommended": [{"asset": facts.json(r.asset), "reason": r.reason} for r in page.recommended],
     }

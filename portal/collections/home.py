@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import joinedload
 
 from portal.collections import recommendations, services
 from portal.collections.recently_viewed import recently_viewed_ids
@@ -25,6 +26,8 @@ RECOMMENDED = 6
 NEW_DAYS = 30  # "this month"
 # Assets with one of these regions (or none) are for every region.
 EVERY_REGION = ("", "global", "worldwide", "all regions")
+# What tiles and asset JSON read of each asset, loaded with it rather than one query per asset.
+TILE_LOADS = (joinedload(Asset.current_version), joinedload(Asset.owner))
 
 
 @dataclass
@@ -58,7 +61,7 @@ class Home:
 def _in_order(user: User, ids: list[int]) -> list[Asset]:
     if not ids:
         return []
-    query = select(Asset).where(Asset.id.in_(ids))
+    query = select(Asset).options(*TILE_LOADS).where(Asset.id.in_(ids))
     if not user.is_staff:
         query = query.where(services.kept_for_reps_clause())
     found = {a.id: a for a in db.session.scalars(query)}
@@ -77,7 +80,7 @@ def new_and_updated(user: User, products: list[str], limit: int = SHOWN) -> tupl
     """Items published or changed in the last NEW_DAYS days, for the user's region (or
     every region) and, when they have any, their products; newest first."""
     since = utcnow() - timedelta(days=NEW_DAYS)
-    query = select(Asset).where(Asset.updated_at >= since, ~hidden_from_reps_clause())
+    query = select(Asset).options(*TILE_LOADS).where(Asset.updated_at >= since, ~hidden_from_reps_clause())
     if user.region:
         query = query.where(or_(Asset.region.is_(None), Asset.region == user.region,
                                 func.lower(Asset.region).in_(EVERY_REGION)))

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import and_, delete, func, insert, literal, select
+from sqlalchemy.orm import joinedload
 
 from portal.analytics.rollups import raw_uses
 from portal.extensions import db
@@ -128,7 +129,8 @@ def recommend(user: User, seeds: list[int], exclude: set[int], limit: int = 6) -
     if not candidates:
         return []
     assets = {a.id: a for a in db.session.scalars(
-        select(Asset).where(Asset.id.in_(candidates), ~hidden_from_reps_clause()))}
+        select(Asset).options(joinedload(Asset.current_version), joinedload(Asset.owner))
+        .where(Asset.id.in_(candidates), ~hidden_from_reps_clause()))}
     chosen: list[Recommendation] = []
     taken: set[int] = set()
     cursors = [iter(picks) for picks in lists]
