@@ -1,9 +1,11 @@
 """Recommendations explained in words, from two small derived tables.
 
 `refresh_recommendations` (the queue's job, hourly; never in a request) reads the
-uses of the last WINDOW_DAYS days once, through the same raw-use query the rollups
-use (portal/analytics/rollups.py `raw_uses`, on the occurred_at index), counting
-reps only, and rewrites in one transaction:
+uses of the last WINDOW_DAYS days through the same raw-use query the rollups use
+(portal/analytics/rollups.py `raw_uses`, on the occurred_at index), counting reps
+only: distinct reps per asset and team or region in SQL, pairs from each rep's most
+used assets in memory (bounded by TOP_PER_USER). Then it replaces, in one short
+transaction:
   popular_assets   per team and per region, how many reps used each asset
                    (the TOP_PER_AUDIENCE most used of each)
   asset_co_usage   per asset, how many reps who used it also used another
@@ -19,11 +21,14 @@ a use is anything recorded: a view, a download, a deck inclusion, a reported use
 
 from __future__ import annotations
 
+import heapq
+import itertools
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import and_, delete, func, insert, literal, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import joinedload
 
 from portal.analytics.rollups import raw_uses
@@ -33,7 +38,7 @@ from portal.models import Asset, AssetCoUsage, PopularAsset, Role, UsageKind, Us
 
 WINDOW_DAYS = 30
 TOP_PER_AUDIENCE = 50
-TOP_PER_USER = 50
+TOP_PER_USER = 30  # pairs held while counting: at most reps x 30 x 29
 TOP_PAIRS = 10
 MIN_CO_USERS = 2
 TEAM, REGION = "team", "region"
@@ -46,46 +51,57 @@ class RefreshReport:
 
 
 def refresh_recommendations(today: date | None = None) -> RefreshReport:
-    """Rewrite popular_assets and asset_co_usage from the last WINDOW_DAYS days of uses."""
+    """Rewrite popular_assets and asset_co_usage from the last WINDOW_DAYS days of uses.
+
+    The counting only reads (so, on SQLite, writers are not held up while it runs); the
+    two tables are then replaced in one short transaction."""
     today = today or utcnow().date()
     uses = raw_uses(since=today - timedelta(days=WINDOW_DAYS - 1), until=today)
     per_rep = (select(uses.c.user_id, uses.c.asset_id, func.count().label("events"))
                .select_from(uses).join(User, User.id == uses.c.user_id)
                .where(User.role == Role.REP.value, uses.c.kind != UsageKind.SEARCH_CLICK.value)
                .group_by(uses.c.user_id, uses.c.asset_id).cte("per_rep"))
-    db.session.execute(delete(PopularAsset))
-    db.session.execute(delete(AssetCoUsage))
 
+    popular: list[dict] = []
     for scope, column in ((TEAM, User.team), (REGION, User.region)):
         reps = func.count()
-        counted = (select(literal(scope).label("scope"), column.label("value"), per_rep.c.asset_id,
-                          reps.label("users"),
+        counted = (select(column.label("value"), per_rep.c.asset_id, reps.label("users"),
                           func.row_number().over(partition_by=column, order_by=(reps.desc(), per_rep.c.asset_id))
                           .label("n"))
                    .select_from(per_rep).join(User, User.id == per_rep.c.user_id)
                    .where(column.is_not(None), column != "")
                    .group_by(column, per_rep.c.asset_id).subquery())
-        db.session.execute(insert(PopularAsset).from_select(
-            ["scope", "value", "asset_id", "users"],
-            select(counted.c.scope, counted.c.value, counted.c.asset_id, counted.c.users)
-            .where(counted.c.n <= TOP_PER_AUDIENCE)))
+        popular += [{"scope": scope, "value": value, "asset_id": asset_id, "users": users}
+                    for value, asset_id, users in db.session.execute(
+                        select(counted.c.value, counted.c.asset_id, counted.c.users)
+                        .where(counted.c.n <= TOP_PER_AUDIENCE))]
 
+    # Each rep's most used assets (at most TOP_PER_USER): pairs are counted from these.
     ranked = select(per_rep.c.user_id, per_rep.c.asset_id, func.row_number().over(
         partition_by=per_rep.c.user_id, order_by=(per_rep.c.events.desc(), per_rep.c.asset_id)).label("n")).subquery()
-    top = select(ranked.c.user_id, ranked.c.asset_id).where(ranked.c.n <= TOP_PER_USER).cte("top_uses")
-    one, other = top.alias("one"), top.alias("other")
-    together = func.count()
-    pairs = (select(one.c.asset_id, other.c.asset_id.label("other_asset_id"), together.label("users"),
-                    func.row_number().over(partition_by=one.c.asset_id,
-                                           order_by=(together.desc(), other.c.asset_id)).label("n"))
-             .select_from(one.join(other, and_(one.c.user_id == other.c.user_id, one.c.asset_id != other.c.asset_id)))
-             .group_by(one.c.asset_id, other.c.asset_id).having(together >= MIN_CO_USERS).subquery())
-    db.session.execute(insert(AssetCoUsage).from_select(
-        ["asset_id", "other_asset_id", "users"],
-        select(pairs.c.asset_id, pairs.c.other_asset_id, pairs.c.users).where(pairs.c.n <= TOP_PAIRS)))
+    used_by: dict[int, list[int]] = defaultdict(list)
+    for user_id, asset_id in db.session.execute(
+            select(ranked.c.user_id, ranked.c.asset_id).where(ranked.c.n <= TOP_PER_USER)):
+        used_by[user_id].append(asset_id)
+    together: Counter[tuple[int, int]] = Counter()
+    for assets in used_by.values():
+        together.update(itertools.permutations(sorted(assets), 2))
+    strongest: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for (asset_id, other_id), users in together.items():
+        if users >= MIN_CO_USERS:
+            strongest[asset_id].append((users, other_id))
+    pairs = [{"asset_id": asset_id, "other_asset_id": other_id, "users": users}
+             for asset_id, others in strongest.items()
+             for users, other_id in heapq.nsmallest(TOP_PAIRS, others, key=lambda p: (-p[0], p[1]))]
+
+    db.session.commit()  # end the reading transaction; the writing one is short
+    db.session.execute(delete(PopularAsset))
+    db.session.execute(delete(AssetCoUsage))
+    for model, rows in ((PopularAsset, popular), (AssetCoUsage, pairs)):
+        for start in range(0, len(rows), 5000):
+            db.session.execute(insert(model), rows[start:start + 5000])
     db.session.commit()
-    return RefreshReport(db.session.scalar(select(func.count()).select_from(PopularAsset)) or 0,
-                         db.session.scalar(select(func.count()).select_from(AssetCoUsage)) or 0)
+    return RefreshReport(len(popular), len(pairs))
 
 
 @dataclass

@@ -14,19 +14,9 @@ VIEWPORTS = {"laptop": {"width": 1366, "height": 768}, "phone": {"width": 390, "
 
 
 @pytest.fixture(params=list(VIEWPORTS))
-def sized_page(request, browser, live_server):
+def sized_page(request, new_page):
     """sized_page() -> a fresh page (own cookies) at this test's viewport."""
-    contexts = []
-
-    def make():
-        context = browser.new_context(base_url=live_server, viewport=VIEWPORTS[request.param])
-        context.set_default_timeout(15_000)
-        contexts.append(context)
-        return context.new_page()
-
-    yield make
-    for context in contexts:
-        context.close()
+    return lambda: new_page(VIEWPORTS[request.param])
 
 
 def test_rep_favourites_and_collects_then_finds_both_at_home(factories, sized_page):
