@@ -9,13 +9,47 @@ from sqlalchemy import func, select
 
 from portal.access import EVERYONE, allow
 from portal.api import json_body, listing, pagination
+from portal.api.spec import (
+    BOOLEAN,
+    DATETIME,
+    ID,
+    INTEGER,
+    PAGING,
+    STRING,
+    api_doc,
+    array,
+    enum,
+    listing_of,
+    nullable,
+    obj,
+)
 from portal.collections import favorites, home, services
 from portal.extensions import db
+from portal.library.api import ASSET
 from portal.library.serializers import asset_json, iso
 from portal.library.stats import stats_for
 from portal.models import Asset, AssetVersion, Collection, User
 
 bp = Blueprint("collections", __name__)  # mounted under /api/v1 by create_app
+
+KEPT = {**ASSET, "properties": {**ASSET["properties"], "available": BOOLEAN, "unavailable_reason": nullable(STRING),
+                                "superseded_by": nullable(obj({"id": INTEGER, "title": STRING}))},
+        "required": [*ASSET["required"], "available", "unavailable_reason", "superseded_by"]}
+AUDIENCE = obj({"everyone": BOOLEAN, "teams": array(STRING), "regions": array(STRING)})
+SUMMARY = obj({
+    "id": INTEGER, "title": STRING, "description": STRING,
+    "owner": obj({"id": INTEGER, "email": STRING, "name": STRING}), "shared_with": AUDIENCE,
+    "kind": enum("personal", "kit"), "editable": BOOLEAN, "item_count": INTEGER,
+    "created_at": DATETIME, "updated_at": DATETIME,
+})
+COLLECTION = {**SUMMARY, "properties": {**SUMMARY["properties"], "items": array(KEPT)},
+              "required": [*SUMMARY["required"], "items"]}
+COLLECTION_BODY = obj({"title": {**STRING, "minLength": 1, "maxLength": services.TITLE_LIMIT},
+                       "description": {**STRING, "maxLength": services.DESCRIPTION_LIMIT},
+                       "asset_ids": array(ID, maxItems=services.MAX_ITEMS),
+                       "shared_with": obj(AUDIENCE["properties"], required=[])}, required=["title"])
+HOME = obj({"recently_viewed": array(KEPT), "favorites": array(KEPT), "collections": array(SUMMARY),
+            "new_and_updated": array(ASSET), "recommended": array(obj({"asset": ASSET, "reason": STRING}))})
 
 
 class AssetFacts:
@@ -75,6 +109,7 @@ def summaries(collections: list[Collection], user: User) -> list[dict]:
 
 @bp.get("/favorites")
 @allow(*EVERYONE)
+@api_doc(query=PAGING, responses={200: listing_of(KEPT)})
 def list_favorites():
     """The caller's favourites, newest first (retired ones marked, with what superseded them)."""
     page, per_page = pagination()
@@ -84,6 +119,7 @@ def list_favorites():
 
 @bp.put("/favorites/<int:asset_id>")
 @allow(*EVERYONE)
+@api_doc(responses={204: None})
 def put_favorite(asset_id: int):
     """Favourite an item the caller may see (again is fine)."""
     favorites.add_favorite(current_user, asset_id)
@@ -92,6 +128,7 @@ def put_favorite(asset_id: int):
 
 @bp.delete("/favorites/<int:asset_id>")
 @allow(*EVERYONE)
+@api_doc(responses={204: None})
 def delete_favorite(asset_id: int):
     """Un-favourite an item (not a favourite: still 204)."""
     favorites.remove_favorite(current_user, asset_id)
@@ -100,6 +137,7 @@ def delete_favorite(asset_id: int):
 
 @bp.get("/collections")
 @allow(*EVERYONE)
+@api_doc(query=PAGING, responses={200: listing_of(SUMMARY)})
 def list_collections():
     """The caller's collections, then the kits shared with them (everyone, their team, their region)."""
     page, per_page = pagination()
@@ -109,6 +147,7 @@ def list_collections():
 
 @bp.post("/collections")
 @allow(*EVERYONE)
+@api_doc(json=COLLECTION_BODY, responses={201: COLLECTION})
 def create_collection():
     """Create a collection: {"title", "description", "asset_ids", "shared_with"}; sharing is for staff."""
     collection = services.create_collection(current_user, services.parse_collection(json_body()))
@@ -117,6 +156,7 @@ def create_collection():
 
 @bp.get("/collections/<int:collection_id>")
 @allow(*EVERYONE)
+@api_doc(responses={200: COLLECTION})
 def get_collection(collection_id: int):
     """One collection with its items in order."""
     return collection_json(services.get_collection_for(current_user, collection_id), current_user)
@@ -124,6 +164,7 @@ def get_collection(collection_id: int):
 
 @bp.put("/collections/<int:collection_id>")
 @allow(*EVERYONE)
+@api_doc(json=COLLECTION_BODY, responses={200: COLLECTION})
 def put_collection(collection_id: int):
     """Replace title, description and, when sent, items (asset_ids, in order) and sharing."""
     collection = services.get_editable_for(current_user, collection_id)
@@ -138,6 +179,7 @@ def put_collection(collection_id: int):
 
 @bp.delete("/collections/<int:collection_id>")
 @allow(*EVERYONE)
+@api_doc(responses={204: None})
 def delete_collection(collection_id: int):
     """Delete a collection the caller owns (admins: any)."""
     services.delete_collection(services.get_editable_for(current_user, collection_id))
@@ -146,6 +188,7 @@ def delete_collection(collection_id: int):
 
 @bp.get("/home")
 @allow(*EVERYONE)
+@api_doc(responses={200: HOME})
 def get_home():
     """What the caller needs today: recently viewed, favourites, collections and kits, new and
     updated in their region and products this month, and recommendations with their reasons."""
