@@ -90,21 +90,22 @@ def new_and_updated(user: User, products: list[str], limit: int = SHOWN) -> tupl
 
 
 def first_steps(user: User) -> list[FirstStep]:
-    """What to do first, by what the user's role lets them do."""
+    """What to do first, by what the user's role lets them do. (Link names differ from the
+    navigation's, so that every link on the page has a name of its own.)"""
     steps = [FirstStep("Search for what your next meeting needs: inside every deck and document, down to "
-                       "the slide.", "search.search", "Search")]
+                       "the slide.", "search.search", "Find what you need")]
     if user.can_publish:
         steps.append(FirstStep("Upload your first item; reps find it in search as soon as it is processed.",
-                               "library.upload", "Upload"))
+                               "library.upload", "Add your first item"))
     if user.is_staff:
         steps.append(FirstStep("Build a kit for a team, a region or everyone (e.g. “Healthcare discovery kit”): "
                                "it appears on their home pages.", "collections.index", "Build a kit"))
     if user.is_reviewer:
         steps.append(FirstStep("See what reps think: work the queue of low ratings and flags.",
-                               "feedback.reviews", "Reviews"))
+                               "feedback.reviews", "Work the review queue"))
     if user.is_admin:
         steps.append(FirstStep("Give people their team and region, so kits and recommendations reach them.",
-                               "admin.users", "Users"))
+                               "admin.users", "Set teams and regions"))
     if not user.is_staff:
         steps.append(FirstStep("Star ☆ what you use often, and gather items for a deal in a collection: "
                                "both wait for you here."))
