@@ -678,3 +678,96 @@ class ContentTypePolicy(db.Model):
     content_type: Mapped[str] = mapped_column(String(40), primary_key=True)
     requires_approval: Mapped[bool] = mapped_column(Boolean, default=False)
     review_days: Mapped[int] = mapped_column(Integer)
+# --- Keeping things: favourites, collections and kits, recently viewed (portal/collections) ---
+
+class Favorite(db.Model):
+    """An asset a user starred to find again."""
+
+    __tablename__ = "favorites"
+    __table_args__ = (Index("ix_favorites_user_created", "user_id", "created_at"),)
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"), primary_key=True, index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    asset: Mapped[Asset] = relationship()
+
+
+class Collection(db.Model):
+    """A user's ordered list of assets. Shared with teams, regions or everyone
+    (only staff may share), it is a kit, e.g. "Healthcare discovery kit"."""
+
+    __tablename__ = "collections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    shared_with_everyone: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    owner: Mapped[User] = relationship()
+    items: Mapped[list[CollectionItem]] = relationship(
+        order_by="CollectionItem.position", cascade="all, delete-orphan", passive_deletes=True
+    )
+    shares: Mapped[list[CollectionShare]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True, lazy="selectin"
+    )
+
+
+class CollectionItem(db.Model):
+    __tablename__ = "collection_items"
+
+    collection_id: Mapped[int] = mapped_column(ForeignKey("collections.id", ondelete="CASCADE"), primary_key=True)
+    asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"), primary_key=True, index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    added_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    asset: Mapped[Asset] = relationship()
+
+
+class CollectionShare(db.Model):
+    """A team or a region a kit is shared with (scope 'team' or 'region')."""
+
+    __tablename__ = "collection_shares"
+    __table_args__ = (Index("ix_collection_shares_scope_value", "scope", "value"),)
+
+    collection_id: Mapped[int] = mapped_column(ForeignKey("collections.id", ondelete="CASCADE"), primary_key=True)
+    scope: Mapped[str] = mapped_column(String(10), primary_key=True)
+    value: Mapped[str] = mapped_column(String(100), primary_key=True)
+
+
+class RecentView(db.Model):
+    """The last time a user opened an asset (its page or the viewer); a few per user are kept."""
+
+    __tablename__ = "recent_views"
+    __table_args__ = (Index("ix_recent_views_user_viewed", "user_id", "viewed_at"),)
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"), primary_key=True, index=True)
+    viewed_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class PopularAsset(db.Model):
+    """How many reps of a team or a region used an asset in the last 30 days (derived,
+    rebuilt by portal/collections/recommendations.py): "used by 12 reps in your team"."""
+
+    __tablename__ = "popular_assets"
+    __table_args__ = (Index("ix_popular_assets_scope_value_users", "scope", "value", "users"),)
+
+    scope: Mapped[str] = mapped_column(String(10), primary_key=True)  # team | region
+    value: Mapped[str] = mapped_column(String(100), primary_key=True)
+    asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"), primary_key=True)
+    users: Mapped[int] = mapped_column(Integer)
+
+
+class AssetCoUsage(db.Model):
+    """How many reps who used one asset in the last 30 days also used another (derived,
+    the strongest few per asset): "reps who used X also used Y"."""
+
+    __tablename__ = "asset_co_usage"
+
+    asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"), primary_key=True)
+    other_asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"), primary_key=True)
+    users: Mapped[int] = mapped_column(Integer)

@@ -18,6 +18,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from portal.access import EVERYONE, allow
+from portal.collections.recently_viewed import record_view
 from portal.errors import InvalidInput
 from portal.extensions import db
 from portal.files import send_image, send_stored
@@ -50,7 +51,8 @@ def _int_arg(name: str, default: int, low: int = 1, high: int = 10_000) -> int:
 @bp.get("/")
 @allow(*EVERYONE)
 def home():
-    return redirect(url_for("search.search"))
+    # The home page (portal/collections) is where people land after signing in.
+    return redirect(url_for("collections.home_page"))
 
 
 @bp.get("/library")
@@ -135,6 +137,7 @@ def asset(asset_id: int):
         return render_template("library/withdrawn.html", withdrawn=withdrawn), 404
     item = services.get_asset_for(current_user, asset_id)
     services.record_usage(current_user, item, UsageKind.VIEW)
+    record_view(current_user, item)  # "Recently viewed" on the home page
     version = item.current_version
     pages = version.pages if version else []
     history = []
