@@ -16,6 +16,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -273,6 +274,9 @@ class AssetVersion(db.Model):
     # pending after its deadline was cut off by a dead process and is processed again.
     processing_started_at: Mapped[datetime | None] = mapped_column(DateTime)
     processing_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # A deck's slide size in EMU, read at processing (migration 0015); None for other files.
+    slide_width_emu: Mapped[int | None] = mapped_column(Integer)
+    slide_height_emu: Mapped[int | None] = mapped_column(Integer)
 
     asset: Mapped[Asset] = relationship(back_populates="versions", foreign_keys=[asset_id])
     uploaded_by: Mapped[User | None] = relationship()
@@ -295,6 +299,11 @@ class Page(db.Model):
     text: Mapped[str] = mapped_column(Text, default="")
     notes: Mapped[str] = mapped_column(Text, default="")
     thumbnail_key: Mapped[str | None] = mapped_column(String(512))
+    # Slide lineage (portal/decks/lineage.py, migration 0015): a perceptual hash of the
+    # thumbnail, a MinHash of the text, and the group of identical and near-identical slides.
+    phash: Mapped[str | None] = mapped_column(String(16))
+    minhash: Mapped[bytes | None] = mapped_column(LargeBinary)
+    group_id: Mapped[int | None] = mapped_column(Integer, index=True)
 
     version: Mapped[AssetVersion] = relationship(back_populates="pages")
     asset: Mapped[Asset] = relationship()
@@ -419,6 +428,9 @@ class Deck(db.Model):
     title: Mapped[str] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # The slide size chosen for the deck (EMU); None: the first slide's (migration 0015).
+    size_width_emu: Mapped[int | None] = mapped_column(Integer)
+    size_height_emu: Mapped[int | None] = mapped_column(Integer)
 
     owner: Mapped[User] = relationship()
     slides: Mapped[list[DeckSlide]] = relationship(
@@ -599,3 +611,14 @@ class IndexOutbox(db.Model):
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     asset_id: Mapped[int] = mapped_column(Integer)  # no foreign key: a deleted asset leaves the index too
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class SlideBucket(db.Model):
+    """Slide lineage's index (portal/decks/lineage.py): one row per band of a slide's
+    MinHash and per part of its perceptual hash. Slides sharing a bucket are the only
+    candidates compared when a slide is grouped, never all pairs."""
+
+    __tablename__ = "slide_buckets"
+
+    key: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    page_id: Mapped[int] = mapped_column(ForeignKey("pages.id", ondelete="CASCADE"), primary_key=True, index=True)

@@ -20,9 +20,14 @@ bp = Blueprint("decks", __name__)  # mounted under /api/v1 by create_app
 
 
 def deck_json(deck: Deck) -> dict:
+    states = services.slide_states(deck)
     return {
         "id": deck.id,
         "title": deck.title,
+        # The deck's slide size (chosen, or the first slide's) and the slides of another size
+        # that will be fitted to it (assets/slide_fit.py).
+        "size": services.deck_size(deck, states).as_json(),
+        "warnings": services.size_warnings(deck, states),
         "pages": [
             {
                 "position": s.slide.position,
@@ -36,7 +41,7 @@ def deck_json(deck: Deck) -> dict:
                 "stale": s.stale,
                 "retired": s.retired,
             }
-            for s in services.slide_states(deck)
+            for s in states
         ],
         "created_at": iso(deck.created_at),
         "updated_at": iso(deck.updated_at),
@@ -88,9 +93,12 @@ def list_decks():
 @bp.post("/decks")
 @allow(*EVERYONE)
 def create_deck():
-    """Create a deck: {"title", "page_ids": [...]} with slide ids from /assets/{id}/pages or /search/pages."""
-    title, page_ids = services.parse_deck(json_body())
-    return deck_json(services.create_deck(current_user, title, page_ids)), 201
+    """Create a deck: {"title", "page_ids": [...], "size"?} with slide ids from /assets/{id}/pages or
+    /search/pages; size: null (the first slide's), "16:9", "4:3" or {"width_emu", "height_emu"}."""
+    body = json_body()
+    title, page_ids = services.parse_deck(body)
+    size = services.parse_size(body.get("size"))
+    return deck_json(services.create_deck(current_user, title, page_ids, size)), 201
 
 
 @bp.get("/decks/<int:deck_id>")
@@ -103,10 +111,13 @@ def get_deck(deck_id: int):
 @bp.put("/decks/<int:deck_id>")
 @allow(*EVERYONE)
 def put_deck(deck_id: int):
-    """Replace a deck's title and slides: {"title", "page_ids": [...]} in the new order."""
+    """Replace a deck's title and slides: {"title", "page_ids": [...]} in the new order; "size" when
+    given (null: the first slide's), else the size stays."""
     deck = services.get_deck_for(current_user, deck_id)
-    title, page_ids = services.parse_deck(json_body())
-    return deck_json(services.update_deck(current_user, deck, title, page_ids))
+    body = json_body()
+    title, page_ids = services.parse_deck(body)
+    size = services.parse_size(body["size"]) if "size" in body else services.KEEP_SIZE
+    return deck_json(services.update_deck(current_user, deck, title, page_ids, size))
 
 
 @bp.delete("/decks/<int:deck_id>")

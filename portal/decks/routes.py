@@ -18,15 +18,18 @@ bp = Blueprint("decks", __name__)
 def tray_json(deck: Deck | None) -> dict:
     if deck is None:
         return {"id": None, "count": 0, "url": None, "slides": []}
+    states = services.slide_states(deck)
     return {
         "id": deck.id,
         "count": len(deck.slides),
         "url": url_for("decks.edit", deck_id=deck.id),
+        "size": services.deck_size(deck, states).as_json(),
+        "warnings": services.size_warnings(deck, states),
         "slides": [
             {"position": s.slide.position, "page_id": s.page.id, "asset_id": s.asset.id,
              "asset_title": s.asset.title, "number": s.page.number, "title": s.page.title,
              "stale": s.stale, "retired": s.retired}
-            for s in services.slide_states(deck)
+            for s in states
         ],
     }
 
@@ -53,9 +56,20 @@ def tray_add():
         page_id = int(str(raw).strip())
     except ValueError:
         raise InvalidInput("Choose a slide to add.", {"page_id": "A slide id is required."}) from None
+    again = str(data.get("again", "")).lower() in ("1", "true", "yes") if hasattr(data, "get") else False
+    already = services.positions_in_tray(current_user, page_id)
+    if already and not again:
+        # The tray tells the truth: say where it is, and let the rep add it again on purpose.
+        where = ", ".join(str(p) for p in already)
+        message = f"This slide is already in the deck in progress (slide {where}). Add it again?"
+        if request.is_json or wants_json():
+            return jsonify({**tray_json(services.tray_for(current_user)), "added": False, "already_at": already,
+                            "message": message})
+        flash(message + " Use “Add again” to add a second copy.", "info")
+        return redirect(request.referrer or url_for("decks.edit", deck_id=services.tray_for(current_user).id))
     deck = services.add_to_tray(current_user, page_id)
     if request.is_json or wants_json():
-        return jsonify(tray_json(deck))
+        return jsonify({**tray_json(deck), "added": True, "already_at": already})
     flash(f"Added. The deck in progress has {len(deck.slides)} slides.", "success")
     return redirect(request.referrer or url_for("decks.edit", deck_id=deck.id))
 
@@ -97,6 +111,8 @@ def edit(deck_id: int):
         build = None
     return render_template(
         "decks/edit.html", deck=deck, states=states, is_tray=deck.title == "", build=build,
+        size=services.deck_size(deck, states), size_warnings=services.size_warnings(deck, states),
+        size_choices=services.size_choices(deck, states), size_value=services.size_value(deck),
         blocked=[s for s in states if s.retired] if not current_user.is_staff else [],
     )
 
@@ -108,7 +124,8 @@ def save(deck_id: int):
     try:
         title = services.parse_title(request.form.get("title", deck.title), required=False)
         page_ids = _apply_button(_form_order(deck))
-        services.update_deck(current_user, deck, title, page_ids)
+        size = services.parse_size(request.form["size"]) if "size" in request.form else services.KEEP_SIZE
+        services.update_deck(current_user, deck, title, page_ids, size)
     except InvalidInput as error:
         flash(" ".join([error.message, *error.fields.values()]), "error")
         return redirect(url_for("decks.edit", deck_id=deck.id))

@@ -120,6 +120,8 @@ def _save_result(version: AssetVersion, result: ProcessingResult) -> None:
         with open(result.cover_png, "rb") as stream:
             storage.save(version.cover_key, stream, content_type="image/png")
     version.kind = result.kind
+    version.slide_width_emu = result.metadata.get("slide_width_emu")  # decks: mixed sizes are fitted
+    version.slide_height_emu = result.metadata.get("slide_height_emu")
     version.processing = result.status
     version.error = result.error
     version.warnings = "; ".join(result.warnings) or None
