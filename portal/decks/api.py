@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, url_for
 from flask_login import current_user
+from werkzeug.exceptions import NotFound
 
 from portal.access import EVERYONE, allow
 from portal.api import json_body, listing, pagination
 from portal.decks import building, services
+from portal.extensions import db
 from portal.files import send_stored
 from portal.library.serializers import iso, page_thumbnail_url
-from portal.models import BuildStatus, Deck, DeckBuild
+from portal.models import BuildStatus, Deck, DeckBuild, Page
 
 bp = Blueprint("decks", __name__)  # mounted under /api/v1 by create_app
 
@@ -161,3 +163,18 @@ def start_build(deck_id: int):
     status = 200 if build.status == BuildStatus.READY else 202
     headers = {} if status == 200 else {"Retry-After": str(RETRY_AFTER_SECONDS)}
     return build_json(deck, build, _download_url(deck)), status, headers
+
+
+@bp.get("/pages/<int:page_id>/lineage")
+@allow(*EVERYONE)
+def page_lineage(page_id: int):
+    """The slide's copies across decks (identical and near-identical slides, grouped at processing):
+    {group_id, copies: [{page_id, asset_id, asset_title, number, status, newest}]}."""
+    from portal.decks import lineage
+    from portal.library.services import get_asset_for
+
+    page = db.session.get(Page, page_id)
+    if page is None:
+        raise NotFound()
+    get_asset_for(current_user, page.asset_id)  # 404 for what this user may not see
+    return lineage.lineage_json(page, current_user)

@@ -22,6 +22,7 @@ from sqlalchemy import and_, delete, or_, select
 from assets.processing import ProcessingResult, process_file
 from assets.storage import safe_key
 from assets.workdirs import WORK_DIR_PREFIX
+from portal.decks.lineage import fingerprint
 from portal.extensions import db
 from portal.models import AssetVersion, Page, Processing, utcnow
 from portal.queue import ProgressWriter, claim_job, enqueue, release_job
@@ -112,9 +113,11 @@ def _save_result(version: AssetVersion, result: ProcessingResult) -> None:
             thumbnail_key = safe_key(*prefix, f"page-{content.number}.png")
             with open(png, "rb") as stream:
                 storage.save(thumbnail_key, stream, content_type="image/png")
-        db.session.add(Page(version_id=version.id, asset_id=version.asset_id, number=content.number,
-                            title=content.title[:2000], text=content.text, notes=content.notes,
-                            thumbnail_key=thumbnail_key))
+        page = Page(version_id=version.id, asset_id=version.asset_id, number=content.number,
+                    title=content.title[:2000], text=content.text, notes=content.notes, thumbnail_key=thumbnail_key)
+        if result.kind == "pptx":  # slide lineage: fingerprints now, grouping queued below
+            fingerprint(page, png)
+        db.session.add(page)
     if result.cover_png:
         version.cover_key = safe_key(*prefix, "cover.png")
         with open(result.cover_png, "rb") as stream:
@@ -129,3 +132,5 @@ def _save_result(version: AssetVersion, result: ProcessingResult) -> None:
     version.progress_done = version.progress_total = result.page_count
     version.processed_at = utcnow()
     db.session.commit()
+    if result.kind == "pptx" and result.pages:
+        enqueue("group_slides", version.id)
