@@ -251,13 +251,17 @@ def notify_changes(version: AssetVersion) -> int:
             select(Deck, DeckSlide.position).join(DeckSlide, DeckSlide.deck_id == Deck.id)
             .join(Page, Page.id == DeckSlide.page_id)
             .where(Page.group_id == old.group_id, Deck.title != "").order_by(Deck.id, DeckSlide.position)).all()
+        positions: dict[int, tuple[Deck, list[int]]] = {}
         for deck, position in decks:
+            positions.setdefault(deck.id, (deck, []))[1].append(position)
+        for deck, where in positions.values():
             key = (deck.owner_id, f"d{deck.id}:{old.group_id}")
             if key in told or sent >= MAX_NOTICES:
                 continue
             told.add(key)
-            notify(deck.owner_id, f"{change} Your saved deck “{deck.title}” holds an older copy as slide "
-                                  f"{position}.", _link("decks.edit", deck_id=deck.id))
+            slides = f"slide {where[0]}" if len(where) == 1 else "slides " + ", ".join(map(str, where))
+            notify(deck.owner_id, f"{change} Your saved deck “{deck.title}” holds an older copy as {slides}.",
+                   _link("decks.edit", deck_id=deck.id))
             sent += 1
     db.session.commit()
     return sent
