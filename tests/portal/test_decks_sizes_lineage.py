@@ -133,7 +133,16 @@ def test_lineage_api_asset_page_and_the_stale_copy_notice(client, auth, factorie
     assert client.get("/api/v1/pages/987654/lineage", headers=headers).status_code == 404
     assert client.get(f"/api/v1/pages/{pa[0].id}/lineage").status_code == 401
 
+    # Slide search collapses the copies into the newest published one, the other one click away.
+    query = " ".join(base[0]["bullets"][0].split()[:4])
+    hits = client.get("/api/v1/search/pages", query_string={"q": query}, headers=headers).get_json()["items"]
+    shown = [h for h in hits if h["page_id"] in (pa[0].id, pb[0].id)]
+    assert len(shown) == 1 and shown[0]["page_id"] == pb[0].id  # Beta's copy is the newer
+    assert [c["page_id"] for c in shown[0]["copies"]] == [pa[0].id]
+
     auth.login(rep)
+    results = client.get("/search", query_string={"q": query, "tab": "slides"}).get_data(as_text=True)
+    assert 'data-testid="slide-copies"' in results and "Also in 1 other deck" in results
     page = client.get(f"/assets/{alpha.id}").get_data(as_text=True)
     assert 'data-testid="slide-lineage"' in page and "also appears in 1 deck" in page
     assert f"/assets/{beta.id}#page-1" in page
