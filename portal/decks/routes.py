@@ -10,7 +10,7 @@ from portal.access import EVERYONE, allow
 from portal.decks import building, services
 from portal.decks.api import build_json, deck_download
 from portal.errors import InvalidInput, wants_json
-from portal.models import Deck
+from portal.models import ANALYTICS_ROLES, Deck
 
 bp = Blueprint("decks", __name__)
 
@@ -197,3 +197,15 @@ def start_build(deck_id: int):
     deck = services.get_deck_for(current_user, deck_id)
     build = building.start_build(current_user, deck)
     return jsonify(build_json(deck, build, url_for("decks.download", deck_id=deck.id)))
+
+
+@bp.get("/analytics/assets/<int:asset_id>/slides.csv")
+@allow(*ANALYTICS_ROLES)
+def slide_evidence_csv(asset_id: int):
+    """Slide-level evidence of an item (portal/decks/evidence.py) as CSV."""
+    from portal.analytics.tables import csv_response
+    from portal.decks import evidence
+    from portal.library.services import get_asset_for
+
+    item = get_asset_for(current_user, asset_id)
+    return csv_response(f"asset-{item.id}-slides.csv", evidence.evidence_table(evidence.slide_evidence(item)))
