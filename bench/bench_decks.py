@@ -101,11 +101,20 @@ def mixed_sizes(folder: str) -> None:
     rng = random.Random(5)
     for label, decks, slides in (("30 slides from 10 decks", 10, 30), ("200 slides from 50 decks", 50, 200)):
         picks = [(i % decks, rng.randint(1, 3)) for i in range(slides)]
-        measure(f"{label}, mixed sizes, fitted to 16:9",
-                [SlideRef(mixed[d], n) for d, n in picks], os.path.join(folder, f"mixed-{slides}.pptx"),
-                size=SIZES["16:9"])
-        measure(f"{label}, one size (plain copy)",
-                [SlideRef(same[d], n) for d, n in picks], os.path.join(folder, f"same-{slides}.pptx"))
+        # Each in a fresh child process, so its peak memory is its own.
+        in_child(measure, f"{label}, mixed sizes, fitted to 16:9",
+                 [SlideRef(mixed[d], n) for d, n in picks], os.path.join(folder, f"mixed-{slides}.pptx"),
+                 size=SIZES["16:9"])
+        in_child(measure, f"{label}, one size (plain copy)",
+                 [SlideRef(same[d], n) for d, n in picks], os.path.join(folder, f"same-{slides}.pptx"))
+
+
+def in_child(function, *args, **kwargs) -> None:
+    import multiprocessing
+
+    process = multiprocessing.get_context("fork").Process(target=function, args=args, kwargs=kwargs)
+    process.start()
+    process.join()
 
 
 def fingerprint_overhead(folder: str) -> None:

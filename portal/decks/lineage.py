@@ -295,6 +295,8 @@ def backfill(version_ids: list[int]) -> int:
         for version in db.session.scalars(select(AssetVersion).where(AssetVersion.id.in_(version_ids))):
             if version.kind != "pptx":
                 continue
+            if version.slide_width_emu is None:  # measured at processing since migration 0015
+                _measure_size(version, storage, work)
             for page in version.pages:
                 if page.minhash is not None or page.phash is not None:
                     continue
@@ -313,11 +315,28 @@ def backfill(version_ids: list[int]) -> int:
     return len(done)
 
 
+def _measure_size(version: AssetVersion, storage, work: str) -> None:
+    from assets.deck_builder import DeckAssemblyError, slide_size
+
+    path = os.path.join(work, f"source-{version.id}.pptx")
+    try:
+        storage.download_to(version.storage_key, path)
+        version.slide_width_emu, version.slide_height_emu = slide_size(path)
+    except (DeckAssemblyError, OSError, ValueError, TypeError) as error:
+        log.warning("slide size of version %s not measured: %s", version.id, error)
+    except Exception as error:  # noqa: BLE001 - storage errors: the next backfill tries again
+        log.warning("version %s not fetched: %s", version.id, error)
+    finally:
+        if os.path.exists(path):
+            os.unlink(path)
+
+
 def backfill_batches() -> list[list[int]]:
-    """Versions of decks with slides not yet fingerprinted, in batches for the queue."""
+    """Versions of decks with slides not yet fingerprinted or no slide size, in batches for the queue."""
     ids = list(db.session.scalars(
-        select(AssetVersion.id).join(Page, Page.version_id == AssetVersion.id)
-        .where(AssetVersion.kind == "pptx", Page.minhash.is_(None), Page.phash.is_(None))
+        select(AssetVersion.id).outerjoin(Page, Page.version_id == AssetVersion.id)
+        .where(AssetVersion.kind == "pptx",
+               (Page.minhash.is_(None) & Page.phash.is_(None)) | AssetVersion.slide_width_emu.is_(None))
         .group_by(AssetVersion.id).order_by(AssetVersion.id)))
     return list(_chunks(ids, BACKFILL_BATCH))
 

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.library.services import add_version
-from portal.models import Notification, Page
+from portal.models import Notification, Page, SlideBucket
 from tests.support.lineage_decks import base_slides, write_deck
 from tests.support.sized_decks import LOOKS, SIZES, make_sized_deck
 
@@ -43,10 +43,23 @@ def sized(factories, tmp_path):
     return {"rep": factories.user("rep"), "sand": _pages(sand), "navy": _pages(navy), "sand_asset": sand}
 
 
-def test_deck_size_and_warnings_through_the_api(client, auth, sized):
+def test_deck_size_and_warnings_through_the_api(client, auth, sized, runner):
     headers = auth.token(sized["rep"])
     navy, sand = sized["navy"], sized["sand"]
     assert navy[0].version.slide_width_emu == SIZES["16:9"][0]  # measured at processing
+    assert navy[0].phash and navy[0].group_id is not None
+    # Versions processed before migration 0015 have neither; the queued backfill measures them.
+    version = navy[0].version
+    version.slide_width_emu = version.slide_height_emu = None
+    for page in navy:
+        page.phash = page.minhash = page.group_id = None
+    db.session.execute(SlideBucket.__table__.delete().where(SlideBucket.page_id.in_([p.id for p in navy])))
+    db.session.commit()
+    result = runner.invoke(args=["lineage-backfill"])
+    assert result.exit_code == 0 and "Queued 1 deck versions in 1 jobs" in result.output, result.output
+    db.session.expire_all()
+    assert (version.slide_width_emu, version.slide_height_emu) == SIZES["16:9"]
+    assert all(p.phash and p.minhash and p.group_id for p in navy)
     created = client.post("/api/v1/decks", json={"title": "Mixed", "page_ids": [navy[0].id, sand[1].id]},
                           headers=headers)
     assert created.status_code == 201
