@@ -112,7 +112,7 @@ def mixed_sizes(folder: str) -> None:
 def in_child(function, *args, **kwargs) -> None:
     import multiprocessing
 
-    process = multiprocessing.get_context("fork").Process(target=function, args=args, kwargs=kwargs)
+    process = multiprocessing.get_context("spawn").Process(target=function, args=args, kwargs=kwargs)
     process.start()
     process.join()
 
