@@ -60,7 +60,11 @@
     if (!notice) return;
     const warnings = body.warnings || [];
     notice.hidden = warnings.length === 0;
-    notice.textContent = warnings.length ? "· Size notice: " + warnings[warnings.length - 1] : "";
+    const label = body.size && body.size.label ? body.size.label : "the deck's size";
+    notice.textContent = warnings.length
+      ? "· Slides of another size will be fitted to " + label + " (open the deck to see which)"
+      : "";
+    notice.title = warnings.join(" ");
   }
 
   function addSlide(button, again) {
