@@ -244,3 +244,70 @@ def test_a_thousand_slide_source(tmp_path):
     assert len(deck.slide_masters) == 1
     with pytest.raises(DeckAssemblyError, match="Slide 1001 does not exist in big.pptx"):
         build_deck([SlideRef(source, 1001)], out)
+
+
+def _with_smartart(path: str, size: tuple[int, int]) -> str:
+    """A deck whose slide holds a SmartArt frame: its data, layout, style and colour parts and
+    the drawing PowerPoint caches (what LibreOffice shows)."""
+    from lxml import etree
+    from pptx.opc.package import Part
+    from pptx.opc.packuri import PackURI
+
+    deck = Presentation()
+    deck.slide_width, deck.slide_height = size
+    slide = deck.slides.add_slide(deck.slide_layouts[6])
+    dgm = "http://schemas.openxmlformats.org/drawingml/2006/diagram"
+    a = "http://schemas.openxmlformats.org/drawingml/2006/main"
+    dsp = "http://schemas.microsoft.com/office/drawing/2008/diagram"
+    office = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    kinds = {
+        "data": ("application/vnd.openxmlformats-officedocument.drawingml.diagramData+xml", f"{office}/diagramData",
+                 f'<dgm:dataModel xmlns:dgm="{dgm}" xmlns:a="{a}"><dgm:ptLst><dgm:pt modelId="0" type="doc"/>'
+                 '</dgm:ptLst><dgm:cxnLst/><dgm:bg/><dgm:whole/></dgm:dataModel>'),
+        "layout": ("application/vnd.openxmlformats-officedocument.drawingml.diagramLayout+xml",
+                   f"{office}/diagramLayout", f'<dgm:layoutDef xmlns:dgm="{dgm}"><dgm:layoutNode/></dgm:layoutDef>'),
+        "quickStyle": ("application/vnd.openxmlformats-officedocument.drawingml.diagramStyle+xml",
+                       f"{office}/diagramQuickStyle", f'<dgm:styleDef xmlns:dgm="{dgm}"/>'),
+        "colors": ("application/vnd.openxmlformats-officedocument.drawingml.diagramColors+xml",
+                   f"{office}/diagramColors", f'<dgm:colorsDef xmlns:dgm="{dgm}"/>'),
+        "drawing": ("application/vnd.ms-office.drawingml.diagramDrawing+xml",
+                    "http://schemas.microsoft.com/office/2007/relationships/diagramDrawing",
+                    f'<dsp:drawing xmlns:dsp="{dsp}" xmlns:a="{a}"><dsp:spTree><dsp:nvGrpSpPr><dsp:cNvPr id="0" name=""/>'
+                    '<dsp:cNvGrpSpPr/></dsp:nvGrpSpPr><dsp:grpSpPr/><dsp:sp modelId="{1}"><dsp:nvSpPr><dsp:cNvPr id="0" '
+                    'name=""/><dsp:cNvSpPr/></dsp:nvSpPr><dsp:spPr><a:xfrm><a:off x="100000" y="200000"/>'
+                    '<a:ext cx="3000000" cy="1000000"/></a:xfrm><a:prstGeom prst="rect"><a:avLst/></a:prstGeom>'
+                    '</dsp:spPr><dsp:txBody><a:bodyPr/><a:lstStyle/><a:p><a:r><a:rPr lang="en-US" sz="2400"/>'
+                    '<a:t>Step one</a:t></a:r></a:p></dsp:txBody></dsp:sp></dsp:spTree></dsp:drawing>'),
+    }
+    ids = {}
+    for name, (content_type, reltype, xml) in kinds.items():
+        part = Part(PackURI(f"/ppt/diagrams/{name}1.xml"), content_type, deck.part.package, xml.encode())
+        ids[name] = slide.part.relate_to(part, reltype)
+    frame = etree.fromstring(
+        f'<p:graphicFrame xmlns:p="http://schemas.openxmlformats.org/presentationml/2006/main" xmlns:a="{a}" '
+        f'xmlns:r="{office}"><p:nvGraphicFramePr><p:cNvPr id="9" name="Diagram"/><p:cNvGraphicFramePr/><p:nvPr/>'
+        '</p:nvGraphicFramePr><p:xfrm><a:off x="914400" y="914400"/><a:ext cx="6000000" cy="3000000"/></p:xfrm>'
+        f'<a:graphic><a:graphicData uri="{dgm}"><dgm:relIds xmlns:dgm="{dgm}" r:dm="{ids["data"]}" '
+        f'r:lo="{ids["layout"]}" r:qs="{ids["quickStyle"]}" r:cs="{ids["colors"]}"/></a:graphicData></a:graphic>'
+        '</p:graphicFrame>')
+    slide.shapes._spTree.append(frame)
+    deck.save(path)
+    return path
+
+
+def test_smartart_travels_with_its_parts_and_its_drawing_fitted(rendered, tmp_path):
+    import zipfile
+
+    source = _with_smartart(str(tmp_path / "smartart.pptx"), SIZES["16:9"])
+    out = str(tmp_path / "with-smartart.pptx")
+    build_deck([SlideRef(rendered["decks"]["4:3"], 1), SlideRef(source, 1)], out)
+    assert validate_package(out) == []
+    scale = SIZES["4:3"][0] / SIZES["16:9"][0]
+    with zipfile.ZipFile(out) as archive:
+        names = [n for n in archive.namelist() if n.startswith("ppt/diagrams/")]
+        assert sorted(n.rsplit("/", 1)[1] for n in names) == ["colors1.xml", "data1.xml", "drawing1.xml",
+                                                              "layout1.xml", "quickStyle1.xml"]
+        drawing = archive.read("ppt/diagrams/drawing1.xml").decode()
+    assert f'cx="{round(3000000 * scale)}"' in drawing and f'sz="{round(2400 * scale)}"' in drawing
+    frame = Presentation(out).slides[1].shapes[0]
+    assert frame.width == round(6000000 * scale)
