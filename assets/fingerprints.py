@@ -36,6 +36,7 @@ SIMILAR_TEXT = 0.5       # ... at least this, and looks alike (pHash distance at
 SIMILAR_LOOK = 20
 SAME_LOOK = 6            # slides with little or no text: pHash distance at most this, and the same words
 MIN_SHINGLES = 3         # fewer: "little text", compared by its words and its look
+SHORT_TEXT = 8           # fewer shingles ("Step 1 Step 2 Step 3"): the same words need a similar look too
 
 
 def words(text: str) -> list[str]:
@@ -115,12 +116,18 @@ class Print:
     def little_text(self) -> bool:
         return len(shingles(self.text)) < MIN_SHINGLES
 
+    @property
+    def short_text(self) -> bool:
+        return len(shingles(self.text)) < SHORT_TEXT
+
 
 def same_slide(first: Print, second: Print) -> bool:
-    """Identical or near-identical: nearly the same words, or similar words and a similar look;
-    slides with little text: the same words and nearly the same look."""
+    """Identical or near-identical: nearly the same words (enough of them), or similar words and a
+    similar look; slides with little text: the same words and nearly the same look."""
     if first.little_text or second.little_text:
         return words(first.text) == words(second.text) and hamming(first.phash, second.phash) <= SAME_LOOK
     similarity = jaccard(first.minhash, second.minhash)
-    return similarity >= SAME_TEXT or (similarity >= SIMILAR_TEXT
-                                       and hamming(first.phash, second.phash) <= SIMILAR_LOOK)
+    looks_alike = hamming(first.phash, second.phash) <= SIMILAR_LOOK
+    if similarity >= SAME_TEXT and not (first.short_text or second.short_text):
+        return True  # nearly the same words, and enough of them: a restyled copy is still the slide
+    return similarity >= SIMILAR_TEXT and looks_alike

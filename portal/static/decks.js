@@ -62,7 +62,7 @@
     notice.hidden = warnings.length === 0;
     const label = body.size && body.size.label ? body.size.label : "the deck's size";
     notice.textContent = warnings.length
-      ? "· Slides of another size will be fitted to " + label + " (open the deck to see which)"
+      ? "· Mixed slide sizes: fitted to " + label
       : "";
     notice.title = warnings.join(" ");
   }

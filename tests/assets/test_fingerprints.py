@@ -99,3 +99,14 @@ def test_minhash_estimates_jaccard():
     assert abs(jaccard(minhash(first), minhash(second)) - truth) < 0.15
     assert minhash("") is None and bucket_keys(None, None) == []
     assert len(bucket_keys("0123456789abcdef", minhash(first))) == 20
+
+
+def test_short_text_needs_a_similar_look_too():
+    text = "Step 1 Step 2 Step 3"
+    same_look = Print("8f3a000000000000", minhash(text), text)
+    other_look = Print("70c5ffffffffffff", minhash(text), text)
+    assert same_slide(same_look, Print("8f3a000000000001", minhash(text), text))
+    assert not same_slide(same_look, other_look)
+    long_text = " ".join(f"point {n} of the pricing story" for n in range(6))
+    assert same_slide(Print("8f3a000000000000", minhash(long_text), long_text),
+                      Print("70c5ffffffffffff", minhash(long_text), long_text))  # restyled, same words

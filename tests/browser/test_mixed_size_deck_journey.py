@@ -58,7 +58,7 @@ def test_rep_builds_a_mixed_size_deck_and_hears_of_a_changed_slide(new_page, fac
     page.locator("#page-1 [data-add-slide]").click()
     page.wait_for_function("() => document.querySelector('[data-testid=tray-count]').textContent === '2'")
     notice = page.locator("[data-testid=tray-size-notice]")
-    assert notice.is_visible() and "Slides of another size will be fitted to 4:3" in notice.inner_text()
+    assert notice.is_visible() and "Mixed slide sizes: fitted to 4:3" in notice.inner_text()
     assert "Navy deck" in notice.get_attribute("title")
 
     page.click("#deck-tray a[data-tray-open]")
