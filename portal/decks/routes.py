@@ -61,11 +61,11 @@ def tray_add():
     if already and not again:
         # The tray tells the truth: say where it is, and let the rep add it again on purpose.
         where = ", ".join(str(p) for p in already)
-        message = f"This slide is already in the deck in progress (slide {where}). Add it again?"
+        message = f"This slide is already in the deck in progress (slide {where})."
         if request.is_json or wants_json():
             return jsonify({**tray_json(services.tray_for(current_user)), "added": False, "already_at": already,
-                            "message": message})
-        flash(message + " Use “Add again” to add a second copy.", "info")
+                            "message": message + " Add it again?"})
+        flash(message + " It was not added again.", "info")
         return redirect(request.referrer or url_for("decks.edit", deck_id=services.tray_for(current_user).id))
     deck = services.add_to_tray(current_user, page_id)
     if request.is_json or wants_json():

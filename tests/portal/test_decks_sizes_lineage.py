@@ -92,11 +92,22 @@ def test_deck_size_and_warnings_through_the_api(client, auth, sized, runner):
     assert back["size"]["label"] == "4:3" and back["size"]["chosen"] is False  # now the first slide's
 
 
-def test_the_editor_shows_the_size_and_the_notice(client, auth, sized):
+def test_the_tray_tells_the_truth_and_the_editor_shows_the_size(client, auth, sized):
     auth.login(sized["rep"])
     navy, sand = sized["navy"], sized["sand"]
-    for page in (sand[0], navy[1]):
-        assert client.post("/decks/tray/add", json={"page_id": page.id}).get_json()["added"] is True
+    first = client.post("/decks/tray/add", json={"page_id": sand[0].id}).get_json()
+    assert first["added"] is True and first["count"] == 1
+    second = client.post("/decks/tray/add", json={"page_id": sand[0].id}).get_json()
+    assert second["added"] is False and second["already_at"] == [1] and second["count"] == 1
+    assert "already in the deck in progress (slide 1)" in second["message"]
+    again = client.post("/decks/tray/add", json={"page_id": sand[0].id, "again": True}).get_json()
+    assert again["added"] is True and again["count"] == 2
+    assert client.post("/decks/tray/add", json={"page_id": sand[0].id}).get_json()["already_at"] == [1, 2]
+    form = client.post("/decks/tray/add", data={"page_id": sand[0].id}, follow_redirects=True)  # without JS
+    assert "already in the deck in progress (slide 1, 2)" in form.get_data(as_text=True)
+    tray = client.get("/decks/tray").get_json()
+    client.post(f"/decks/{tray['id']}", data={"title": "", "order": "sent", "page_id": [sand[0].id]})
+    assert client.post("/decks/tray/add", json={"page_id": navy[1].id}).get_json()["added"] is True
     tray = client.get("/decks/tray").get_json()
     page = client.get(tray["url"]).get_data(as_text=True)
     assert 'data-testid="size-notice"' in page and "Slide 2 (“Navy”) is 16:9" in page
@@ -109,19 +120,6 @@ def test_the_editor_shows_the_size_and_the_notice(client, auth, sized):
     assert "This deck is 16:9 (chosen)." in page and "Slide 1 (“Sand”) is 4:3" in page
     bad = client.post(f"/decks/{deck_id}", data={"title": "", "size": "1x1"}, follow_redirects=True)
     assert bad.status_code == 200 and "Choose the slide size" in bad.get_data(as_text=True)
-
-
-def test_the_tray_says_when_a_slide_is_already_there(client, auth, sized):
-    auth.login(sized["rep"])
-    page = sized["sand"][0]
-    first = client.post("/decks/tray/add", json={"page_id": page.id}).get_json()
-    assert first["added"] is True and first["count"] == 1
-    second = client.post("/decks/tray/add", json={"page_id": page.id}).get_json()
-    assert second["added"] is False and second["already_at"] == [1] and second["count"] == 1
-    assert "already in the deck in progress (slide 1)" in second["message"]
-    again = client.post("/decks/tray/add", json={"page_id": page.id, "again": True}).get_json()
-    assert again["added"] is True and again["count"] == 2
-    assert client.post("/decks/tray/add", json={"page_id": page.id}).get_json()["already_at"] == [1, 2]
 
 
 def test_lineage_api_asset_page_and_the_stale_copy_notice(client, auth, factories, tmp_path):
