@@ -3,8 +3,12 @@ edited and recoloured slides are found as the same slide; unrelated slides on
 the same template, and short slides with other words, are not. Thumbnails are
 rendered by LibreOffice (once for the module), as at processing.
 
-Measured on this corpus (printed with -s): precision 1.00, recall 1.00 over pairs,
-both through the bucket index and all pairs; the bounds asserted are 0.95 / 0.9."""
+The corpus (tests/support/lineage_decks.py): 4 decks, 26 slides, 11 true pairs (copies as
+they are, edits of one word, an edit of an edit, a bullet added, a restyled copy, two "Thank
+you" slides); hard negatives are other slides on the same template, slides borrowing one
+bullet of another, and "Questions?" next to "Thank you". Measured (printed with -s):
+precision 1.00, recall 1.00 over pairs, both through the bucket index and all pairs; the
+bounds asserted are 0.95 / 0.9."""
 
 from __future__ import annotations
 

@@ -43,6 +43,18 @@ def edited(slide: dict, seed: int) -> dict:
     return {**slide, "bullets": bullets}
 
 
+def with_extra_bullet(slide: dict, seed: int) -> dict:
+    """The same slide with one more bullet (a point added)."""
+    return {**slide, "bullets": [*slide["bullets"], _sentence(random.Random(seed), 8)]}
+
+
+def borrowing(first: dict, seed: int) -> dict:
+    """Another slide on the same template that borrows one bullet of `first`: related, not the same slide."""
+    rng = random.Random(seed)
+    return {"title": _sentence(rng, 3).title(), "bullets": [first["bullets"][0], _sentence(rng, 8), _sentence(rng, 8)],
+            "colour": first["colour"]}
+
+
 def recoloured(slide: dict) -> dict:
     """The same words on another colour (a deck restyled)."""
     return {**slide, "colour": "455A64" if slide["colour"] != "455A64" else "6D4C41"}
@@ -87,7 +99,10 @@ def corpus(folder: str) -> tuple[dict[str, str], dict[tuple[str, int], str]]:
         # an edited copy of an edited copy, and unrelated ones
         "gamma": [(edited(edited(base[2], 1), 2), "s2"), (base[7], "u7"), (base[8], "u8"), (thanks, "thanks"),
                   (edited(base[0], 3), "s0")],
-        "delta": [(base[9], "u9"), (base[10], "u10"), (base[11], "u11"), (base[12], "u12"), (base[13], "u13")],
+        "delta": [(base[9], "u9"), (base[10], "u10"), (base[11], "u11"), (base[12], "u12"), (base[13], "u13"),
+                  # a point added to a copy; a slide sharing one bullet with another (not the same slide)
+                  (with_extra_bullet(base[1], 4), "s1"), (borrowing(base[0], 5), "u-borrowing"),
+                  (borrowing(base[3], 6), "u-borrowing-2")],
     }
     paths, truth = {}, {}
     for name, slides in plan.items():
