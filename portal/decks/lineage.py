@@ -153,37 +153,52 @@ class Copy:
     newest: bool
 
 
-def copies(page: Page, user: User | None = None) -> list[Copy]:
-    """The slide's group: one copy per deck, from its current version, newest published first.
-    Reps see only what they may see (published, not expired)."""
-    if page.group_id is None:
-        return []
-    rows = db.session.execute(
-        select(Page, Asset, AssetVersion).join(AssetVersion, Page.version_id == AssetVersion.id)
-        .join(Asset, Page.asset_id == Asset.id)
-        .where(Page.group_id == page.group_id, Asset.current_version_id == Page.version_id)
-        .order_by(AssetVersion.created_at.desc(), Page.id.desc()).limit(1000)
-    ).all()
-    found = []
-    for p, asset, version in rows:
-        if user is not None and not user.is_staff and asset.is_hidden_from_reps() and p.id != page.id:
-            continue
-        found.append(Copy(p, asset, version, False))
-    published = [c for c in found if c.asset.status == AssetStatus.PUBLISHED and not c.asset.is_hidden_from_reps()]
-    if published:
-        published[0].newest = True
+def _copies_of_groups(groups: set[int], user: User | None) -> dict[int, list[Copy]]:
+    """Per group: one copy per deck, from its current version, newest first; the newest
+    published copy marked. Reps see only what they may see (published, not expired)."""
+    found: dict[int, list[Copy]] = {}
+    group_list = sorted(groups)
+    for start in range(0, len(group_list), 500):
+        rows = db.session.execute(
+            select(Page, Asset, AssetVersion).join(AssetVersion, Page.version_id == AssetVersion.id)
+            .join(Asset, Page.asset_id == Asset.id)
+            .where(Page.group_id.in_(group_list[start:start + 500]), Asset.current_version_id == Page.version_id)
+            .order_by(AssetVersion.created_at.desc(), Page.id.desc()).limit(5000)
+        ).all()
+        for p, asset, version in rows:
+            found.setdefault(p.group_id, []).append(Copy(p, asset, version, False))
+    for group, members in found.items():
+        if user is not None and not user.is_staff:
+            members = found[group] = [c for c in members if not c.asset.is_hidden_from_reps()]
+        published = [c for c in members if c.asset.status == AssetStatus.PUBLISHED and not c.asset.is_hidden_from_reps()]
+        if published:
+            published[0].newest = True
     return found
 
 
-def other_decks(page: Page, user: User | None = None) -> list[Copy]:
-    """Copies of this slide in other decks (other items), one per deck."""
+def copies(page: Page, user: User | None = None) -> list[Copy]:
+    """The slide's group: one copy per deck (see _copies_of_groups); the slide itself always."""
+    if page.group_id is None:
+        return []
+    found = _copies_of_groups({page.group_id}, user).get(page.group_id, [])
+    if all(c.page.id != page.id for c in found) and page.version_id == page.asset.current_version_id:
+        found.append(Copy(page, page.asset, page.version, False))
+    return found
+
+
+def _others(page: Page, members: list[Copy]) -> list[Copy]:
     seen: set[int] = set()
     result = []
-    for c in copies(page, user):
+    for c in members:
         if c.asset.id != page.asset_id and c.asset.id not in seen:
             seen.add(c.asset.id)
             result.append(c)
     return result
+
+
+def other_decks(page: Page, user: User | None = None) -> list[Copy]:
+    """Copies of this slide in other decks (other items), one per deck."""
+    return _others(page, copies(page, user))
 
 
 def lineage_json(page: Page, user: User) -> dict:
@@ -196,16 +211,14 @@ def lineage_json(page: Page, user: User) -> dict:
 
 
 def asset_section(asset: Asset, user: User) -> list[tuple[Page, list[Copy]]] | None:
-    """For the asset page: its slides that also appear in other decks, with those copies."""
+    """For the asset page: its slides that also appear in other decks, with those copies
+    (one query for all the slides' groups)."""
     version = asset.current_version
     if version is None or version.kind != "pptx":
         return None
-    found = []
-    for page in version.pages[:1000]:
-        if page.group_id is not None:
-            others = other_decks(page, user)
-            if others:
-                found.append((page, others))
+    pages = [p for p in version.pages[:1000] if p.group_id is not None]
+    by_group = _copies_of_groups({p.group_id for p in pages}, user)
+    found = [(page, others) for page in pages if (others := _others(page, by_group.get(page.group_id, [])))]
     return found or None
 
 
