@@ -3,10 +3,10 @@ grouping a processed deck's slides with their copies and the backfill (lineage.p
 
 from __future__ import annotations
 
-from portal.queue import task
+from portal.queue import SLOW, task
 
 
-@task("build_deck", retries=1, retry_delay=30)
+@task("build_deck", retries=1, retry_delay=30, lane=SLOW)
 def build_deck(build_id: int) -> None:
     from portal.decks.building import build
 
