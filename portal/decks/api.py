@@ -43,8 +43,20 @@ DECK = obj({
         "title": nullable(STRING), "thumbnail_url": nullable(STRING), "version": INTEGER, "stale": BOOLEAN,
         "retired": BOOLEAN,
     })),
+    "size": obj({"width_emu": nullable(INTEGER), "height_emu": nullable(INTEGER), "label": STRING,
+                 "chosen": BOOLEAN}),
+    "warnings": array(STRING),
 })
-DECK_BODY = obj({"title": STRING, "page_ids": array(ID)}, required=["title"])
+# size: null (the first slide's), "16:9", "4:3" or {"width_emu", "height_emu"} (services.parse_size).
+SLIDE_EMU = {"type": "integer", "minimum": services.MIN_SLIDE_EMU, "maximum": services.MAX_SLIDE_EMU}
+SIZE_BODY = nullable({"oneOf": [enum("16:9", "4:3"),
+                                obj({"width_emu": SLIDE_EMU, "height_emu": SLIDE_EMU}, additional=False)]})
+DECK_BODY = obj({"title": STRING, "page_ids": array(ID), "size": SIZE_BODY}, required=["title"])
+LINEAGE = obj({
+    "group_id": nullable(INTEGER),
+    "copies": array(obj({"page_id": INTEGER, "asset_id": INTEGER, "asset_title": STRING, "number": INTEGER,
+                         "status": STRING, "newest": BOOLEAN})),
+})
 BUILD = obj({
     "deck_id": INTEGER, "revision": nullable(STRING),
     "status": enum("none", "pending", "building", "ready", "failed"),
@@ -208,6 +220,7 @@ def start_build(deck_id: int):
 
 @bp.get("/pages/<int:page_id>/lineage")
 @allow(*EVERYONE)
+@api_doc(responses={200: LINEAGE})
 def page_lineage(page_id: int):
     """The slide's copies across decks (identical and near-identical slides, grouped at processing):
     {group_id, copies: [{page_id, asset_id, asset_title, number, status, newest}]}."""

@@ -20,7 +20,7 @@ def group_slides(version_id: int) -> None:
     after_processing(version_id)
 
 
-@task("lineage_backfill", retries=1, retry_delay=60)
+@task("lineage_backfill", retries=1, retry_delay=60, lane=SLOW)
 def lineage_backfill(version_ids: list[int]) -> None:
     from portal.decks.lineage import backfill
 

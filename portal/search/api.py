@@ -33,7 +33,9 @@ HIGHLIGHTS = array(STRING)
 HIT = {**ASSET, "properties": {**ASSET["properties"], "score": NUMBER, "highlights": HIGHLIGHTS},
        "required": [*ASSET["required"], "score", "highlights"]}
 PAGE_HIT = obj({"page_id": INTEGER, "asset_id": INTEGER, "asset_title": STRING, "number": INTEGER,
-                "title": nullable(STRING), "highlights": HIGHLIGHTS, "score": NUMBER, "thumbnail_url": nullable(STRING)})
+                "title": nullable(STRING), "highlights": HIGHLIGHTS, "score": NUMBER, "thumbnail_url": nullable(STRING),
+                "copies": array(obj({"page_id": INTEGER, "asset_id": INTEGER, "asset_title": STRING,
+                                     "number": INTEGER}))})
 
 
 @bp.get("/search")
