@@ -39,10 +39,18 @@ from pptx import Presentation
 from pptx.exc import PackageNotFoundError
 from pptx.opc.constants import RELATIONSHIP_TARGET_MODE as RTM
 from pptx.opc.constants import RELATIONSHIP_TYPE as RT
-from pptx.opc.package import Part, PartFactory, _Relationship
+from pptx.opc.package import Part, PartFactory, XmlPart, _Relationship
 from pptx.opc.packuri import PackURI
 
 from assets.children import ChildOutcome, child_setup, run_child
+from assets.slide_fit import (
+    Fit,
+    default_text_sizes,
+    fit_chart_part,
+    fit_diagram_drawing,
+    fit_slide_part,
+    same_shape,
+)
 
 P_NS = "http://schemas.openxmlformats.org/presentationml/2006/main"
 R_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -50,6 +58,12 @@ FIRST_MASTER_ID = 2147483648  # ECMA-376: sldMasterId and sldLayoutId values sta
 # Pictures and media may be shared between slides (identical bytes, read-only);
 # embedded workbooks and everything else are copied for each slide.
 SHAREABLE_MEDIA = ("image/", "video/", "audio/")
+# Parts whose XML is fitted when a slide of another size is brought in (assets/slide_fit.py).
+SLIDE_LIKE = ("presentationml.slide+xml", "presentationml.slideLayout+xml", "presentationml.slideMaster+xml")
+CHART = "drawingml.chart+xml"
+DIAGRAM_DRAWING = "drawingml.diagramDrawing+xml"
+# A slide size in EMU: 1 inch to 56 inches (PowerPoint's own limits).
+MIN_SLIDE_EMU, MAX_SLIDE_EMU = 914400, 51206400
 
 
 class DeckAssemblyError(Exception):
@@ -77,8 +91,27 @@ def _template(partname: str) -> str:
     return f"{directory}/{stem}%d{ext or ''}"
 
 
+def slide_size(path: str) -> tuple[int, int]:
+    """(width, height) in EMU of a deck's slides, read from presentation.xml alone."""
+    sizes = _PackageSizes(path)
+    try:
+        element = sizes._xml(sizes.presentation_part()).find(f"{{{P_NS}}}sldSz")
+    finally:
+        sizes.close()
+    if element is None:
+        return (9144000, 6858000)  # ECMA-376's default
+    return (int(element.get("cx")), int(element.get("cy")))
+
+
+def check_size(size: tuple[int, int]) -> tuple[int, int]:
+    width, height = (int(size[0]), int(size[1]))
+    if not (MIN_SLIDE_EMU <= width <= MAX_SLIDE_EMU and MIN_SLIDE_EMU <= height <= MAX_SLIDE_EMU):
+        raise DeckAssemblyError("A slide size is between 1 and 56 inches on each side.")
+    return width, height
+
+
 class _Assembler:
-    def __init__(self, base_path: str):
+    def __init__(self, base_path: str, size: tuple[int, int] | None = None):
         self.presentation = Presentation(base_path)
         self.package = self.presentation.part.package
         self._drop_all_slides()
@@ -86,8 +119,37 @@ class _Assembler:
         self.sources: dict[str, Presentation] = {}
         # Per source deck: copied parts, so its slides share one master copy and one copy of each image.
         self.copied: dict[str, dict[str, Part]] = {}
-        self.masters_by_digest = {self._master_digest(m.part): m.part for m in self.presentation.slide_masters}
+        # Per source deck: how its slides are fitted to the deck's size (None: same size, copied as they are).
+        self.fits: dict[str, Fit | None] = {}
+        base_size = (self.presentation.slide_width, self.presentation.slide_height)
+        self.size = check_size(size) if size else base_size
+        base_fit = self._fit_between(base_size, self.presentation)
+        self.masters_by_digest = {self._key(m.part, base_fit): m.part for m in self.presentation.slide_masters}
+        if base_fit is not None:  # the deck's own masters and layouts, fitted in place
+            self._set_size()
+            for master in self.presentation.slide_masters:
+                fit_slide_part(master.part._element, base_fit, is_master=True)
+                for layout in master.slide_layouts:
+                    fit_slide_part(layout.part._element, base_fit)
         self.binary_by_digest: dict[str, Part] = {}
+
+    def _fit_between(self, source_size: tuple[int, int], source: Presentation) -> Fit | None:
+        if same_shape(source_size, self.size):
+            return None
+        return Fit.between(source_size, self.size, default_text_sizes(source.part._element))
+
+    def _set_size(self) -> None:
+        element = self.presentation.part._element.find(f"{{{P_NS}}}sldSz")
+        element.set("cx", str(self.size[0]))
+        element.set("cy", str(self.size[1]))
+        if "type" in element.attrib:  # "screen4x3" and friends name the old size
+            del element.attrib["type"]
+
+    @staticmethod
+    def _key(master_part: Part, fit: Fit | None) -> str:
+        """A master's identity in the result: its content and how it was fitted."""
+        digest = _Assembler._master_digest(master_part)
+        return digest if fit is None else f"{digest}@{fit.scale:.6f},{fit.dx},{fit.dy}"
 
     def _drop_all_slides(self) -> None:
         slide_list = self.presentation.slides._sldIdLst
@@ -119,7 +181,24 @@ class _Assembler:
                     f"{os.path.basename(path)} is not a PowerPoint file that can be read ({error})."
                 ) from None
             self.copied[path] = {}
+            presentation = self.sources[path]
+            self.fits[path] = self._fit_between((presentation.slide_width, presentation.slide_height), presentation)
         return self.sources[path]
+
+    def _fitted(self, source_path: str, copy: Part) -> None:
+        """Fit a copied part's XML to the deck's size when its deck has another size."""
+        fit = self.fits.get(source_path)
+        if fit is None:
+            return
+        content_type = copy.content_type
+        if content_type.endswith(SLIDE_LIKE):
+            fit_slide_part(copy._element, fit, is_master=content_type.endswith("slideMaster+xml"))
+        elif content_type.endswith(CHART) and isinstance(copy, XmlPart):
+            fit_chart_part(copy._element, fit)
+        elif content_type.endswith(DIAGRAM_DRAWING):
+            root = etree.fromstring(copy.blob)
+            fit_diagram_drawing(root, fit)
+            copy._blob = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
 
     # --- copying parts -----------------------------------------------------------------
 
@@ -137,6 +216,7 @@ class _Assembler:
                 memo[key] = shared
                 return shared
         copy = PartFactory(self._next_partname(_template(key)), part.content_type, self.package, blob)
+        self._fitted(source_path, copy)
         memo[key] = copy  # before the relationships: part graphs have cycles (master <-> layout)
         if shareable:
             self.binary_by_digest[_digest(blob, part.content_type.encode())] = copy
@@ -163,16 +243,16 @@ class _Assembler:
         copy.rels._rels[rel.rId] = _Relationship(copy.partname.baseURI, rel.rId, rel.reltype, mode, target)
 
     def _is_existing_master(self, source_path: str, master_part: Part) -> bool:
-        return self._master_digest(master_part) in self.masters_by_digest
+        return self._key(master_part, self.fits.get(source_path)) in self.masters_by_digest
 
     def _existing_master(self, source_path: str, master_part: Part) -> Part:
-        return self.masters_by_digest[self._master_digest(master_part)]
+        return self.masters_by_digest[self._key(master_part, self.fits.get(source_path))]
 
     # --- layouts and masters -----------------------------------------------------------
 
     def _layout_for(self, source_path: str, layout_part: Part) -> Part:
         master_part = layout_part.part_related_by(RT.SLIDE_MASTER)
-        digest = self._master_digest(master_part)
+        digest = self._key(master_part, self.fits.get(source_path))
         existing = self.masters_by_digest.get(digest)
         if existing is not None:
             # An identical master (same layouts, same theme) is already in the deck.
@@ -213,10 +293,21 @@ class _Assembler:
                 f"({len(slides)} slides)."
             )
         slide_part = slides[ref.slide_number - 1].part
-        layout_part = slide_part.part_related_by(RT.SLIDE_LAYOUT)
-        new_layout = self._layout_for(ref.source, layout_part)
+        where = f"slide {ref.slide_number} of {os.path.basename(ref.source)}"
+        try:
+            layout_part = slide_part.part_related_by(RT.SLIDE_LAYOUT)
+            layout_part.part_related_by(RT.SLIDE_MASTER).part_related_by(RT.THEME)
+        except KeyError:
+            raise DeckAssemblyError(f"The layout or master of {where} is missing, so it cannot be copied "
+                                    "faithfully; open the deck in PowerPoint, save it again and upload it.") from None
+        try:
+            new_layout = self._layout_for(ref.source, layout_part)
+        except (ValueError, KeyError) as error:
+            raise DeckAssemblyError(f"The layout of {where} is broken ({error}); open the deck in PowerPoint, "
+                                    "save it again and upload it.") from None
         new_slide = PartFactory(self._next_partname("/ppt/slides/slide%d.xml"), slide_part.content_type,
                                 self.package, slide_part.blob)
+        self._fitted(ref.source, new_slide)
         # Charts, notes and other per-slide parts are copied for every use of the slide,
         # so two copies of one slide never share an embedded workbook.
         per_slide_memo = {k: v for k, v in self.copied[ref.source].items() if self._shared_part(v)}
@@ -245,8 +336,12 @@ class _Assembler:
 
 
 def build_deck(slides: Sequence[SlideRef], out_path: str,
-               on_progress: Callable[[int, int], None] | None = None) -> None:
-    """Write one .pptx with exactly these slides, in this order (in this process)."""
+               on_progress: Callable[[int, int], None] | None = None,
+               size: tuple[int, int] | None = None) -> None:
+    """Write one .pptx with exactly these slides, in this order (in this process).
+
+    The deck's slide size is `size` (width, height in EMU), or the first slide's
+    deck's; slides of another size are fitted (assets/slide_fit.py)."""
     if not slides:
         raise DeckAssemblyError("A deck needs at least one slide.")
     directory = os.path.dirname(os.path.abspath(out_path))
@@ -254,7 +349,7 @@ def build_deck(slides: Sequence[SlideRef], out_path: str,
     os.close(handle)
     try:
         try:
-            assembler = _Assembler(slides[0].source)
+            assembler = _Assembler(slides[0].source, size)
         except (BadZipFile, PackageNotFoundError, KeyError, ValueError, etree.XMLSyntaxError) as error:
             raise DeckAssemblyError(
                 f"{os.path.basename(slides[0].source)} is not a PowerPoint file that can be read ({error})."
@@ -418,13 +513,15 @@ def _mb(size: int) -> str:
 
 def build_deck_in_child(slides: Sequence[SlideRef], out_path: str, *, max_bytes: int,
                         memory_limit_mb: int = 1536, timeout_seconds: float = 180,
-                        on_progress: Callable[[int, int], None] | None = None) -> BuildOutcome:
+                        on_progress: Callable[[int, int], None] | None = None,
+                        size: tuple[int, int] | None = None) -> BuildOutcome:
     """build_deck in a child process bounded in memory, time and size. Never raises for
     a bad or hostile deck: the outcome says why it was not built."""
     if not slides:
         return BuildOutcome(False, code="unreadable", error="A deck needs at least one slide.")
     job = {"slides": [[ref.source, ref.slide_number] for ref in slides], "out": os.path.abspath(out_path),
-           "max_bytes": int(max_bytes), "memory_limit_mb": int(memory_limit_mb)}
+           "max_bytes": int(max_bytes), "memory_limit_mb": int(memory_limit_mb),
+           "size": [int(size[0]), int(size[1])] if size else None}
     reply: dict = {}
 
     def handle(message: dict) -> None:
@@ -487,7 +584,8 @@ def _child(fd: int, job: dict) -> int:
 
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
         resource.setrlimit(resource.RLIMIT_FSIZE, (max_bytes + 2**20, resource.RLIM_INFINITY))
-        build_deck(slides, job["out"], on_progress=lambda done, total: send(t="progress", done=done, total=total))
+        build_deck(slides, job["out"], on_progress=lambda done, total: send(t="progress", done=done, total=total),
+                   size=tuple(job["size"]) if job.get("size") else None)
     except DeckAssemblyError as error:
         send(t="failed", code="unreadable", error=str(error))
     except MemoryError:

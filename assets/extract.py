@@ -247,6 +247,9 @@ def extract_pptx(path: str, *, on_progress: Progress = _noop) -> Extraction:
         raise _damaged("PowerPoint", error) from error
     budget = _Budget()
     result = Extraction(page_count=len(slides))
+    if presentation.slide_width and presentation.slide_height:  # decks of mixed sizes are fitted by this
+        result.metadata.update(slide_width_emu=int(presentation.slide_width),
+                               slide_height_emu=int(presentation.slide_height))
     count = min(len(slides), MAX_PAGES)
     for index, slide in enumerate(slides[:count]):
         title = ""

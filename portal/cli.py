@@ -220,7 +220,21 @@ def seed_demo() -> None:
         click.echo(line)
 
 
+@click.command("lineage-backfill")
+def lineage_backfill() -> None:
+    """Queue fingerprinting and grouping of slides processed before slide lineage existed."""
+    from portal.decks.lineage import backfill_batches
+    from portal.queue import enqueue
+
+    batches = backfill_batches()
+    with click.progressbar(batches, label="Queueing deck versions") as bar:
+        for batch in bar:
+            enqueue("lineage_backfill", batch)
+    click.echo(f"Queued {sum(len(b) for b in batches)} deck versions in {len(batches)} jobs.")
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(db_cli)
-    for command in (create_user, reindex, index_check, worker, sweep_command, serve, rollup, expire, seed_demo):
+    for command in (create_user, reindex, index_check, worker, sweep_command, serve, rollup, expire, seed_demo,
+                    lineage_backfill):
         app.cli.add_command(command)

@@ -16,6 +16,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -321,6 +322,9 @@ class AssetVersion(db.Model):
     # pending after its deadline was cut off by a dead process and is processed again.
     processing_started_at: Mapped[datetime | None] = mapped_column(DateTime)
     processing_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # A deck's slide size in EMU, read at processing (migration 0015); None for other files.
+    slide_width_emu: Mapped[int | None] = mapped_column(Integer)
+    slide_height_emu: Mapped[int | None] = mapped_column(Integer)
 
     asset: Mapped[Asset] = relationship(back_populates="versions", foreign_keys=[asset_id])
     uploaded_by: Mapped[User | None] = relationship()
@@ -343,6 +347,11 @@ class Page(db.Model):
     text: Mapped[str] = mapped_column(Text, default="")
     notes: Mapped[str] = mapped_column(Text, default="")
     thumbnail_key: Mapped[str | None] = mapped_column(String(512))
+    # Slide lineage (portal/decks/lineage.py, migration 0015): a perceptual hash of the
+    # thumbnail, a MinHash of the text, and the group of identical and near-identical slides.
+    phash: Mapped[str | None] = mapped_column(String(16))
+    minhash: Mapped[bytes | None] = mapped_column(LargeBinary)
+    group_id: Mapped[int | None] = mapped_column(Integer, index=True)
 
     version: Mapped[AssetVersion] = relationship(back_populates="pages")
     asset: Mapped[Asset] = relationship()
@@ -467,6 +476,9 @@ class Deck(db.Model):
     title: Mapped[str] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # The slide size chosen for the deck (EMU); None: the first slide's (migration 0015).
+    size_width_emu: Mapped[int | None] = mapped_column(Integer)
+    size_height_emu: Mapped[int | None] = mapped_column(Integer)
 
     owner: Mapped[User] = relationship()
     slides: Mapped[list[DeckSlide]] = relationship(
@@ -678,6 +690,8 @@ class ContentTypePolicy(db.Model):
     content_type: Mapped[str] = mapped_column(String(40), primary_key=True)
     requires_approval: Mapped[bool] = mapped_column(Boolean, default=False)
     review_days: Mapped[int] = mapped_column(Integer)
+
+
 # --- Keeping things: favourites, collections and kits, recently viewed (portal/collections) ---
 
 class Favorite(db.Model):
@@ -771,3 +785,14 @@ class AssetCoUsage(db.Model):
     asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"), primary_key=True)
     other_asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"), primary_key=True)
     users: Mapped[int] = mapped_column(Integer)
+
+
+class SlideBucket(db.Model):
+    """Slide lineage's index (portal/decks/lineage.py): one row per band of a slide's
+    MinHash and per part of its perceptual hash. Slides sharing a bucket are the only
+    candidates compared when a slide is grouped, never all pairs."""
+
+    __tablename__ = "slide_buckets"
+
+    key: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    page_id: Mapped[int] = mapped_column(ForeignKey("pages.id", ondelete="CASCADE"), primary_key=True, index=True)

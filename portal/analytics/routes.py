@@ -64,8 +64,12 @@ def content():
 def asset(asset_id: int):
     item = get_asset_for(current_user, asset_id)
     window = _window(90)
+    from portal.decks import evidence  # slide-level evidence (issue 18)
+
+    rows = evidence.slide_evidence(item)
     return render_template("analytics/asset.html",
-                           **_context(window, data=asset_report.asset_analytics(item, window)))
+                           **_context(window, data=asset_report.asset_analytics(item, window), evidence=rows,
+                                      evidence_chart=evidence.chart_data(rows)))
 
 
 @bp.get("/search-gaps", endpoint="search_gaps")

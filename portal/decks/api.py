@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, url_for
 from flask_login import current_user
+from werkzeug.exceptions import NotFound
 
 from portal.access import EVERYONE, allow
 from portal.api import json_body, listing, pagination
@@ -27,9 +28,10 @@ from portal.api.spec import (
     obj,
 )
 from portal.decks import building, services
+from portal.extensions import db
 from portal.files import send_stored
 from portal.library.serializers import iso, page_thumbnail_url
-from portal.models import BuildStatus, Deck, DeckBuild
+from portal.models import BuildStatus, Deck, DeckBuild, Page
 
 bp = Blueprint("decks", __name__)  # mounted under /api/v1 by create_app
 
@@ -41,8 +43,20 @@ DECK = obj({
         "title": nullable(STRING), "thumbnail_url": nullable(STRING), "version": INTEGER, "stale": BOOLEAN,
         "retired": BOOLEAN,
     })),
+    "size": obj({"width_emu": nullable(INTEGER), "height_emu": nullable(INTEGER), "label": STRING,
+                 "chosen": BOOLEAN}),
+    "warnings": array(STRING),
 })
-DECK_BODY = obj({"title": STRING, "page_ids": array(ID)}, required=["title"])
+# size: null (the first slide's), "16:9", "4:3" or {"width_emu", "height_emu"} (services.parse_size).
+SLIDE_EMU = {"type": "integer", "minimum": services.MIN_SLIDE_EMU, "maximum": services.MAX_SLIDE_EMU}
+SIZE_BODY = nullable({"oneOf": [enum("16:9", "4:3"),
+                                obj({"width_emu": SLIDE_EMU, "height_emu": SLIDE_EMU}, additional=False)]})
+DECK_BODY = obj({"title": STRING, "page_ids": array(ID), "size": SIZE_BODY}, required=["title"])
+LINEAGE = obj({
+    "group_id": nullable(INTEGER),
+    "copies": array(obj({"page_id": INTEGER, "asset_id": INTEGER, "asset_title": STRING, "number": INTEGER,
+                         "status": STRING, "newest": BOOLEAN})),
+})
 BUILD = obj({
     "deck_id": INTEGER, "revision": nullable(STRING),
     "status": enum("none", "pending", "building", "ready", "failed"),
@@ -53,9 +67,14 @@ PPTX = "application/vnd.openxmlformats-officedocument.presentationml.presentatio
 
 
 def deck_json(deck: Deck) -> dict:
+    states = services.slide_states(deck)
     return {
         "id": deck.id,
         "title": deck.title,
+        # The deck's slide size (chosen, or the first slide's) and the slides of another size
+        # that will be fitted to it (assets/slide_fit.py).
+        "size": services.deck_size(deck, states).as_json(),
+        "warnings": services.size_warnings(deck, states),
         "pages": [
             {
                 "position": s.slide.position,
@@ -69,7 +88,7 @@ def deck_json(deck: Deck) -> dict:
                 "stale": s.stale,
                 "retired": s.retired,
             }
-            for s in services.slide_states(deck)
+            for s in states
         ],
         "created_at": iso(deck.created_at),
         "updated_at": iso(deck.updated_at),
@@ -123,9 +142,12 @@ def list_decks():
 @allow(*EVERYONE)
 @api_doc(json=DECK_BODY, responses={201: DECK})
 def create_deck():
-    """Create a deck: {"title", "page_ids": [...]} with slide ids from /assets/{id}/pages or /search/pages."""
-    title, page_ids = services.parse_deck(json_body())
-    return deck_json(services.create_deck(current_user, title, page_ids)), 201
+    """Create a deck: {"title", "page_ids": [...], "size"?} with slide ids from /assets/{id}/pages or
+    /search/pages; size: null (the first slide's), "16:9", "4:3" or {"width_emu", "height_emu"}."""
+    body = json_body()
+    title, page_ids = services.parse_deck(body)
+    size = services.parse_size(body.get("size"))
+    return deck_json(services.create_deck(current_user, title, page_ids, size)), 201
 
 
 @bp.get("/decks/<int:deck_id>")
@@ -140,10 +162,13 @@ def get_deck(deck_id: int):
 @allow(*EVERYONE)
 @api_doc(json=DECK_BODY, responses={200: DECK})
 def put_deck(deck_id: int):
-    """Replace a deck's title and slides: {"title", "page_ids": [...]} in the new order."""
+    """Replace a deck's title and slides: {"title", "page_ids": [...]} in the new order; "size" when
+    given (null: the first slide's), else the size stays."""
     deck = services.get_deck_for(current_user, deck_id)
-    title, page_ids = services.parse_deck(json_body())
-    return deck_json(services.update_deck(current_user, deck, title, page_ids))
+    body = json_body()
+    title, page_ids = services.parse_deck(body)
+    size = services.parse_size(body["size"]) if "size" in body else services.KEEP_SIZE
+    return deck_json(services.update_deck(current_user, deck, title, page_ids, size))
 
 
 @bp.delete("/decks/<int:deck_id>")
@@ -191,3 +216,19 @@ def start_build(deck_id: int):
     status = 200 if build.status == BuildStatus.READY else 202
     headers = {} if status == 200 else {"Retry-After": str(RETRY_AFTER_SECONDS)}
     return build_json(deck, build, _download_url(deck)), status, headers
+
+
+@bp.get("/pages/<int:page_id>/lineage")
+@allow(*EVERYONE)
+@api_doc(responses={200: LINEAGE})
+def page_lineage(page_id: int):
+    """The slide's copies across decks (identical and near-identical slides, grouped at processing):
+    {group_id, copies: [{page_id, asset_id, asset_title, number, status, newest}]}."""
+    from portal.decks import lineage
+    from portal.library.services import get_asset_for
+
+    page = db.session.get(Page, page_id)
+    if page is None:
+        raise NotFound()
+    get_asset_for(current_user, page.asset_id)  # 404 for what this user may not see
+    return lineage.lineage_json(page, current_user)

@@ -38,7 +38,7 @@ from portal.storage import get_storage
 
 log = logging.getLogger(__name__)
 
-BUILDER_VERSION = 1  # part of every revision: a change in how decks are built rebuilds them
+BUILDER_VERSION = 2  # part of every revision: a change in how decks are built rebuilds them
 IN_FLIGHT = (BuildStatus.PENDING.value, BuildStatus.BUILDING.value)
 # Failures worth another try when the deck is asked for again, at most JOB_MAX_ATTEMPTS times
 # (never a deck that is too large or unreadable: it would fail the same way).
@@ -48,10 +48,16 @@ NOT_THIS_REVISION = ("superseded", "invalid")
 POLL_SECONDS = 0.25
 
 
-def revision(states: list[SlideState]) -> str:
-    """A digest of what the assembled file holds: each slide's page of a file version, in order."""
-    content = [BUILDER_VERSION] + [[s.page.id, s.page.version_id, s.page.number, s.page.version.sha256]
-                                   for s in states]
+def chosen_size(deck: Deck) -> tuple[int, int] | None:
+    """The slide size the rep chose; None: the first slide's deck's (the builder reads it)."""
+    return (deck.size_width_emu, deck.size_height_emu) if deck.size_width_emu and deck.size_height_emu else None
+
+
+def revision(states: list[SlideState], size: tuple[int, int] | None = None) -> str:
+    """A digest of what the assembled file holds: its slide size and each slide's page of a
+    file version, in order."""
+    content = [BUILDER_VERSION, list(size) if size else None] + [
+        [s.page.id, s.page.version_id, s.page.number, s.page.version.sha256] for s in states]
     return hashlib.sha256(json.dumps(content).encode()).hexdigest()[:40]
 
 
@@ -67,7 +73,7 @@ def _find(deck_id: int, rev: str) -> DeckBuild | None:
 
 def current_build(user: User, deck: Deck) -> DeckBuild | None:
     """The build of the deck as it is now, if one was asked for (422 if it cannot be downloaded)."""
-    return _find(deck.id, revision(downloadable_states(user, deck)))
+    return _find(deck.id, revision(downloadable_states(user, deck), chosen_size(deck)))
 
 
 def request_build(user: User, deck: Deck) -> DeckBuild:
@@ -75,7 +81,7 @@ def request_build(user: User, deck: Deck) -> DeckBuild:
 
     Refuses (422) a deck that cannot be downloaded: no slides, retired slides (reps)."""
     states = downloadable_states(user, deck)
-    rev = revision(states)
+    rev = revision(states, chosen_size(deck))
     build = _find(deck.id, rev)
     if build is None:
         build = DeckBuild(deck_id=deck.id, revision=rev, status=BuildStatus.PENDING, progress_total=len(states))
@@ -168,7 +174,7 @@ def _build(build: DeckBuild, settings) -> None:
         states = downloadable_states(owner, deck)
     except InvalidInput as error:
         return _fail(build, "invalid", error.message)
-    if revision(states) != build.revision:
+    if revision(states, chosen_size(deck)) != build.revision:
         # The deck changed after this build was asked for; its new revision has its own build.
         return _fail(build, "superseded", "The deck changed while it was being assembled; download it again.")
     build.progress_done, build.progress_total = 0, len(states)
@@ -194,7 +200,8 @@ def _build(build: DeckBuild, settings) -> None:
         outcome = build_deck_in_child(
             [SlideRef(sources[s.page.version_id], s.page.number) for s in states], out,
             max_bytes=settings.deck_max_bytes, memory_limit_mb=settings.deck_memory_mb,
-            timeout_seconds=settings.deck_timeout_seconds, on_progress=ProgressWriter(build))
+            timeout_seconds=settings.deck_timeout_seconds, on_progress=ProgressWriter(build),
+            size=chosen_size(deck))
         if not outcome.ok:
             return _fail(build, outcome.code or "crashed", _reason(outcome, states))
         key = safe_key("decks", f"d{deck.id}", f"{build.revision}.pptx")

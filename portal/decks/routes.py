@@ -10,7 +10,7 @@ from portal.access import EVERYONE, allow
 from portal.decks import building, services
 from portal.decks.api import build_json, deck_download
 from portal.errors import InvalidInput, wants_json
-from portal.models import Deck
+from portal.models import ANALYTICS_ROLES, Deck
 from portal.wording import plural
 
 bp = Blueprint("decks", __name__)
@@ -19,15 +19,18 @@ bp = Blueprint("decks", __name__)
 def tray_json(deck: Deck | None) -> dict:
     if deck is None:
         return {"id": None, "count": 0, "url": None, "slides": []}
+    states = services.slide_states(deck)
     return {
         "id": deck.id,
         "count": len(deck.slides),
         "url": url_for("decks.edit", deck_id=deck.id),
+        "size": services.deck_size(deck, states).as_json(),
+        "warnings": services.size_warnings(deck, states),
         "slides": [
             {"position": s.slide.position, "page_id": s.page.id, "asset_id": s.asset.id,
              "asset_title": s.asset.title, "number": s.page.number, "title": s.page.title,
              "stale": s.stale, "retired": s.retired}
-            for s in services.slide_states(deck)
+            for s in states
         ],
     }
 
@@ -54,9 +57,20 @@ def tray_add():
         page_id = int(str(raw).strip())
     except ValueError:
         raise InvalidInput("Choose a slide to add.", {"page_id": "A slide id is required."}) from None
+    again = str(data.get("again", "")).lower() in ("1", "true", "yes") if hasattr(data, "get") else False
+    already = services.positions_in_tray(current_user, page_id)
+    if already and not again:
+        # The tray tells the truth: say where it is, and let the rep add it again on purpose.
+        where = ", ".join(str(p) for p in already)
+        message = f"This slide is already in the deck in progress (slide {where})."
+        if request.is_json or wants_json():
+            return jsonify({**tray_json(services.tray_for(current_user)), "added": False, "already_at": already,
+                            "message": message + " Add it again?"})
+        flash(message + " It was not added again.", "info")
+        return redirect(request.referrer or url_for("decks.edit", deck_id=services.tray_for(current_user).id))
     deck = services.add_to_tray(current_user, page_id)
     if request.is_json or wants_json():
-        return jsonify(tray_json(deck))
+        return jsonify({**tray_json(deck), "added": True, "already_at": already})
     flash(f"Added. The deck in progress has {plural(len(deck.slides), 'slide')}.", "success")
     return redirect(request.referrer or url_for("decks.edit", deck_id=deck.id))
 
@@ -98,6 +112,8 @@ def edit(deck_id: int):
         build = None
     return render_template(
         "decks/edit.html", deck=deck, states=states, is_tray=deck.title == "", build=build,
+        size=services.deck_size(deck, states), size_warnings=services.size_warnings(deck, states),
+        size_choices=services.size_choices(deck, states), size_value=services.size_value(deck),
         blocked=[s for s in states if s.retired] if not current_user.is_staff else [],
     )
 
@@ -109,7 +125,8 @@ def save(deck_id: int):
     try:
         title = services.parse_title(request.form.get("title", deck.title), required=False)
         page_ids = _apply_button(_form_order(deck))
-        services.update_deck(current_user, deck, title, page_ids)
+        size = services.parse_size(request.form["size"]) if "size" in request.form else services.KEEP_SIZE
+        services.update_deck(current_user, deck, title, page_ids, size)
     except InvalidInput as error:
         flash(" ".join([error.message, *error.fields.values()]), "error")
         return redirect(url_for("decks.edit", deck_id=deck.id))
@@ -181,3 +198,15 @@ def start_build(deck_id: int):
     deck = services.get_deck_for(current_user, deck_id)
     build = building.start_build(current_user, deck)
     return jsonify(build_json(deck, build, url_for("decks.download", deck_id=deck.id)))
+
+
+@bp.get("/analytics/assets/<int:asset_id>/slides.csv")
+@allow(*ANALYTICS_ROLES)
+def slide_evidence_csv(asset_id: int):
+    """Slide-level evidence of an item (portal/decks/evidence.py) as CSV."""
+    from portal.analytics.tables import csv_response
+    from portal.decks import evidence
+    from portal.library.services import get_asset_for
+
+    item = get_asset_for(current_user, asset_id)
+    return csv_response(f"asset-{item.id}-slides.csv", evidence.evidence_table(evidence.slide_evidence(item)))

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from werkzeug.exceptions import NotFound
 
+from assets.slide_fit import CHOICES, size_label
 from portal.errors import InvalidInput
 from portal.extensions import db
 from portal.ids import whole_number
@@ -27,6 +28,8 @@ from portal.models import (
     utcnow,
 )
 from portal.storage import get_storage
+
+MIN_SLIDE_EMU, MAX_SLIDE_EMU = 914400, 51206400  # 1 to 56 inches, PowerPoint's limits
 
 MAX_SLIDES = 300
 TITLE_LIMIT = 300
@@ -66,6 +69,33 @@ def parse_page_ids(raw: object) -> list[int]:
         raise InvalidInput("Some fields need attention.",
                            {"page_ids": f"A deck holds at most {MAX_SLIDES} slides; this one has {len(ids)}."})
     return ids
+
+
+def parse_size(raw: object) -> tuple[int, int] | None:
+    """A deck's chosen slide size: None or "" (the first slide's), "16:9", "4:3",
+    "WIDTHxHEIGHT" in EMU (a source deck's size, from the editor's list), or
+    {"width_emu", "height_emu"}; 422 with the reason otherwise."""
+    if raw is None or raw == "" or raw == "first":
+        return None
+    if isinstance(raw, str) and raw in CHOICES:
+        return CHOICES[raw]
+    width = height = None
+    if isinstance(raw, str) and "x" in raw:
+        width, _, height = raw.partition("x")
+    elif isinstance(raw, Mapping):
+        width, height = raw.get("width_emu"), raw.get("height_emu")
+    try:
+        size = (whole_number(width), whole_number(height))
+    except (ValueError, TypeError):
+        size = None
+    if size is None or not all(MIN_SLIDE_EMU <= v <= MAX_SLIDE_EMU for v in size):
+        raise InvalidInput("Some fields need attention.", {
+            "size": "Choose the slide size: null (the first slide's), \"16:9\", \"4:3\", or "
+                    f"{{\"width_emu\", \"height_emu\"}} between {MIN_SLIDE_EMU} and {MAX_SLIDE_EMU} EMU (1 to 56 inches)."})
+    return size
+
+
+KEEP_SIZE = object()
 
 
 def parse_deck(data: Mapping[str, object]) -> tuple[str, list[int]]:
@@ -149,17 +179,25 @@ def _set_slides(deck: Deck, pages: list[Page]) -> None:
     deck.slides.extend(DeckSlide(position=n, page_id=p.id) for n, p in enumerate(pages, start=1))
 
 
-def create_deck(user: User, title: str, page_ids: list[int]) -> Deck:
+def set_size(deck: Deck, size: tuple[int, int] | None) -> None:
+    deck.size_width_emu, deck.size_height_emu = size if size else (None, None)
+
+
+def create_deck(user: User, title: str, page_ids: list[int], size: tuple[int, int] | None = None) -> Deck:
     pages = _pages_for(user, page_ids)
     deck = Deck(owner_id=user.id, title=title)
+    set_size(deck, size)
     db.session.add(deck)
     _set_slides(deck, pages)
     db.session.commit()
     return deck
 
 
-def update_deck(user: User, deck: Deck, title: str, page_ids: list[int]) -> Deck:
+def update_deck(user: User, deck: Deck, title: str, page_ids: list[int], size: object = KEEP_SIZE) -> Deck:
+    """Replace title and slides; the chosen size too when one is given (None: the first slide's)."""
     pages = _pages_for(user, page_ids, already_in_deck=[s.page_id for s in deck.slides])
+    if size is not KEEP_SIZE:
+        set_size(deck, size)
     deck.title = title
     _set_slides(deck, pages)
     deck.updated_at = utcnow()
@@ -177,7 +215,8 @@ def delete_deck(deck: Deck) -> None:
 
 def duplicate_deck(user: User, deck: Deck) -> Deck:
     title = f"Copy of {deck.title}" if deck.title else "Copy of untitled deck"
-    copy = Deck(owner_id=user.id, title=title[:TITLE_LIMIT])
+    copy = Deck(owner_id=user.id, title=title[:TITLE_LIMIT], size_width_emu=deck.size_width_emu,
+                size_height_emu=deck.size_height_emu)
     db.session.add(copy)
     copy.slides.extend(DeckSlide(position=s.position, page_id=s.page_id) for s in deck.slides)
     db.session.commit()
@@ -200,6 +239,8 @@ def tray_count(user: User) -> int:
 
 
 def add_to_tray(user: User, page_id: int) -> Deck:
+    """Add a slide to the deck in progress (again, if it is already there: the caller
+    asks first with `positions_in_tray` when it should say so)."""
     page = _pages_for(user, [page_id])[0]
     tray = tray_for(user)
     if tray is None:
@@ -212,6 +253,14 @@ def add_to_tray(user: User, page_id: int) -> Deck:
     tray.updated_at = utcnow()
     db.session.commit()
     return tray
+
+
+def positions_in_tray(user: User, page_id: int) -> list[int]:
+    """Where this slide (or another copy of it: the same slide of the same file) already sits."""
+    tray = tray_for(user)
+    if tray is None:
+        return []
+    return [s.position for s in tray.slides if s.page_id == page_id]
 
 
 def nav_badges(user: User) -> dict[str, int]:
@@ -319,3 +368,84 @@ def record_download(user: User, deck: Deck, states: list[SlideState]) -> None:
         for s in states
     )
     db.session.commit()
+
+
+# --- slide sizes: the deck's, and slides of another size that will be fitted ----------------
+
+@dataclass
+class DeckSize:
+    width_emu: int | None
+    height_emu: int | None
+    chosen: bool  # chosen by the rep (else the first slide's)
+
+    @property
+    def label(self) -> str:
+        if self.width_emu is None or self.height_emu is None:
+            return "the first slide's size"
+        return size_label(self.width_emu, self.height_emu)
+
+    def as_json(self) -> dict:
+        return {"width_emu": self.width_emu, "height_emu": self.height_emu, "label": self.label,
+                "chosen": self.chosen}
+
+
+def _version_size(version: AssetVersion) -> tuple[int, int] | None:
+    if version.slide_width_emu and version.slide_height_emu:
+        return version.slide_width_emu, version.slide_height_emu
+    return None
+
+
+def deck_size(deck: Deck, states: list[SlideState] | None = None) -> DeckSize:
+    if deck.size_width_emu and deck.size_height_emu:
+        return DeckSize(deck.size_width_emu, deck.size_height_emu, True)
+    states = slide_states(deck) if states is None else states
+    first = _version_size(states[0].page.version) if states else None
+    return DeckSize(first[0] if first else None, first[1] if first else None, False)
+
+
+def size_warnings(deck: Deck, states: list[SlideState] | None = None) -> list[str]:
+    """One sentence per source deck whose slides have another size than the deck's."""
+    states = slide_states(deck) if states is None else states
+    size = deck_size(deck, states)
+    if size.width_emu is None:
+        return []
+    target = (size.width_emu, size.height_emu)
+    by_version: dict[int, list[SlideState]] = {}
+    for state in states:
+        own = _version_size(state.page.version)
+        if own is not None and (abs(own[0] - target[0]) > 2 or abs(own[1] - target[1]) > 2):
+            by_version.setdefault(state.page.version_id, []).append(state)
+    warnings = []
+    for group in by_version.values():
+        own = _version_size(group[0].page.version)
+        scale = min(target[0] / own[0], target[1] / own[1])
+        positions = ", ".join(str(s.slide.position) for s in group)
+        noun = "Slide" if len(group) == 1 else "Slides"
+        warnings.append(f"{noun} {positions} (“{group[0].asset.title}”) {'is' if len(group) == 1 else 'are'} "
+                        f"{size_label(*own)}; {'it' if len(group) == 1 else 'they'} will be fitted to "
+                        f"{size.label}: scaled to {scale:.0%}, centred, nothing cut off.")
+    return warnings
+
+
+def size_choices(deck: Deck, states: list[SlideState] | None = None) -> list[tuple[str, str]]:
+    """(value, label) for the editor's size list: the first slide's, 16:9, 4:3 and the sizes of the decks used."""
+    states = slide_states(deck) if states is None else states
+    choices = [("", "From the first slide"), ("16:9", "16:9"), ("4:3", "4:3")]
+    seen = set(CHOICES.values())
+    for state in states:
+        own = _version_size(state.page.version)
+        if own is not None and own not in seen:
+            seen.add(own)
+            choices.append((f"{own[0]}x{own[1]}", f"{size_label(*own)}, like “{state.asset.title}”"))
+    if deck.size_width_emu and (deck.size_width_emu, deck.size_height_emu) not in seen:
+        own = (deck.size_width_emu, deck.size_height_emu)
+        choices.append((f"{own[0]}x{own[1]}", size_label(*own)))
+    return choices
+
+
+def size_value(deck: Deck) -> str:
+    """The editor's selected value for the deck's chosen size."""
+    if not deck.size_width_emu:
+        return ""
+    own = (deck.size_width_emu, deck.size_height_emu)
+    return next((name for name, value in CHOICES.items() if value == own), f"{own[0]}x{own[1]}")

@@ -22,6 +22,7 @@ from sqlalchemy import and_, delete, or_, select
 from assets.processing import ProcessingResult, process_file
 from assets.storage import safe_key
 from assets.workdirs import WORK_DIR_PREFIX
+from portal.decks.lineage import fingerprint
 from portal.extensions import db
 from portal.library import publishing
 from portal.models import AssetVersion, Page, Processing, utcnow
@@ -113,14 +114,18 @@ def _save_result(version: AssetVersion, result: ProcessingResult) -> None:
             thumbnail_key = safe_key(*prefix, f"page-{content.number}.png")
             with open(png, "rb") as stream:
                 storage.save(thumbnail_key, stream, content_type="image/png")
-        db.session.add(Page(version_id=version.id, asset_id=version.asset_id, number=content.number,
-                            title=content.title[:2000], text=content.text, notes=content.notes,
-                            thumbnail_key=thumbnail_key))
+        page = Page(version_id=version.id, asset_id=version.asset_id, number=content.number,
+                    title=content.title[:2000], text=content.text, notes=content.notes, thumbnail_key=thumbnail_key)
+        if result.kind == "pptx":  # slide lineage: fingerprints now, grouping queued below
+            fingerprint(page, png)
+        db.session.add(page)
     if result.cover_png:
         version.cover_key = safe_key(*prefix, "cover.png")
         with open(result.cover_png, "rb") as stream:
             storage.save(version.cover_key, stream, content_type="image/png")
     version.kind = result.kind
+    version.slide_width_emu = result.metadata.get("slide_width_emu")  # decks: mixed sizes are fitted
+    version.slide_height_emu = result.metadata.get("slide_height_emu")
     version.processing = result.status
     version.error = result.error
     version.warnings = "; ".join(result.warnings) or None
@@ -129,3 +134,5 @@ def _save_result(version: AssetVersion, result: ProcessingResult) -> None:
     version.processed_at = utcnow()
     db.session.commit()
     publishing.version_processed(version.id)
+    if result.kind == "pptx" and result.pages:
+        enqueue("group_slides", version.id)

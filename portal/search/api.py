@@ -33,7 +33,9 @@ HIGHLIGHTS = array(STRING)
 HIT = {**ASSET, "properties": {**ASSET["properties"], "score": NUMBER, "highlights": HIGHLIGHTS},
        "required": [*ASSET["required"], "score", "highlights"]}
 PAGE_HIT = obj({"page_id": INTEGER, "asset_id": INTEGER, "asset_title": STRING, "number": INTEGER,
-                "title": nullable(STRING), "highlights": HIGHLIGHTS, "score": NUMBER, "thumbnail_url": nullable(STRING)})
+                "title": nullable(STRING), "highlights": HIGHLIGHTS, "score": NUMBER, "thumbnail_url": nullable(STRING),
+                "copies": array(obj({"page_id": INTEGER, "asset_id": INTEGER, "asset_title": STRING,
+                                     "number": INTEGER}))})
 
 
 @bp.get("/search")
@@ -65,6 +67,9 @@ def api_search_pages():
         "page_id": r.page.id, "asset_id": r.page.asset_id, "asset_title": r.page.asset.title,
         "number": r.page.number, "title": r.page.title, "highlights": r.highlights, "score": round(r.score, 4),
         "thumbnail_url": page_thumbnail_url(r.page),
+        # Copies of the same slide on this page of results, collapsed into this one (slide lineage).
+        "copies": [{"page_id": o.id, "asset_id": o.asset_id, "asset_title": o.asset.title, "number": o.number}
+                   for o in r.others],
     } for r in outcome.items]
     return listing(items, outcome.total, page, per_page, facets=outcome.facets, suggestion=outcome.suggestion,
                    search_id=outcome.log_id)

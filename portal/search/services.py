@@ -53,6 +53,7 @@ class PageResult:
     page: Page
     score: float
     highlights: list[str] = field(default_factory=list)
+    others: list[Page] = field(default_factory=list)  # copies of the same slide, collapsed into this one
 
 
 @dataclass
@@ -163,7 +164,33 @@ def search_pages(user: User, query: str, filters: dict[str, str], page: int, per
         shown = (page_label(row), row.asset.title)
         items.append(PageResult(row, hit.score, _snippets(results.terms, [without_titles(row.text, *shown),
                                                                           without_titles(row.notes, *shown)])))
+    items = collapse_copies(items)
     return SearchOutcome(query, items, results.total, page, per_page, results.facets, results.suggestion, log_id)
+
+
+def collapse_copies(items: list[PageResult]) -> list[PageResult]:
+    """Copies of one slide (slide lineage, portal/decks/lineage.py) on this page of hits become one
+    result, shown as the newest published copy, at the place of the best-ranked; the others are kept
+    in `others`, one click away."""
+    groups: dict[int, list[PageResult]] = {}
+    for item in items:
+        if item.page.group_id is not None:
+            groups.setdefault(item.page.group_id, []).append(item)
+    collapsed = []
+    for item in items:
+        members = groups.get(item.page.group_id) if item.page.group_id is not None else None
+        if not members:
+            collapsed.append(item)
+            continue
+        if item is not members[0]:
+            continue
+        def rank(r: PageResult):
+            published = r.page.asset.status == "published" and not r.page.asset.is_hidden_from_reps()
+            return (published, r.page.version.created_at, r.page.id)
+        shown = max(members, key=rank)
+        shown.others = [m.page for m in members if m is not shown]
+        collapsed.append(shown)
+    return collapsed
 
 
 def more_like_this(user: User, asset: Asset, limit: int = 5) -> list[Asset]:

@@ -37,36 +37,92 @@
     if (box) box.textContent = text || "";
   }
 
-  document.addEventListener("click", (event) => {
-    const button = event.target.closest("[data-add-slide]");
-    if (!button || !tray) return;
-    event.preventDefault();
-    if (button.disabled) return;
+  // "Add to deck" buttons tell the truth: a slide already in the deck shows "In deck"
+  // (and stays so); adding it again asks first, then adds a second copy on purpose.
+  function markInDeck(button, positions) {
+    button.dataset.inDeck = "yes";
+    button.textContent = "In deck ✓" + (positions && positions.length ? " (slide " + positions.join(", ") + ")" : "");
+    button.setAttribute("aria-pressed", "true");
+    button.title = "Already in the deck in progress; click to add another copy";
+  }
+
+  function markAll(body) {
+    const positions = {};
+    (body.slides || []).forEach((s) => { (positions[s.page_id] = positions[s.page_id] || []).push(s.position); });
+    document.querySelectorAll("[data-add-slide]").forEach((b) => {
+      const here = positions[Number(b.dataset.addSlide)];
+      if (here) markInDeck(b, here);
+    });
+  }
+
+  function showNotice(body) {
+    const notice = tray && tray.querySelector("[data-tray-notice]");
+    if (!notice) return;
+    const warnings = body.warnings || [];
+    notice.hidden = warnings.length === 0;
+    const label = body.size && body.size.label ? body.size.label : "the deck's size";
+    notice.textContent = warnings.length
+      ? "· Mixed slide sizes: fitted to " + label
+      : "";
+    notice.title = warnings.join(" ");
+  }
+
+  function addSlide(button, again) {
     button.disabled = true;
-    const label = button.textContent;
     trayMessage("");
-    fetch(tray.dataset.addUrl, {
+    return fetch(tray.dataset.addUrl, {
       method: "POST",
       headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrfToken() },
-      body: JSON.stringify({ page_id: Number(button.dataset.addSlide) }),
+      body: JSON.stringify({ page_id: Number(button.dataset.addSlide), again: Boolean(again) }),
       credentials: "same-origin",
     })
       .then((response) => response.json().catch(() => ({})).then((body) => ({ response, body })))
       .then(({ response, body }) => {
         if (!response.ok) {
-          const message = (body.error && body.error.message) || "Could not add the slide (" + response.status + ").";
-          trayMessage(message);
-          button.textContent = label;
+          trayMessage((body.error && body.error.message) || "Could not add the slide (" + response.status + ").");
+          return;
+        }
+        if (body.added === false) {
+          markInDeck(button, body.already_at);
+          askAgain(button, body.message);
           return;
         }
         showTray(body);
-        button.textContent = "Added ✓";
-        button.dataset.added = "yes";
-        setTimeout(() => { button.textContent = label; }, 1500);
+        showNotice(body);
+        markAll(body);
+        trayMessage(again ? "Added another copy of the slide." : "Added the slide.");
       })
-      .catch(() => { trayMessage("The slide was not added: the connection failed. Try again."); button.textContent = label; })
+      .catch(() => { trayMessage("The slide was not added: the connection failed. Try again."); })
       .finally(() => { button.disabled = false; });
+  }
+
+  function askAgain(button, message) {
+    const box = tray.querySelector("[data-tray-message]");
+    box.textContent = message + " ";
+    const again = document.createElement("button");
+    again.type = "button";
+    again.className = "secondary";
+    again.textContent = "Add again";
+    again.setAttribute("data-testid", "tray-add-again");
+    again.addEventListener("click", () => { again.remove(); addSlide(button, true); });
+    box.appendChild(again);
+    again.focus();
+  }
+
+  document.addEventListener("click", (event) => {
+    const button = event.target.closest("[data-add-slide]");
+    if (!button || !tray) return;
+    event.preventDefault();
+    if (button.disabled) return;
+    addSlide(button, false);
   });
+
+  if (tray && document.querySelector("[data-add-slide]")) {
+    fetch(tray.dataset.trayUrl, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+      .then((response) => (response.ok ? response.json() : {}))
+      .then((body) => { markAll(body); showNotice(body); })
+      .catch(() => {});
+  }
 
   // --- confirmations --------------------------------------------------------------
   document.addEventListener("click", (event) => {
@@ -182,6 +238,7 @@
   });
 
   editor.querySelector("input[name=title]")?.addEventListener("input", () => { if (dirty) dirty.hidden = false; });
+  editor.querySelector("select[name=size]")?.addEventListener("change", () => { if (dirty) dirty.hidden = false; });
 
   // HTML5 drag and drop: drop a slide above or below the one under the pointer.
   let dragged = null;
