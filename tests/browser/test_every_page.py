@@ -79,6 +79,8 @@ class Seed:
 
 def _seed(factories, tmp_path) -> Seed:
     from portal.analytics.routes import EXPORTS
+    from portal.collections.favorites import add_favorite
+    from portal.collections.services import Audience, CollectionInput, create_collection
     from portal.decks.services import create_deck
     from portal.extensions import db
     from portal.feedback.flags import flag_asset
@@ -123,7 +125,12 @@ def _seed(factories, tmp_path) -> Seed:
         own_deck = create_deck(user, f"{role} kickoff", [page.id])
         note = notify(user.id, "Your item was rated", f"/assets/{brief.id}")
         db.session.commit()
-        seed.ids[role] = {"use_id": use.id, "deck_id": own_deck.id, "notification_id": note.id}
+        # A collection of one's own (a kit shared with the team, for staff) and a favourite.
+        kept = create_collection(user, CollectionInput(f"{role} shortlist", "For the Acme renewal", [brief.id, deck.id],
+                                                       Audience(teams=["Enterprise"]) if user.is_staff else None))
+        add_favorite(user, deck.id)
+        seed.ids[role] = {"use_id": use.id, "deck_id": own_deck.id, "notification_id": note.id,
+                          "collection_id": kept.id}
     return seed
 
 

@@ -234,7 +234,7 @@ def test_migration_0012_starts_recently_viewed_from_recorded_views(tmp_path):
             config.attributes["connection"] = connection
             command.upgrade(config, to)
 
-    upgrade("0010")
+    upgrade("0011")  # the revision before this one
     with engine.begin() as connection:
         for n, token in ((1, "a"), (2, "b")):
             connection.execute(text(
