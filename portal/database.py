@@ -35,10 +35,34 @@ def alembic_config() -> Config:
 
 def upgrade(revision: str = "head") -> None:
     """Apply migrations on the current app's database (inside an app context)."""
-    with db.engine.begin() as connection:
-        config = alembic_config()
-        config.attributes["connection"] = connection
-        command.upgrade(config, revision)
+    migrate(db.engine, revision)
+
+
+def migrate(engine: Engine, revision: str = "head") -> None:
+    """Apply migrations up to `revision` on `engine`'s database.
+
+    On SQLite, Alembic's batch mode rebuilds a table by copying it and dropping the
+    original; with foreign keys on, dropping `assets` would cascade-delete every rating,
+    use and page that refers to it. So foreign keys are off while migrating (SQLite only
+    changes that setting outside a transaction) and checked before the commit."""
+    with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
+        try:
+            with connection.begin():
+                config = alembic_config()
+                config.attributes["connection"] = connection
+                command.upgrade(config, revision)
+                if sqlite:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise RuntimeError(f"Migrating left rows pointing at nothing: {broken[:5]}")
+        finally:
+            if sqlite:
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                connection.commit()
 
 
 def init_app(app: Flask) -> None:

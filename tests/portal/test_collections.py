@@ -221,20 +221,12 @@ def test_signing_in_lands_on_the_home_page_and_the_library_stays(client, factori
 
 def test_migration_0012_starts_recently_viewed_from_recorded_views(tmp_path):
     """Existing data migrates: each user's latest viewed assets (at most 20) fill recent_views."""
-    from alembic import command
     from sqlalchemy import create_engine, text
 
-    from portal.database import alembic_config
+    from portal.database import migrate
 
     engine = create_engine(f"sqlite:///{tmp_path / 'old.db'}")
-
-    def upgrade(to: str) -> None:
-        with engine.begin() as connection:
-            config = alembic_config()
-            config.attributes["connection"] = connection
-            command.upgrade(config, to)
-
-    upgrade("0011")  # the revision before this one
+    migrate(engine, "0011")  # the revision before this one
     with engine.begin() as connection:
         for n, token in ((1, "a"), (2, "b")):
             connection.execute(text(
@@ -251,7 +243,7 @@ def test_migration_0012_starts_recently_viewed_from_recorded_views(tmp_path):
         for user_id, asset_id, kind, at in events:
             connection.execute(text("INSERT INTO usage_events (asset_id, user_id, kind, occurred_at) "
                                     "VALUES (:a, :u, :k, :t)"), {"a": asset_id, "u": user_id, "k": kind, "t": at})
-    upgrade("0012")
+    migrate(engine, "0012")
     with engine.connect() as connection:
         rows = connection.execute(text(
             "SELECT user_id, asset_id FROM recent_views ORDER BY user_id, viewed_at DESC")).all()

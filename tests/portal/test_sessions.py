@@ -145,19 +145,10 @@ def test_cookie_secure_setting(tmp_path):
 
 
 def test_migration_gives_every_existing_user_a_token_and_tokens_an_expiry(tmp_path):
-    from alembic import command
-
-    from portal.database import alembic_config
+    from portal.database import migrate
 
     engine = create_engine(f"sqlite:///{tmp_path / 'old.db'}")
-
-    def upgrade(revision: str) -> None:
-        with engine.begin() as connection:
-            config = alembic_config()
-            config.attributes["connection"] = connection
-            command.upgrade(config, revision)
-
-    upgrade("0007")
+    migrate(engine, "0007")
     with engine.begin() as connection:
         for n in (1, 2):
             connection.execute(text(
@@ -165,7 +156,7 @@ def test_migration_gives_every_existing_user_a_token_and_tokens_an_expiry(tmp_pa
                 f"VALUES ({n}, 'u{n}@example.com', '', 'x', 'rep', 1, '2026-01-01')"))
         connection.execute(text("INSERT INTO api_tokens (user_id, token_hash, created_at) "
                                 "VALUES (1, 'abc', '2026-01-01')"))
-    upgrade("head")
+    migrate(engine, "head")
     with engine.connect() as connection:
         tokens = [row[0] for row in connection.execute(text("SELECT session_token FROM users"))]
         expiry = connection.execute(text("SELECT expires_at FROM api_tokens")).scalar_one()
