@@ -239,3 +239,37 @@ def test_preview_and_media_on_s3_redirect_to_presigned_urls(settings, seaweedfs_
     assert page_route.status_code == 302 and page_route.headers["Location"].startswith(seaweedfs_s3["endpoint_url"])
     assert seaweedfs_s3["endpoint_url"].rstrip("/") in page_route.headers["Content-Security-Policy"]
     assert "worker-src 'self'" in page_route.headers["Content-Security-Policy"]
+
+
+def test_asset_analytics_show_attention_per_page_with_a_csv(client, factories, auth, guide):
+    asset, _ = guide
+    rosa, sam = factories.user("rep"), factories.user("rep")
+    url = f"/api/v1/assets/{asset.id}/attention"
+    client.post(url, headers=auth.token(rosa), json={"pages": [{"number": 1, "seconds": 30}, {"number": 3, "seconds": 95}]})
+    client.post(url, headers=auth.token(sam), json={"pages": [{"number": 1, "seconds": 10}]})
+    auth.login(rosa)
+    assert client.get(f"/analytics/assets/{asset.id}").status_code == 403
+    assert client.get(f"/analytics/assets/{asset.id}/attention.csv").status_code == 403
+    auth.logout()
+    auth.login(factories.user("marketer"))
+    html = client.get(f"/analytics/assets/{asset.id}").get_data(as_text=True)
+    table = html.split('data-testid="attention-table"')[1].split("</table>")[0]
+    rows = [[cell.split(">", 1)[1] for cell in row.split("</td>")[:-1]] for row in table.split("<tr>")[2:]]
+    assert rows == [["1", "Chapter 1", "40 s", "2", "20 s"], ["2", "Chapter 2", "0 s", "0", "–"],
+                    ["3", "Chapter 3", "1 min 35 s", "1", "1 min 35 s"]]
+    assert '"seconds": [40.0, 0.0, 95.0]' in html
+    export = client.get(f"/analytics/assets/{asset.id}/attention.csv")
+    assert export.mimetype == "text/csv"
+    assert export.get_data(as_text=True).splitlines() == [
+        "page,title,seconds,readers,average_seconds_per_reader", "1,Chapter 1,40.0,2,20.0",
+        "2,Chapter 2,0.0,0,0.0", "3,Chapter 3,95.0,1,95.0"]
+    unread = factories.asset(title="Unread", filename="unread.pdf",
+                             content=make_pdf_bytes())
+    assert 'data-testid="no-attention"' in client.get(f"/analytics/assets/{unread.id}").get_data(as_text=True)
+
+
+def make_pdf_bytes() -> bytes:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        return Path(make_pdf(f"{folder}/x.pdf", [{"title": "Only", "lines": ["one page"]}])).read_bytes()

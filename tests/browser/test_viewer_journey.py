@@ -1,0 +1,174 @@
+"""Issue 16's reading journey in Chromium, at 1366x768 and 390x844: a rep searches, opens a
+slide hit in the viewer at that slide with the terms highlighted, pages through with the
+keyboard, and a marketer sees that attention per page on the asset's analytics; the viewer
+opens real PDFs and decks with the right number of pages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from assets.deck_builder import SlideRef, build_deck
+from assets.sample_files import make_pdf, make_pptx
+from tests.assets.deck_fixtures import make_blue_deck, make_green_deck
+from tests.browser.conftest import sign_in
+from tests.tooling import require_executable
+
+SCREENS = {"desktop": {"width": 1366, "height": 768}, "phone": {"width": 390, "height": 844}}
+
+
+def _shown(page, number: int) -> None:
+    page.wait_for_selector(f"[data-viewer][data-rendered='{number}']")
+    assert page.locator("[data-viewer-page]").input_value() == str(number)
+
+
+def _drawn(page) -> bool:
+    """The page's canvas has something other than white on it."""
+    return page.evaluate("""() => {
+        const canvas = document.querySelector('[data-viewer-pagebox] canvas');
+        const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+        for (let i = 0; i < pixels.length; i += 4) {
+            if (pixels[i] < 200 || pixels[i + 1] < 200 || pixels[i + 2] < 200) return true;
+        }
+        return false;
+    }""")
+
+
+@pytest.mark.parametrize("screen", SCREENS)
+def test_rep_reads_a_slide_hit_pages_with_keys_and_attention_reaches_analytics(new_page, factories, tmp_path,
+                                                                               screen):
+    require_executable("soffice", "apt-get install -y libreoffice-impress-nogui")
+    marketer = factories.user("marketer", email="mia@example.com")
+    factories.user("rep", email="rosa@example.com")
+    deck = Path(make_pptx(str(tmp_path / "pricing.pptx"), [
+        {"title": "Hospital pricing tiers", "bullets": ["Per-bed pricing for hospitals"]},
+        {"title": "Payback in nine months", "bullets": ["Payback for hospital networks"]},
+        {"title": "Next steps", "bullets": ["Pilot in one ward"]},
+        {"title": "Appendix", "bullets": ["Assumptions"]},
+    ]))
+    asset = factories.asset(marketer, title="Healthcare pricing", content_type="deck", filename="pricing.pptx",
+                            content=deck.read_bytes())
+
+    page = new_page()
+    page.set_viewport_size(SCREENS[screen])
+    sign_in(page, "rosa@example.com")
+    page.goto("/search")
+    page.fill("main input[name=q]", "payback")
+    page.press("main input[name=q]", "Enter")
+    page.click("a[data-tab=slides]")
+    page.wait_for_url("**tab=slides*")
+    page.locator(".pages .tile a.thumb").first.click()
+
+    # The viewer opens at slide 2 with the search term marked on it.
+    page.wait_for_url(f"**/assets/{asset.id}/view?page=2&q=payback")
+    _shown(page, 2)
+    assert page.locator("[data-viewer-count]").inner_text() == "4"
+    assert page.locator("[data-viewer-status]").inner_text() == "Page 2 of 4"
+    hits = page.locator("mark.viewer-hit")
+    assert hits.count() == 2 and hits.first.inner_text().lower() == "payback"
+    assert page.locator("[data-viewer-hit-count]").inner_text() == "2 matches on this page"
+    assert _drawn(page)
+    # The text layer holds the slide's words, so they can be selected.
+    assert "Payback in nine months" in page.locator("[data-viewer-pagebox] .textLayer").inner_text()
+    box = page.locator("[data-viewer]").bounding_box()  # the viewer fits the screen's width
+    assert box["x"] >= 0 and box["x"] + box["width"] <= SCREENS[screen]["width"]
+
+    # Keys page through: arrows, Page Up/Down, Home and End.
+    page.locator("[data-viewer-stage]").focus()
+    page.keyboard.press("ArrowRight")
+    _shown(page, 3)
+    assert page.locator("[data-viewer-hit-count]").inner_text() == "No match on this page"
+    page.keyboard.press("End")
+    _shown(page, 4)
+    page.keyboard.press("Home")
+    _shown(page, 1)
+    page.keyboard.press("PageDown")
+    _shown(page, 2)
+    assert page.url.endswith("page=2&q=payback")
+    page.wait_for_timeout(1500)  # read slide 2 for a while
+    page.keyboard.press("ArrowLeft")
+    _shown(page, 1)
+
+    # The rail of thumbnails: one per slide, the current one marked; it opens a slide.
+    toggle = page.locator("[data-viewer-rail-toggle]")
+    if toggle.get_attribute("aria-expanded") == "false":  # folded away on a phone
+        toggle.click()
+    thumbs = page.locator("[data-viewer-thumbs] button")
+    assert thumbs.count() == 4
+    assert page.locator("[data-viewer-thumbs] button[aria-current=page]").get_attribute("aria-label") == "Page 1"
+    page.click("[data-viewer-thumbs] button[aria-label='Page 3']")
+    _shown(page, 3)
+
+    # Zoom in and back to fit.
+    width = page.locator("[data-viewer-pagebox]").bounding_box()["width"]
+    page.click("[data-viewer-zoom-in]")
+    expect(page.locator("[data-viewer-zoom]")).to_have_text("125%")
+    assert page.locator("[data-viewer-pagebox]").bounding_box()["width"] > width + 10
+    page.click("[data-viewer-fit]")
+    expect(page.locator("[data-viewer-zoom]")).to_have_text("Fit")
+
+    # Present: the viewer takes the whole screen; Escape leaves.
+    page.click("[data-viewer-present]")
+    expect(page.locator("[data-viewer-present]")).to_have_attribute("aria-pressed", "true")
+    assert page.evaluate("() => document.fullscreenElement.matches('[data-viewer]')")
+    page.keyboard.press("ArrowRight")
+    _shown(page, 4)
+    page.evaluate("() => document.exitFullscreen()")
+    expect(page.locator("[data-viewer-present]")).to_have_attribute("aria-pressed", "false")
+
+    # Leaving the page sends what is left (keepalive beacon on pagehide).
+    page.goto(f"/assets/{asset.id}")
+    assert page.locator("[data-testid=read]").inner_text() == "Read"
+
+    staff = new_page()
+    staff.set_viewport_size(SCREENS[screen])
+    sign_in(staff, "mia@example.com")
+    for _ in range(20):  # the beacon may still be on its way
+        staff.goto(f"/analytics/assets/{asset.id}")
+        if staff.locator("[data-testid=attention-table]").count():
+            break
+        staff.wait_for_timeout(250)
+    rows = staff.locator("[data-testid=attention-table] tbody tr")
+    assert rows.count() == 4
+    cells = rows.nth(1).locator("td").all_inner_texts()
+    assert cells[:2] == ["2", "Payback in nine months"] and cells[3] == "1"
+    assert int(cells[2].split()[0]) >= 1  # at least the 1.5 s spent on slide 2
+    assert staff.locator("#attention-chart").is_visible()
+
+
+@pytest.mark.parametrize("screen", SCREENS)
+def test_viewer_opens_real_pdfs_and_decks_with_every_page(new_page, factories, tmp_path, screen):
+    require_executable("soffice", "apt-get install -y libreoffice-impress-nogui")
+    marketer = factories.user("marketer")
+    factories.user("rep", email="rosa@example.com")
+    pdf = Path(make_pdf(str(tmp_path / "handbook.pdf"), [
+        {"title": f"Section {n}", "lines": [f"Handbook text of section {n}"]} for n in range(1, 13)]))
+    blue, green = make_blue_deck(str(tmp_path / "blue.pptx")), make_green_deck(str(tmp_path / "green.pptx"))
+    deck = tmp_path / "mixed.pptx"  # pictures, charts, a table, a group, two masters
+    build_deck([SlideRef(blue, 1), SlideRef(green, 1), SlideRef(blue, 2), SlideRef(green, 3), SlideRef(blue, 3)],
+               str(deck))
+    items = [(factories.asset(marketer, title="Handbook", filename="handbook.pdf", content=pdf.read_bytes()), 12),
+             (factories.asset(marketer, title="Mixed deck", filename="mixed.pptx", content=deck.read_bytes()), 5)]
+
+    page = new_page()
+    page.set_viewport_size(SCREENS[screen])
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    sign_in(page, "rosa@example.com")
+    for asset, pages in items:
+        page.goto(f"/assets/{asset.id}")
+        page.click("[data-testid=read]")
+        _shown(page, 1)
+        assert page.locator("[data-viewer]").get_attribute("data-page-count") == str(pages)
+        assert page.locator("[data-viewer-count]").inner_text() == str(pages)
+        assert page.locator("[data-viewer-thumbs] button").count() == pages
+        assert _drawn(page)
+        page.click("[data-viewer-next]")
+        _shown(page, 2)
+        page.keyboard.press("End")
+        _shown(page, pages)
+        assert page.locator("[data-viewer-next]").is_disabled()
+        assert _drawn(page)
+    assert errors == []
