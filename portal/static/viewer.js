@@ -352,6 +352,8 @@ class Viewer {
     this.pageInput.value = String(number);
     this.root.dataset.page = String(number);
     this.root.dataset.rendered = String(number);
+    // When the first page became visible, in ms since navigation (bench/bench_viewer.py reads it).
+    if (!this.root.dataset.firstPageMs) this.root.dataset.firstPageMs = String(Math.round(performance.now()));
     this.stage.setAttribute("aria-label", "Page " + number + " of " + this.doc.numPages);
     this.zoomLabel.textContent = this.zoom === 1 ? "Fit" : Math.round(this.zoom * 100) + "%";
     this.el("prev").disabled = number <= 1;
