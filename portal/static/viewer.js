@@ -233,7 +233,8 @@ class Viewer {
     this.say("Loading…");
     try {
       this.doc = await pdfjs.getDocument({
-        url: this.src, withCredentials: true, standardFontDataUrl: STANDARD_FONTS,
+        // Same-origin requests carry the session anyway; a presigned S3 URL needs no credentials.
+        url: this.src, withCredentials: false, standardFontDataUrl: STANDARD_FONTS,
         useWasm: false, enableXfa: false,
       }).promise;
     } catch (error) {

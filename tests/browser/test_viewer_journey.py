@@ -172,3 +172,50 @@ def test_viewer_opens_real_pdfs_and_decks_with_every_page(new_page, factories, t
         assert page.locator("[data-viewer-next]").is_disabled()
         assert _drawn(page)
     assert errors == []
+
+
+def test_viewer_reads_the_pdf_from_s3_through_a_presigned_url(browser, settings, seaweedfs_s3,
+                                                              s3_bucket_on_seaweedfs, tmp_path):
+    """On S3 the viewer's PDF comes straight from the bucket (302 to a presigned URL)."""
+    import threading
+    from dataclasses import replace
+
+    from werkzeug.serving import make_server
+
+    from portal import create_app
+
+    s3_settings = replace(settings, storage_backend="s3", s3_bucket=s3_bucket_on_seaweedfs,
+                          s3_endpoint_url=seaweedfs_s3["endpoint_url"], s3_prefix="viewer-browser")
+    app = create_app(s3_settings, TESTING=True, AUTO_MIGRATE=False, START_EMBEDDED_WORKER=False)
+    pdf = Path(make_pdf(str(tmp_path / "remote.pdf"), [
+        {"title": f"Remote page {n}", "lines": [f"stored in the bucket, page {n}"]} for n in range(1, 8)]))
+    with app.app_context():
+        from portal.admin.services import save_user
+        from portal.library.services import create_asset
+
+        marketer, _ = save_user("s3-browser-marketer@example.com", role="marketer",
+                                password="correct-horse-battery")
+        save_user("s3-browser-rep@example.com", role="rep", password="correct-horse-battery")
+        with open(pdf, "rb") as stream:
+            asset_id = create_asset(marketer, stream, "remote.pdf", {"title": "Remote"}, 10 ** 8).asset.id
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    context = browser.new_context(base_url=f"http://127.0.0.1:{server.server_port}",
+                                  viewport=SCREENS["desktop"])
+    try:
+        page = context.new_page()
+        pdf_requests: list[str] = []
+        page.on("requestfinished", lambda request: pdf_requests.append(request.url)
+                if request.url.startswith(seaweedfs_s3["endpoint_url"]) else None)
+        sign_in(page, "s3-browser-rep@example.com")
+        page.goto(f"/assets/{asset_id}/view?page=5")
+        _shown(page, 5)
+        assert page.locator("[data-viewer-count]").inner_text() == "7"
+        assert "Remote page 5" in page.locator("[data-viewer-pagebox] .textLayer").inner_text()
+        assert _drawn(page)
+        assert pdf_requests, "the PDF came from the bucket"
+    finally:
+        context.close()
+        server.shutdown()
+        thread.join(timeout=5)

@@ -233,6 +233,11 @@ def test_preview_and_media_on_s3_redirect_to_presigned_urls(settings, seaweedfs_
     with urllib.request.urlopen(location, timeout=10) as remote:
         assert remote.read() == content
         assert remote.headers["Content-Type"] == "application/pdf"
+    # PDF.js reads it from script, across origins, in byte ranges.
+    ranged = urllib.request.Request(location, headers={"Origin": "http://portal.example", "Range": "bytes=0-99"})
+    with urllib.request.urlopen(ranged, timeout=10) as remote:
+        assert remote.status == 206 and remote.read() == content[:100]
+        assert remote.headers["Access-Control-Allow-Origin"] in ("*", "http://portal.example")
     # The viewer's page route (session) redirects the same way; the CSP lets the page fetch it.
     client.post("/login", data={"email": "s3-viewer-rep@example.com", "password": "correct-horse-battery"})
     page_route = client.get(f"/assets/{asset_id}/preview.pdf")
@@ -273,3 +278,13 @@ def make_pdf_bytes() -> bytes:
 
     with tempfile.TemporaryDirectory() as folder:
         return Path(make_pdf(f"{folder}/x.pdf", [{"title": "Only", "lines": ["one page"]}])).read_bytes()
+
+
+def test_asset_answers_carry_a_fetchable_preview_url(client, factories, auth, guide):
+    asset, content = guide
+    rep = auth.token(factories.user("rep"))
+    body = client.get(f"/api/v1/assets/{asset.id}", headers=rep).get_json()
+    assert body["preview_url"] == f"/api/v1/assets/{asset.id}/preview"
+    assert client.get(body["preview_url"], headers=rep).data == content
+    note = factories.asset(title="Plain note", filename="note.txt", content=b"just words\n")
+    assert client.get(f"/api/v1/assets/{note.id}", headers=rep).get_json()["preview_url"] is None
