@@ -285,8 +285,10 @@ class Viewer {
     const width = this.stage.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
     const height = this.stage.clientHeight - parseFloat(style.paddingTop) - parseFloat(style.paddingBottom);
     const byWidth = Math.max(0.1, width / base.width);
-    // Slides and landscape pages fit whole; portrait pages fit the width and scroll.
-    if (this.root.classList.contains("presenting") || base.width >= base.height) {
+    // Slides and landscape pages fit whole; portrait pages (and every page on a phone, where
+    // the stage is as tall as its page) fit the width and scroll.
+    const wide = window.matchMedia("(min-width: 800px)").matches;
+    if (this.root.classList.contains("presenting") || (wide && base.width >= base.height)) {
       return Math.max(0.1, Math.min(byWidth, height / base.height));
     }
     return byWidth;
@@ -365,7 +367,7 @@ class Viewer {
     if (thumb) {
       const button = thumb.querySelector("button");
       button.setAttribute("aria-current", "page");
-      if (this.root.classList.contains("rail-open")) thumb.scrollIntoView({ block: "nearest" });
+      if (this.root.classList.contains("rail-open")) this.revealThumb(thumb);
     }
     const url = new URL(window.location.href);
     if (url.searchParams.get("page") !== String(number)) {
@@ -373,6 +375,16 @@ class Viewer {
       window.history.replaceState(window.history.state, "", url);
     }
     this.attention.show(number);
+  }
+
+  revealThumb(thumb) {
+    // Scroll the rail only (scrollIntoView would scroll the page too).
+    const item = thumb.getBoundingClientRect();
+    const rail = this.rail.getBoundingClientRect();
+    if (item.top < rail.top) this.rail.scrollTop += item.top - rail.top;
+    else if (item.bottom > rail.bottom) this.rail.scrollTop += item.bottom - rail.bottom;
+    if (item.left < rail.left) this.rail.scrollLeft += item.left - rail.left;
+    else if (item.right > rail.right) this.rail.scrollLeft += item.right - rail.right;
   }
 
   setRail(open) {
@@ -394,10 +406,7 @@ class Viewer {
       label.textContent = String(n);
       label.setAttribute("aria-hidden", "true");
       button.append(label);
-      button.addEventListener("click", () => {
-        this.go(n);
-        if (!window.matchMedia("(min-width: 800px)").matches) this.setRail(false);
-      });
+      button.addEventListener("click", () => this.go(n));
       item.append(button);
       items.push(item);
     }
