@@ -199,6 +199,15 @@ def test_videos_play_with_byte_ranges_and_images_show_inline(client, factories, 
     ranged = client.get(f"/assets/{clip.id}/media", headers={"Range": "bytes=100-199"})
     assert ranged.status_code == 206 and ranged.data == video[100:200]
     assert ranged.mimetype == "video/mp4"
+    from assets.sample_files import _png_bytes
+
+    picture = factories.asset(title="Team photo", filename="team.png", content=_png_bytes().getvalue())
+    db.session.refresh(picture)
+    assert picture.current_version.kind == "image"
+    html = client.get(f"/assets/{picture.id}/view").get_data(as_text=True)
+    assert f'<img src="/assets/{picture.id}/media" alt="Team photo"' in html
+    image = client.get(f"/assets/{picture.id}/media")
+    assert image.status_code == 200 and image.mimetype == "image/png" and image.data.startswith(b"\x89PNG")
 
 
 def test_preview_and_media_on_s3_redirect_to_presigned_urls(settings, seaweedfs_s3, s3_bucket_on_seaweedfs,
