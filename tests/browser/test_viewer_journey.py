@@ -156,6 +156,8 @@ def test_viewer_opens_real_pdfs_and_decks_with_every_page(new_page, factories, t
     page.set_viewport_size(SCREENS[screen])
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
+    # Nothing refused by the Content-Security-Policy (no eval, the worker from 'self'), no warnings.
+    page.on("console", lambda message: errors.append(message.text) if message.type in ("error", "warning") else None)
     sign_in(page, "rosa@example.com")
     for asset, pages in items:
         page.goto(f"/assets/{asset.id}")

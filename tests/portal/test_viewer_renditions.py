@@ -9,7 +9,7 @@ import pypdfium2
 import pytest
 
 from assets.deck_builder import SlideRef, build_deck
-from assets.sample_files import PAGE_BREAK, make_docx
+from assets.sample_files import PAGE_BREAK, make_docx, make_xlsx
 from portal.extensions import db
 from portal.storage import get_storage
 from tests.assets.deck_fixtures import make_blue_deck, make_green_deck
@@ -31,7 +31,7 @@ def _pages_of_stored_pdf(key: str, tmp_path: Path) -> int:
         document.close()
 
 
-def test_a_deck_with_two_masters_and_a_document_get_renditions(client, factories, auth, tmp_path):
+def test_a_deck_with_two_masters_a_document_and_a_workbook_get_renditions(client, factories, auth, tmp_path):
     blue, green = make_blue_deck(str(tmp_path / "blue.pptx")), make_green_deck(str(tmp_path / "green.pptx"))
     deck = tmp_path / "mixed.pptx"  # charts, pictures, a table, a group and two masters
     build_deck([SlideRef(blue, 1), SlideRef(green, 1), SlideRef(blue, 2), SlideRef(green, 3), SlideRef(blue, 3)],
@@ -41,12 +41,18 @@ def test_a_deck_with_two_masters_and_a_document_get_renditions(client, factories
                                PAGE_BREAK, "# Audits", "Yearly."]))
     marketer = factories.user("marketer")
     rep = auth.token(factories.user("rep"))
-    for path, pages in ((deck, 5), (document, 3)):
+    workbook = Path(make_xlsx(str(tmp_path / "prices.xlsx"), {
+        "Tiers": [["Tier", "Price"]] + [[f"Tier {n}", n * 10] for n in range(1, 120)],
+        "Discounts": [["Seats", "Discount"], [100, "5%"], [500, "10%"]]}))
+    for path, pages in ((deck, 5), (document, 3), (workbook, None)):
         asset = factories.asset(marketer, title=path.stem, filename=path.name, content=path.read_bytes())
         db.session.refresh(asset)
         version = asset.current_version
         assert version.processing == "ready", version.error
         assert version.preview_key == f"thumbnails/v{version.id}/preview.pdf"
+        if pages is None:  # a workbook prints more pages than it has sheets
+            pages = version.preview_pages
+            assert pages > version.page_count == 2
         assert version.preview_pages == pages
         assert _pages_of_stored_pdf(version.preview_key, tmp_path) == pages
         response = client.get(f"/api/v1/assets/{asset.id}/preview", headers=rep)
