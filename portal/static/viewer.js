@@ -106,9 +106,13 @@ class Attention {
   }
 }
 
+function termPattern(terms, flags) {
+  return new RegExp(terms.map((t) => t.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|"), flags);
+}
+
 function highlightTerms(container, terms) {
   if (!terms.length) return 0;
-  const pattern = new RegExp(terms.map((t) => t.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|"), "gi");
+  const pattern = termPattern(terms, "gi");
   let count = 0;
   const walker = document.createTreeWalker(container, NodeFilter.SHOW_TEXT);
   const nodes = [];
@@ -141,7 +145,10 @@ class Viewer {
     const data = root.dataset;
     this.src = data.src;
     this.title = data.title || "Document";
-    this.terms = (data.terms || "").split(/\s+/).filter((t) => t.length > 1).slice(0, MAX_TERMS);
+    // The words of a search query, without its syntax ("quotes", title:field, AND/OR/NOT, *).
+    this.terms = (data.terms || "").replace(/["()*?]/g, " ").split(/\s+/)
+      .map((t) => t.replace(/^[+-]|^\w+:/g, ""))
+      .filter((t) => t.length > 1 && !["AND", "OR", "NOT"].includes(t)).slice(0, MAX_TERMS);
     this.page = Math.max(1, parseInt(data.startPage || "1", 10) || 1);
     this.zoom = 1;
     this.doc = null;
@@ -454,7 +461,7 @@ class Viewer {
 
   async findHitPages() {
     // Which pages hold the terms, so "next match" can jump there (bounded: 500 pages).
-    const pattern = new RegExp(this.terms.map((t) => t.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|"), "i");
+    const pattern = termPattern(this.terms, "i");
     const pages = [];
     const last = Math.min(this.doc.numPages, 500);
     for (let n = 1; n <= last; n += 1) {

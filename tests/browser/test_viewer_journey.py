@@ -173,6 +173,13 @@ def test_viewer_opens_real_pdfs_and_decks_with_every_page(new_page, factories, t
         _shown(page, pages)
         assert page.locator("[data-viewer-next]").is_disabled()
         assert _drawn(page)
+    # Search syntax is not highlighted, its words are: "section" twice and "handbook" on page 3.
+    page.goto(f"/assets/{items[0][0].id}/view?page=3&q=%22section+3%22+title:handbook+AND+x")
+    _shown(page, 3)
+    assert sorted(page.locator("mark.viewer-hit").all_inner_texts()) == ["Handbook", "Section", "section"]
+    expect(page.locator("[data-viewer-hit-pages]")).to_have_text("Found on 12 pages")
+    page.click("[data-viewer-next-hit]")
+    _shown(page, 4)
     assert errors == []
 
 
