@@ -18,6 +18,7 @@ const THUMB_WIDTH = 112;
 const BEACON_EVERY_MS = 30000;
 const BEACON_MAX_PAGES = 50;       // the server refuses more than 200 pages in one beacon
 const SEGMENT_MAX_SECONDS = 300;   // one uninterrupted look at a page counts at most this long
+const IDLE_SECONDS = 120;          // no key, pointer or scroll for this long: not reading (unless presenting)
 const MAX_TERMS = 10;
 
 function csrfToken() {
@@ -36,7 +37,21 @@ class Attention {
     this.pending = new Map();
     this.page = null;
     this.since = null;
+    this.lastInput = performance.now();
     if (!url) return;
+    const input = () => {
+      const now = performance.now();
+      if (now - this.lastInput > IDLE_SECONDS * 1000 && this.since !== null) {
+        // Back after a pause: close the segment where the reader left, start a new one.
+        this.pause();
+        this.lastInput = now;
+        this.resume();
+      }
+      this.lastInput = now;
+    };
+    for (const name of ["pointermove", "pointerdown", "keydown", "wheel", "touchstart", "scroll"]) {
+      document.addEventListener(name, input, { passive: true, capture: true });
+    }
     this.timer = window.setInterval(() => this.flush(false), BEACON_EVERY_MS);
     document.addEventListener("visibilitychange", () => {
       if (document.visibilityState === "hidden") {
@@ -64,7 +79,9 @@ class Attention {
 
   pause() {
     if (this.since === null || this.page === null) return;
-    const seconds = Math.min(SEGMENT_MAX_SECONDS, (performance.now() - this.since) / 1000);
+    let end = performance.now();
+    if (!document.fullscreenElement) end = Math.min(end, this.lastInput + IDLE_SECONDS * 1000);
+    const seconds = Math.min(SEGMENT_MAX_SECONDS, Math.max(0, (end - this.since) / 1000));
     this.since = null;
     this.pending.set(this.page, (this.pending.get(this.page) || 0) + seconds);
     if (this.pending.size >= BEACON_MAX_PAGES) this.flush(false);

@@ -228,3 +228,38 @@ def test_viewer_reads_the_pdf_from_s3_through_a_presigned_url(browser, settings,
         context.close()
         server.shutdown()
         thread.join(timeout=5)
+
+
+def test_attention_stops_counting_when_the_reader_is_idle(new_page, factories, tmp_path):
+    """Seconds count while a page is shown, up to two minutes after the last key, pointer or
+    scroll (the page clock is fast-forwarded; nothing waits for real)."""
+    from sqlalchemy import select
+
+    from portal.extensions import db
+    from portal.models import PageAttention
+
+    factories.user("rep", email="rosa@example.com")
+    pdf = Path(make_pdf(str(tmp_path / "short.pdf"), [{"title": "One", "lines": ["first"]},
+                                                       {"title": "Two", "lines": ["second"]}]))
+    asset = factories.asset(factories.user("marketer"), title="Short", filename="short.pdf", content=pdf.read_bytes())
+    page = new_page()
+    page.set_viewport_size(SCREENS["desktop"])
+    sign_in(page, "rosa@example.com")
+    page.clock.install()
+    page.goto(f"/assets/{asset.id}/view")
+    _shown(page, 1)
+    page.clock.run_for(20_000)                  # reads page 1 for 20 s, no input ...
+    page.keyboard.press("ArrowRight")           # ... turns the page,
+    _shown(page, 2)
+    page.clock.run_for(10 * 60_000)             # then leaves the screen alone for 10 minutes
+    page.goto(f"/assets/{asset.id}")            # leaving sends the beacon
+    seconds = {}
+    for _ in range(40):
+        db.session.rollback()
+        seconds = {row.number: row.seconds for row in db.session.scalars(
+            select(PageAttention).where(PageAttention.asset_id == asset.id))}
+        if 2 in seconds:
+            break
+        page.wait_for_timeout(250)
+    assert 19 <= seconds[1] <= 22
+    assert 119 <= seconds[2] <= 122  # two minutes after the last key, not ten
