@@ -67,7 +67,17 @@ def _register_areas(app: Flask) -> None:
     its hooks into shared pages, and its background tasks."""
     import importlib
 
-    from portal import api, collections, decks, feedback, governance, notifications, queue, search
+    from portal import (
+        api,
+        collections,
+        decks,
+        feedback,
+        governance,
+        notifications,
+        queue,
+        search,
+        viewer,
+    )
     from portal.admin import routes as admin_routes
     from portal.analytics import api as analytics_api
     from portal.analytics import routes as analytics_routes
@@ -87,13 +97,16 @@ def _register_areas(app: Flask) -> None:
     from portal.notifications import routes as notifications_routes
     from portal.search import api as search_api
     from portal.search import routes as search_routes
+    from portal.viewer import api as viewer_api
+    from portal.viewer import routes as viewer_routes
 
     for pages in (auth_routes, admin_routes, library_routes, search_routes, feedback_routes,
-                  analytics_routes, decks_routes, notifications_routes, governance_routes, collections_routes):
+                  analytics_routes, decks_routes, notifications_routes, governance_routes, collections_routes,
+                  viewer_routes):
         app.register_blueprint(pages.bp)
     api.register(app, (auth_api.bp, library_api.bp, search_api.bp, feedback_api.bp, analytics_api.bp,
-                       decks_api.bp, openapi.bp, governance_api.bp, collections_api.bp))
-    for area in (governance, search, feedback, decks, notifications, collections):
+                       decks_api.bp, openapi.bp, governance_api.bp, collections_api.bp, viewer_api.bp))
+    for area in (governance, search, feedback, decks, notifications, collections, viewer):
         area.init_app(app)
     for module in TASK_MODULES:
         importlib.import_module(module)

@@ -69,7 +69,8 @@ def asset(asset_id: int):
     rows = evidence.slide_evidence(item)
     return render_template("analytics/asset.html",
                            **_context(window, data=asset_report.asset_analytics(item, window), evidence=rows,
-                                      evidence_chart=evidence.chart_data(rows)))
+                                      evidence_chart=evidence.chart_data(rows),
+                                      attention=asset_report.page_attention(item, window)))
 
 
 @bp.get("/search-gaps", endpoint="search_gaps")
@@ -110,6 +111,16 @@ def asset_export(asset_id: int):
     data = asset_report.asset_analytics(item, window)
     return tables.csv_response(f"asset-{item.id}-usage-{window.since.isoformat()}-{window.until.isoformat()}.csv",
                                tables.asset_usage_table(data))
+
+
+@bp.get("/assets/<int:asset_id>/attention.csv")
+@allow(*ANALYTICS_ROLES)
+def asset_attention_export(asset_id: int):
+    item = get_asset_for(current_user, asset_id)
+    window = _window(90)
+    return tables.csv_response(
+        f"asset-{item.id}-attention-{window.since.isoformat()}-{window.until.isoformat()}.csv",
+        asset_report.attention_table(item, window))
 
 
 # --- retirement ---------------------------------------------------------------------------

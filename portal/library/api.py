@@ -57,6 +57,7 @@ ASSET = obj({
     # governance (issue 15): everyone
     "publish_on": nullable(DATE), "published_at": nullable(DATETIME), "review_by": nullable(DATE),
     "verified_at": nullable(DATETIME), "verified_by": nullable(STRING), "needs_review": BOOLEAN,
+    "preview_url": nullable(STRING),
 })
 # staff only (portal/library/serializers.py governance_json)
 ASSET["properties"].update(review_comment=nullable(STRING), pending_version=nullable(VERSION),
