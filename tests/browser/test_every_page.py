@@ -79,6 +79,7 @@ class Seed:
 
 def _seed(factories, tmp_path) -> Seed:
     from portal.analytics.routes import EXPORTS
+    from portal.collections.services import CollectionInput, create_collection
     from portal.decks.services import create_deck
     from portal.extensions import db
     from portal.feedback.flags import flag_asset
@@ -121,9 +122,11 @@ def _seed(factories, tmp_path) -> Seed:
         use = report_use(user, brief.id, {"kind": "presented", "account": "Acme", "outcome": "won",
                                           "occurred_on": date.today()})
         own_deck = create_deck(user, f"{role} kickoff", [page.id])
+        collection = create_collection(user, CollectionInput(title=f"{role} shortlist", asset_ids=[deck.id, brief.id]))
         note = notify(user.id, "Your item was rated", f"/assets/{brief.id}")
         db.session.commit()
-        seed.ids[role] = {"use_id": use.id, "deck_id": own_deck.id, "notification_id": note.id}
+        seed.ids[role] = {"use_id": use.id, "deck_id": own_deck.id, "notification_id": note.id,
+                          "collection_id": collection.id}
     return seed
 
 
