@@ -12,7 +12,7 @@ The child reports over a pipe, one JSON object per line:
   {"t": "extracted", ...}  text of every page, sent as soon as it exists, so a
                            rendering problem afterwards still leaves a ready result
   {"t": "page", "number", "path"} / {"t": "cover", "path"}  thumbnails as they appear
-  {"t": "preview", "path"}  the PDF LibreOffice made of an office file, kept in work_dir
+  {"t": "preview", "path", "pages"}  the PDF LibreOffice made of an office file, kept in work_dir
   {"t": "office", "pgid"}  a LibreOffice process group to kill if the child dies
   {"t": "warning", "text"} / {"t": "failed", "error"} / {"t": "done"}
 """
@@ -50,6 +50,7 @@ class ProcessingResult:
     # The PDF rendition LibreOffice made of a pptx/docx/xlsx (work_dir/preview.pdf, at most
     # MAX_RENDERED_PAGES pages); None for PDFs, images and when thumbnails were not made.
     preview_pdf: str | None = None
+    preview_pages: int | None = None  # pages in preview_pdf (a workbook prints more pages than sheets)
     metadata: dict = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
 
@@ -95,6 +96,7 @@ class _ParentState:
         self.page_pngs: dict[int, str] = {}
         self.cover: str | None = None
         self.preview: str | None = None
+        self.preview_pages: int | None = None
         self.done = False
         self.stage = "starting"
         self.office_groups: list[int] = []
@@ -119,6 +121,7 @@ class _ParentState:
             self.cover = message["path"]
         elif kind == "preview":
             self.preview = message["path"]
+            self.preview_pages = message.get("pages")
         elif kind == "office":
             self.office_groups.append(int(message["pgid"]))
         elif kind == "warning":
@@ -147,7 +150,7 @@ class _ParentState:
         result = ProcessingResult(kind=self.kind, status="ready", error=None,
                                   metadata=dict(self.metadata), warnings=list(self.warnings),
                                   page_pngs=dict(self.page_pngs), cover_png=self.cover,
-                                  preview_pdf=self.preview)
+                                  preview_pdf=self.preview, preview_pages=self.preview_pages)
         if self.error is not None or self.extracted is None:
             result.status = "failed"
             result.error = self.error or (problem + ".")
@@ -261,7 +264,11 @@ def _run(job: dict, send, started: float, progress_state: dict) -> None:
 
     def on_pdf(pdf: str) -> None:
         preview.append(pdf)
-        send(t="preview", path=pdf)
+        try:
+            pages = th.pdf_page_count(pdf)
+        except th.ThumbnailFailed:
+            pages = None
+        send(t="preview", path=pdf, pages=pages)
 
     try:
         if kind is ins.FileKind.PDF:

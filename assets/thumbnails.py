@@ -198,7 +198,7 @@ def render_office(src: str, out_dir: str, *, kind: str, timeout: float = 120,
                 on_pdf(preview_pdf)
         if on_progress:
             on_progress("converting", 1, 1)
-        printed = _page_count(pdf_path)
+        printed = pdf_page_count(pdf_path)
         if printed >= max_pages and on_warning:
             later = "sheets that start later have no thumbnail" if kind == "xlsx" else \
                 "later pages have no thumbnail"
@@ -215,7 +215,7 @@ def render_office(src: str, out_dir: str, *, kind: str, timeout: float = 120,
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _page_count(pdf_path: str) -> int:
+def pdf_page_count(pdf_path: str) -> int:
     try:
         pdf = open_pdf(pdf_path)
     except ExtractionFailed as error:

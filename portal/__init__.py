@@ -67,7 +67,7 @@ def _register_areas(app: Flask) -> None:
     its hooks into shared pages, and its background tasks."""
     import importlib
 
-    from portal import api, decks, feedback, notifications, queue, search, sharing
+    from portal import api, decks, feedback, notifications, queue, search, sharing, viewer
     from portal.admin import routes as admin_routes
     from portal.analytics import api as analytics_api
     from portal.analytics import routes as analytics_routes
@@ -85,15 +85,17 @@ def _register_areas(app: Flask) -> None:
     from portal.search import routes as search_routes
     from portal.sharing import api as sharing_api
     from portal.sharing import routes as sharing_routes
+    from portal.viewer import api as viewer_api
+    from portal.viewer import routes as viewer_routes
 
     for pages in (auth_routes, admin_routes, library_routes, search_routes, feedback_routes,
-                  analytics_routes, decks_routes, notifications_routes):
+                  analytics_routes, decks_routes, notifications_routes, viewer_routes):
         app.register_blueprint(pages.bp)
     app.register_blueprint(sharing_routes.bp)
     app.register_blueprint(sharing_routes.buyer)  # buyers' pages: no sign-in, no portal cookie
     api.register(app, (auth_api.bp, library_api.bp, search_api.bp, feedback_api.bp, analytics_api.bp,
-                       decks_api.bp, sharing_api.bp, openapi.bp))
-    for area in (search, feedback, decks, notifications, sharing):
+                       decks_api.bp, viewer_api.bp, sharing_api.bp, openapi.bp))
+    for area in (search, feedback, decks, notifications, viewer, sharing):
         area.init_app(app)
     for module in TASK_MODULES:
         importlib.import_module(module)

@@ -153,7 +153,17 @@ def seed_demo() -> None:
         click.echo(line)
 
 
+@click.command("make-previews")
+def make_previews() -> None:
+    """Queue a PDF rendition (for the viewer) of every processed deck, document and
+    spreadsheet that has none; the worker makes them."""
+    from portal.library.previews import queue_missing_previews
+
+    click.echo(f"Queued {queue_missing_previews()} rendition(s) for the worker.")
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(db_cli)
     for command in (create_user, reindex, index_check, worker, sweep_command, serve, rollup, expire, seed_demo):
         app.cli.add_command(command)
+    app.cli.add_command(make_previews)

@@ -43,6 +43,7 @@ def content_security_policy(storage_origin: str | None) -> str:
         f"media-src 'self'{extra}",
         f"connect-src 'self'{extra}",
         "font-src 'self' data:",
+        "worker-src 'self'",  # the PDF viewer's worker (static/vendor/pdfjs-*), nothing else
         "object-src 'none'",
         "base-uri 'self'",
         f"form-action 'self'{extra}",

@@ -13,6 +13,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -266,6 +267,10 @@ class AssetVersion(db.Model):
     progress_total: Mapped[int] = mapped_column(Integer, default=0)
     page_count: Mapped[int | None] = mapped_column(Integer)
     cover_key: Mapped[str | None] = mapped_column(String(512))
+    # The PDF the viewer shows of a deck, document or spreadsheet (made by LibreOffice at
+    # processing); None for PDFs (they show themselves) and until one is made.
+    preview_key: Mapped[str | None] = mapped_column(String(512))
+    preview_pages: Mapped[int | None] = mapped_column(Integer)  # pages of that PDF
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     processed_at: Mapped[datetime | None] = mapped_column(DateTime)
@@ -699,3 +704,19 @@ class ShareGateFailure(db.Model):
     link_id: Mapped[int] = mapped_column(ForeignKey("share_links.id", ondelete="CASCADE"))
     address: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class PageAttention(db.Model):
+    """Seconds one user spent on one page of one version on one day, summed from the
+    viewer's beacons (portal/viewer/attention.py): one row per user, page and day."""
+
+    __tablename__ = "page_attention"
+    __table_args__ = (Index("ix_page_attention_asset_day", "asset_id", "day"),)
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("asset_versions.id", ondelete="CASCADE"), primary_key=True)
+    number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"))
+    seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

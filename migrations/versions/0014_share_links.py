@@ -4,7 +4,7 @@ at a link's email or passcode gate that throttling counts. New tables only:
 existing data is untouched.
 
 Revision ID: 0014
-Revises: 0010
+Revises: 0013 (0010 in the brief; chained after the viewer's 0013, merged into this branch)
 Create Date: 2026-11-30
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0014'
-down_revision = '0010'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 

@@ -100,6 +100,23 @@ def stuck_versions(settings):
                     and_(AssetVersion.processing_started_at.is_(None), AssetVersion.created_at < limit)))
 
 
+def preview_key(version: AssetVersion) -> str:
+    """Where the PDF rendition of a version is kept: beside its thumbnails."""
+    return safe_key("thumbnails", f"v{version.id}", "preview.pdf")
+
+
+def save_preview(version: AssetVersion, result: ProcessingResult) -> bool:
+    """Keep the PDF LibreOffice made of a deck, document or spreadsheet, for the viewer
+    (PDFs show themselves). The caller commits. True when one was stored."""
+    if not result.preview_pdf or not os.path.exists(result.preview_pdf) or not result.preview_pages:
+        return False
+    version.preview_key = preview_key(version)
+    with open(result.preview_pdf, "rb") as stream:
+        get_storage().save(version.preview_key, stream, content_type="application/pdf")
+    version.preview_pages = result.preview_pages
+    return True
+
+
 def _save_result(version: AssetVersion, result: ProcessingResult) -> None:
     """Pages (text, notes, thumbnails) and the cover of a processed version, in one commit."""
     storage = get_storage()
@@ -119,6 +136,7 @@ def _save_result(version: AssetVersion, result: ProcessingResult) -> None:
         version.cover_key = safe_key(*prefix, "cover.png")
         with open(result.cover_png, "rb") as stream:
             storage.save(version.cover_key, stream, content_type="image/png")
+    save_preview(version, result)
     version.kind = result.kind
     version.processing = result.status
     version.error = result.error

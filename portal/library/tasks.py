@@ -10,3 +10,10 @@ def process_version(version_id: int) -> None:
     from portal.library.processing import process_version as process
 
     process(version_id)
+
+
+@task("make_preview", retries=1, retry_delay=60)
+def make_preview(version_id: int) -> None:
+    from portal.library.previews import make_preview as make
+
+    make(version_id)

@@ -37,5 +37,8 @@ def search():
 def click(asset_id: int):
     page_number = request.args.get("page", type=whole_number)
     services.record_click(current_user, asset_id, request.args.get("log", type=whole_number), page_number)
+    if page_number:  # a page hit opens the viewer at that page, its terms highlighted
+        return redirect(url_for("viewer.view", asset_id=asset_id, page=page_number,
+                                q=request.args.get("q", "")[:200] or None))
     anchor = f"page-{page_number}" if page_number else None
     return redirect(url_for("library.asset", asset_id=asset_id, _anchor=anchor))

@@ -7,6 +7,7 @@ and names pages by their number in what was shared, never by a library id."""
 
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
 
 from flask import (
@@ -274,6 +275,23 @@ def page_image(token: str, number: int):
                        as_attachment=False)
 
 
+def _json_or_none(raw: str | None):
+    try:
+        return json.loads(raw) if raw else None
+    except (ValueError, RecursionError):
+        return None
+
+
+@buyer.get("/<token>/document.pdf")
+@allow(PUBLIC)
+def document(token: str):
+    """The shared item as PDF, for the viewer (shown in the page, never as a download)."""
+    _, content, _ = _viewing(token)
+    if content.pdf_key is None:
+        raise NotFound()
+    return send_stored(content.pdf_key, filename="document.pdf", mime="application/pdf", as_attachment=False)
+
+
 @buyer.get("/<token>/download")
 @allow(PUBLIC)
 def download(token: str):
@@ -306,6 +324,12 @@ def beacon(token: str):
     content = content_of(link)
     if content.withdrawn:
         return "", 204
-    parsed = visits.parse_beacon(request.stream.read(visits.MAX_BEACON_BYTES + 1))
+    if (request.content_length or 0) > visits.MAX_BEACON_BYTES:
+        raise InvalidInput("The beacon is too large.", status=413)
+    if request.mimetype in ("multipart/form-data", "application/x-www-form-urlencoded"):  # the viewer's fallback
+        body = json.dumps({"pages": _json_or_none(request.form.get("pages"))}).encode()
+    else:
+        body = request.stream.read(visits.MAX_BEACON_BYTES + 1)
+    parsed = visits.parse_beacon(body)
     visits.record_beacon(link, content, parsed, request.cookies.get(VISIT_COOKIE))
     return "", 204

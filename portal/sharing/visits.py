@@ -171,8 +171,7 @@ def record_beacon(link: ShareLink, content: SharedContent, beacon: Beacon, cooki
     budget = MAX_VISIT_SECONDS - visit.seconds
     totals: dict[int, list[int]] = {}  # number -> [seconds, views]
     for number, seconds in beacon.pages:
-        shared = content.page(number)
-        if shared is None or seconds <= 0:
+        if not 1 <= number <= content.page_count or seconds <= 0:
             continue
         kept = min(int(round(min(seconds, MAX_ENTRY_SECONDS))), budget)
         budget -= kept
@@ -181,9 +180,8 @@ def record_beacon(link: ShareLink, content: SharedContent, beacon: Beacon, cooki
         row[1] += 1
     if totals:
         insert = _upsert(db.session.get_bind().dialect.name)
-        rows = [{"visit_id": visit.id, "number": number, "asset_id": content.page(number).page.asset_id,
-                 "page_number": content.page(number).page.number, "seconds": seconds, "views": views}
-                for number, (seconds, views) in sorted(totals.items())]
+        rows = [{"visit_id": visit.id, "number": number, **_library_page(link, content, number),
+                 "seconds": seconds, "views": views} for number, (seconds, views) in sorted(totals.items())]
         statement = insert(SharePageView).values(rows)
         statement = statement.on_conflict_do_update(
             index_elements=[SharePageView.visit_id, SharePageView.number],
@@ -195,6 +193,14 @@ def record_beacon(link: ShareLink, content: SharedContent, beacon: Beacon, cooki
     visit.last_seen_at = now
     db.session.commit()
     return sum(views for _, views in totals.values())
+
+
+def _library_page(link: ShareLink, content: SharedContent, number: int) -> dict:
+    """Which item's page a page of the shared document is (for analytics)."""
+    shared = content.page(number)
+    if shared is not None:
+        return {"asset_id": shared.page.asset_id, "page_number": shared.page.number}
+    return {"asset_id": link.asset_id, "page_number": number}  # a rendition page with no page row
 
 
 def visit_pages(visit_ids: list[int]) -> dict[int, list[dict]]:

@@ -8,10 +8,10 @@
   var total = parseInt(viewer.getAttribute("data-pages"), 10) || 1;
   var pageUrl = viewer.getAttribute("data-page-url");
   var beaconUrl = viewer.getAttribute("data-beacon-url");
-  var image = viewer.querySelector("[data-viewer-page]");
-  var status = viewer.querySelector("[data-viewer-status]");
-  var prev = viewer.querySelector("[data-viewer-prev]");
-  var next = viewer.querySelector("[data-viewer-next]");
+  var image = viewer.querySelector("[data-pages-image]");
+  var status = viewer.querySelector("[data-pages-status]");
+  var prev = viewer.querySelector("[data-pages-prev]");
+  var next = viewer.querySelector("[data-pages-next]");
   var current = 1;
   var since = document.visibilityState === "visible" ? Date.now() : null;
   var pending = {};

@@ -46,4 +46,5 @@ def test_rep_searches_filters_and_finds_the_slide(new_page, factories, tmp_path)
     assert thumbnail.count() == 1
     assert page.evaluate("img => img.complete && img.naturalWidth > 0", thumbnail.element_handle())
     tiles.first.locator("a.thumb").click()
-    page.wait_for_url("**/assets/*#page-2")
+    page.wait_for_url("**/assets/*/view?page=2&q=payback")
+    page.wait_for_selector("[data-viewer][data-rendered='2']")

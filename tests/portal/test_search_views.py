@@ -114,8 +114,10 @@ def test_searches_and_clicks_are_logged(client, auth, factories, library):
     logs = db.session.scalars(db.select(SearchLog).order_by(SearchLog.id)).all()
     assert [(entry.query, entry.scope, entry.result_count) for entry in logs] == [
         ("payback", "pages", 1), ("nothing matches this zzz", "assets", 0)]
-    response = client.get(f"/search/click/{library['pricing'].id}?log={logs[0].id}&page=2")
-    assert response.status_code == 302 and response.location.endswith("#page-2")
+    response = client.get(f"/search/click/{library['pricing'].id}?log={logs[0].id}&page=2&q=payback")
+    # A page hit opens the viewer at that page, the terms highlighted.
+    assert response.status_code == 302
+    assert response.location.endswith(f"/assets/{library['pricing'].id}/view?page=2&q=payback")
     click = db.session.scalar(db.select(UsageEvent).where(UsageEvent.kind == "search_click"))
     assert (click.asset_id, click.search_log_id, click.page_number, click.user_id) == (
         library["pricing"].id, logs[0].id, 2, rep.id)

@@ -225,12 +225,13 @@ def test_buyer_page_shows_the_item_and_the_rep_without_portal_navigation(app, cl
     buyer = open_as_buyer(app, token)
     html = buyer.get(f"/s/{token}").get_data(as_text=True)
     assert "Pricing guide" in html and "Rita Rep" in html and "mailto:rita@example.com" in html
-    assert "<nav" not in html and "Sign out" not in html and "csrf" not in html
-    assert f'data-pages="{PAGES}"' in html
+    assert "<nav>" not in html and "Sign out" not in html and "csrf" not in html and "/library" not in html
+    # The item in the viewer (PDF.js), its beacons going to the link's own endpoint.
+    assert f'data-src="/s/{token}/document.pdf"' in html and f'data-beacon-url="/s/{token}/beacon"' in html
     # Every URL the page holds is under its own token, or a static file.
     urls = re.findall(r'(?:href|src|data-[a-z-]+-url)="([^"]+)"', html)
     assert urls and all(u.startswith((f"/s/{token}", "/static/", "mailto:")) for u in urls), urls
-    assert "Download" not in html  # view only
+    assert "/download\"" not in html  # view only
 
 
 def test_a_link_exposes_only_what_was_shared(app, client, auth, factories, rep, item, tmp_path):
@@ -242,6 +243,9 @@ def test_a_link_exposes_only_what_was_shared(app, client, auth, factories, rep, 
         response = buyer.get(f"/s/{token}/pages/{number}.png")
         assert response.status_code == 200 and response.mimetype == "image/png"
         assert response.get_data().startswith(b"\x89PNG")
+    document = buyer.get(f"/s/{token}/document.pdf")
+    assert document.status_code == 200 and document.get_data().startswith(b"%PDF")
+    assert not document.headers.get("Content-Disposition", "").startswith("attachment")
     for path in ("/pages/0.png", f"/pages/{PAGES + 1}.png", "/pages/99999999999.png", "/download",
                  f"/pages/{other.id}.png/../../x"):
         assert buyer.get(f"/s/{token}{path}").status_code == 404, path
@@ -254,6 +258,7 @@ def test_a_link_exposes_only_what_was_shared(app, client, auth, factories, rep, 
         assert response.status_code == 302 and "/login" in response.location, path
     # Without the visit (someone given only part of the journey), nothing is served either.
     assert buyer_client(app).get(f"/s/{token}/pages/1.png").status_code == 404
+    assert buyer_client(app).get(f"/s/{token}/document.pdf").status_code == 404
 
 
 def test_download_only_when_allowed_and_as_attachment(app, client, auth, rep, item):
@@ -366,6 +371,15 @@ def test_beacons_add_up_per_visit_and_page(app, client, auth, rep, item):
     assert visit["seconds"] == 59 and visit["email"] is None
 
 
+def test_the_viewers_form_beacon_is_understood(app, client, auth, rep, item):
+    token = token_of(share(client, auth.token(rep), asset_id=item.id))
+    buyer = open_as_buyer(app, token)
+    sent = buyer.post(f"/s/{token}/beacon", data={"csrf_token": "", "pages": json.dumps([{"number": 2, "seconds": 7}])})
+    assert sent.status_code == 204
+    assert buyer.post(f"/s/{token}/beacon", data={"pages": "[{"}).status_code == 400
+    assert [(r.number, r.seconds) for r in db.session.scalars(select(SharePageView))] == [(2, 7)]
+
+
 def test_beacons_are_validated_and_bounded(app, client, auth, rep, item, monkeypatch):
     link = share(client, auth.token(rep), asset_id=item.id)
     token = token_of(link)
@@ -452,7 +466,9 @@ def test_shared_deck_shows_its_slides_in_order(app, client, auth, rep, item):
     assert link["kind"] == "deck" and link["target"]["title"] == "Acme meeting"
     token = token_of(link)
     buyer = open_as_buyer(app, token)
-    assert 'data-pages="2"' in buyer.get(f"/s/{token}").get_data(as_text=True)
+    html = buyer.get(f"/s/{token}").get_data(as_text=True)
+    assert 'data-pages="2"' in html and "data-src" not in html  # a deck's slides, as pictures
+    assert buyer.get(f"/s/{token}/document.pdf").status_code == 404
     assert buyer.get(f"/s/{token}/pages/2.png").status_code == 200
     assert buyer.get(f"/s/{token}/pages/3.png").status_code == 404
     beacon(buyer, token, [{"number": 1, "seconds": 9}])

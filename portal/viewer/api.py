@@ -1,0 +1,31 @@
+"""Reading API (docs/api.md, "Reading and keeping"): the PDF the viewer shows, and attention beacons."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app
+from flask_login import current_user
+
+from portal.access import EVERYONE, allow
+from portal.api import json_body
+from portal.library import services
+from portal.viewer import attention
+from portal.viewer.previews import send_preview
+
+bp = Blueprint("viewer", __name__)  # mounted under /api/v1 by create_app
+
+
+@bp.get("/assets/<int:asset_id>/preview")
+@allow(*EVERYONE)
+def preview(asset_id: int):
+    """The item as PDF (the original PDF or the rendition); 302 to a presigned URL on S3; 404 while none."""
+    return send_preview(services.get_asset_for(current_user, asset_id).current_version)
+
+
+@bp.post("/assets/<int:asset_id>/attention")
+@allow(*EVERYONE)
+def record_attention(asset_id: int):
+    """Seconds spent on pages: JSON {"pages": [{"number", "seconds"}]} -> 204."""
+    item = services.get_asset_for(current_user, asset_id)
+    current_app.extensions["collateral_attention_limit"].check(current_user.id)
+    attention.record(current_user, item, json_body())
+    return "", 204
