@@ -12,7 +12,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from portal.models import AssetStatus, Page, Processing, ShareKind, ShareLink
+from sqlalchemy import select
+
+from portal.extensions import db
+from portal.models import (
+    Asset,
+    AssetStatus,
+    AssetVersion,
+    DeckSlide,
+    Page,
+    Processing,
+    ShareKind,
+    ShareLink,
+)
 from portal.viewer.previews import preview_key, viewer_pages
 
 
@@ -40,12 +52,16 @@ class SharedContent:
         return self.pages[number - 1] if 1 <= number <= len(self.pages) else None
 
 
-def _withdrawn_reason(asset, today: date) -> str | None:
-    if asset.status != AssetStatus.PUBLISHED:
+def _withdrawn_status(status: str, expires_on: date | None, today: date) -> str | None:
+    if status != AssetStatus.PUBLISHED:
         return "retired"
-    if asset.is_expired(today):
+    if expires_on is not None and expires_on < today:
         return "expired"
     return None
+
+
+def _withdrawn_reason(asset, today: date) -> str | None:
+    return _withdrawn_status(asset.status, asset.expires_on, today)
 
 
 def withdrawn(link: ShareLink, today: date | None = None) -> str | None:
@@ -81,6 +97,42 @@ def content_of(link: ShareLink, today: date | None = None) -> SharedContent:
             return SharedContent(deck.title, [], withdrawn=reason)
         pages.append(SharedPage(slide.position, slide.page))
     return SharedContent(deck.title, pages)
+
+
+@dataclass
+class BeaconTarget:
+    """What a beacon is checked against, read in one query (no page rows): how many
+    pages a buyer can read, whether the content was withdrawn, and which item's
+    page each page of the shared document is (for analytics)."""
+
+    page_count: int
+    withdrawn: str | None
+    library_pages: dict[int, tuple[int, int]]  # number -> (asset id, page number); empty: an item, 1:1
+    asset_id: int | None = None
+
+    def library_page(self, number: int) -> tuple[int | None, int]:
+        return self.library_pages.get(number) or (self.asset_id, number)
+
+
+def beacon_target(link: ShareLink, today: date | None = None) -> BeaconTarget:
+    today = today or date.today()
+    if link.kind == ShareKind.ASSET:
+        row = db.session.execute(
+            select(Asset.status, Asset.expires_on, AssetVersion.kind, AssetVersion.processing,
+                   AssetVersion.page_count, AssetVersion.preview_pages)
+            .join(AssetVersion, AssetVersion.id == Asset.current_version_id, isouter=True)
+            .where(Asset.id == link.asset_id)).one()
+        reason = _withdrawn_status(row.status, row.expires_on, today)
+        pages = 0
+        if row.processing == Processing.READY:
+            pages = max(row.page_count or 0, (row.preview_pages or 0) if row.kind != "pdf" else 0)
+        return BeaconTarget(pages, reason, {}, link.asset_id)
+    rows = db.session.execute(
+        select(DeckSlide.position, Page.asset_id, Page.number, Asset.status, Asset.expires_on)
+        .join(Page, Page.id == DeckSlide.page_id).join(Asset, Asset.id == Page.asset_id)
+        .where(DeckSlide.deck_id == link.deck_id)).all()
+    reason = next((r for r in (_withdrawn_status(row.status, row.expires_on, today) for row in rows) if r), None)
+    return BeaconTarget(len(rows), reason, {row.position: (row.asset_id, row.number) for row in rows})
 
 
 WITHDRAWN_MESSAGES = {

@@ -192,14 +192,14 @@ def revoke(link: ShareLink) -> ShareLink:
     return link
 
 
-def state(link: ShareLink, today: date | None = None) -> str:
+def state(link: ShareLink, today: date | None = None, *, check_content: bool = True) -> str:
     """revoked, expired, withdrawn (what it shows was retired or expired), or live."""
     today = today or date.today()
     if link.revoked_at is not None:
         return "revoked"
     if link.expires_on < today:
         return "expired"
-    if withdrawn(link, today):
+    if check_content and withdrawn(link, today):
         return "withdrawn"
     return "live"
 

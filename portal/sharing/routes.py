@@ -37,7 +37,7 @@ from portal.pagination import page_number
 from portal.ratelimit import RateLimit
 from portal.sharing import gate, links, visits
 from portal.sharing.api import share_url
-from portal.sharing.content import WITHDRAWN_MESSAGES, content_of
+from portal.sharing.content import WITHDRAWN_MESSAGES, beacon_target, content_of
 from portal.sharing.tokens import well_formed
 
 bp = Blueprint("sharing", __name__)
@@ -174,12 +174,12 @@ def buyer_invalid(error: InvalidInput):
     return response
 
 
-def _live_link(token: str) -> ShareLink:
+def _live_link(token: str, *, check_content: bool = True) -> ShareLink:
     """The link of a token: unknown → 404; revoked or expired → 410 (raised as a page)."""
     link = links.find_by_token(token) if well_formed(token) else None
     if link is None:
         raise NotFound()
-    state = links.state(link)
+    state = links.state(link, check_content=check_content)
     if state == "revoked":
         raise Gone("Link revoked", "The sender has revoked this link; ask them for a new one.")
     if state == "expired":
@@ -217,7 +217,7 @@ def _start(link: ShareLink, email: str | None, token: str) -> Response:
     visit_starts.check((link.id, request.remote_addr))
     visit, key = visits.start_visit(link, email=email, user_agent=request.headers.get("User-Agent"),
                                     revisit_days=_settings().share_revisit_days)
-    response = redirect(url_for("buyer.open_link", token=token), code=303)
+    response = redirect(url_for("buyer.open_link", token=token, opened=1), code=303)
     response.set_cookie(VISIT_COOKIE, key, max_age=visits.VISIT_HOURS * 3600, path=f"/s/{token}",
                         secure=_settings().cookie_secure, httponly=True, samesite="Strict")
     return response
@@ -230,6 +230,9 @@ def open_link(token: str):
     content = _content_or_gone(link)
     visit = _visit(link)
     if not visits.reusable(visit):
+        if request.args.get("opened"):  # just sent the visit's cookie, and it did not come back
+            return _plain(400, "Cookies needed", "Your browser did not keep this link's cookie. Allow cookies for "
+                          "this site, then open the link again.")
         if gate.needs_gate(link):
             return render_template("sharing/gate.html", link=link, errors={}, values={})
         return _start(link, None, token)
@@ -320,9 +323,9 @@ def download(token: str):
 def beacon(token: str):
     """Time per page from the viewer (navigator.sendBeacon): 204 whether kept or
     ignored (an unknown visit); 400/413 for malformed ones; 410/404 as the page."""
-    link = _live_link(token)
-    content = content_of(link)
-    if content.withdrawn:
+    link = _live_link(token, check_content=False)
+    target = beacon_target(link)
+    if target.withdrawn:
         return "", 204
     if (request.content_length or 0) > visits.MAX_BEACON_BYTES:
         raise InvalidInput("The beacon is too large.", status=413)
@@ -331,5 +334,5 @@ def beacon(token: str):
     else:
         body = request.stream.read(visits.MAX_BEACON_BYTES + 1)
     parsed = visits.parse_beacon(body)
-    visits.record_beacon(link, content, parsed, request.cookies.get(VISIT_COOKIE))
+    visits.record_beacon(link, target, parsed, request.cookies.get(VISIT_COOKIE))
     return "", 204

@@ -25,7 +25,7 @@ from portal.extensions import after_commit, db
 from portal.models import ShareLink, SharePageView, ShareVisit, utcnow
 from portal.notifications.services import notify
 from portal.queue import enqueue
-from portal.sharing.content import SharedContent
+from portal.sharing.content import BeaconTarget
 from portal.sharing.tokens import new_token, token_hash, well_formed
 
 log = logging.getLogger(__name__)
@@ -153,25 +153,29 @@ def _upsert(dialect: str):
     return pg_insert if dialect == "postgresql" else sqlite_insert
 
 
-def record_beacon(link: ShareLink, content: SharedContent, beacon: Beacon, cookie_key: str | None = None,
+def record_beacon(link: ShareLink, target: BeaconTarget, beacon: Beacon, cookie_key: str | None = None,
                   now: datetime | None = None) -> int:
     """Add a beacon's seconds to its visit's pages; returns the page views kept.
     Pages outside what was shared and non-positive durations are dropped, each
     entry is capped at MAX_ENTRY_SECONDS and the visit at MAX_VISIT_SECONDS;
     an unknown visit, or one past MAX_BEACONS_PER_VISIT, keeps nothing."""
     now = now or utcnow()
-    visit = visit_for_key(link, beacon.key or cookie_key)
-    if visit is None:
+    key = beacon.key or cookie_key
+    if not key or not well_formed(key):
         return 0
     # The visit's row, locked: concurrent beacons of one visit add up under the bound.
-    visit = db.session.scalar(select(ShareVisit).where(ShareVisit.id == visit.id).with_for_update())
+    visit = db.session.scalar(select(ShareVisit).where(ShareVisit.key_hash == token_hash(key),
+                                                       ShareVisit.link_id == link.id).with_for_update())
+    if visit is None:
+        db.session.rollback()
+        return 0
     if visit.beacons >= MAX_BEACONS_PER_VISIT:
         db.session.rollback()
         return 0
     budget = MAX_VISIT_SECONDS - visit.seconds
     totals: dict[int, list[int]] = {}  # number -> [seconds, views]
     for number, seconds in beacon.pages:
-        if not 1 <= number <= content.page_count or seconds <= 0:
+        if not 1 <= number <= target.page_count or seconds <= 0:
             continue
         kept = min(int(round(min(seconds, MAX_ENTRY_SECONDS))), budget)
         budget -= kept
@@ -180,8 +184,9 @@ def record_beacon(link: ShareLink, content: SharedContent, beacon: Beacon, cooki
         row[1] += 1
     if totals:
         insert = _upsert(db.session.get_bind().dialect.name)
-        rows = [{"visit_id": visit.id, "number": number, **_library_page(link, content, number),
-                 "seconds": seconds, "views": views} for number, (seconds, views) in sorted(totals.items())]
+        rows = [{"visit_id": visit.id, "number": number, "asset_id": target.library_page(number)[0],
+                 "page_number": target.library_page(number)[1], "seconds": seconds, "views": views}
+                for number, (seconds, views) in sorted(totals.items())]
         statement = insert(SharePageView).values(rows)
         statement = statement.on_conflict_do_update(
             index_elements=[SharePageView.visit_id, SharePageView.number],
@@ -193,14 +198,6 @@ def record_beacon(link: ShareLink, content: SharedContent, beacon: Beacon, cooki
     visit.last_seen_at = now
     db.session.commit()
     return sum(views for _, views in totals.values())
-
-
-def _library_page(link: ShareLink, content: SharedContent, number: int) -> dict:
-    """Which item's page a page of the shared document is (for analytics)."""
-    shared = content.page(number)
-    if shared is not None:
-        return {"asset_id": shared.page.asset_id, "page_number": shared.page.number}
-    return {"asset_id": link.asset_id, "page_number": number}  # a rendition page with no page row
 
 
 def visit_pages(visit_ids: list[int]) -> dict[int, list[dict]]:

@@ -503,3 +503,11 @@ def test_rep_pages_make_list_revoke_and_extend(app, client, auth, rep, item):
     client.post(f"/shares/{link_id}/revoke")
     assert buyer_client(app).get(url.removeprefix("http://localhost")).status_code == 410
     assert 'data-state="revoked"' in client.get("/shares").get_data(as_text=True)
+
+
+def test_a_browser_without_cookies_is_told_instead_of_redirected_forever(app, client, auth, rep, item):
+    token = token_of(share(client, auth.token(rep), asset_id=item.id))
+    first = buyer_client(app).get(f"/s/{token}")
+    assert first.status_code == 303 and first.location == f"/s/{token}?opened=1"
+    again = buyer_client(app).get(first.location)  # the cookie did not come back
+    assert again.status_code == 400 and "Cookies needed" in again.get_data(as_text=True)
