@@ -6,7 +6,15 @@ from flask import Blueprint, request
 from flask_login import current_user
 
 from portal.access import allow
-from portal.analytics import asset_report, asset_table, overview, ranges, retirement, search_gaps
+from portal.analytics import (
+    asset_report,
+    asset_table,
+    buyers,
+    overview,
+    ranges,
+    retirement,
+    search_gaps,
+)
 from portal.analytics.asset_table import LEADERBOARD_LABELS, AssetRow
 from portal.analytics.ranges import DateRange
 from portal.analytics.usage import KINDS
@@ -41,6 +49,7 @@ def asset_row_json(row: AssetRow, quadrant: str | None) -> dict:
         "search_clicks": row.counts["search_click"],
         "reported_uses": row.counts["reported"],
         "deck_inclusions": row.counts["deck_inclusion"],
+        "buyer_opens": row.buyer_opens,
         "uses": row.uses,
         "rating_average": row.rating_average,
         "rating_count": row.rating_count,
@@ -125,6 +134,27 @@ def _gaps_listing(unclicked: bool):
     items = [{"query": gap.query, "searches": gap.searches, "last_searched_at": iso(gap.last_searched_at)}
              for gap in gaps[(page - 1) * per_page: page * per_page]]
     return listing(items, len(gaps), page, per_page, range=_range_json(window))
+
+
+@bp.get("/analytics/buyers")
+@allow(*ANALYTICS_ROLES)
+def analytics_buyers():
+    """Buyer attention through share links in the range: shares, opens, outcomes, per team, per item and page."""
+    window = ranges.parse_range(request.args)
+    sharing = buyers.sharing_overview(window)
+    items = buyers.with_pages(buyers.item_attention(window, limit=200), window)
+    return {
+        "range": _range_json(window),
+        "shares": sharing.shares, "opened": sharing.opened, "open_rate": sharing.open_rate,
+        "visits": sharing.visits, "outcomes": sharing.outcomes,
+        "teams": [{"team": t.team, "shares": t.shares, "opened": t.opened, "open_rate": t.open_rate}
+                  for t in sharing.teams],
+        "items": [{"asset_id": i.asset_id, "title": i.title, "shares": i.shares, "opened": i.opened,
+                   "open_rate": i.open_rate, "visits": i.visits, "seconds": i.seconds,
+                   "pages": [{"number": p.number, "visits": p.visits, "seconds": p.seconds,
+                              "average_seconds": p.average_seconds, "reach": p.reach} for p in i.pages]}
+                  for i in items],
+    }
 
 
 @bp.get("/analytics/search-gaps")

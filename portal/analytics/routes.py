@@ -10,6 +10,7 @@ from portal.access import allow
 from portal.analytics import (
     asset_report,
     asset_table,
+    buyers,
     overview,
     ranges,
     retirement,
@@ -65,7 +66,18 @@ def asset(asset_id: int):
     item = get_asset_for(current_user, asset_id)
     window = _window(90)
     return render_template("analytics/asset.html",
-                           **_context(window, data=asset_report.asset_analytics(item, window)))
+                           **_context(window, data=asset_report.asset_analytics(item, window),
+                                      buyer_pages=buyers.page_attention(item.id, window)))
+
+
+@bp.get("/buyers")
+@allow(*ANALYTICS_ROLES)
+def buyers_page():
+    """What buyers read through share links: per item and page, per team, opens and outcomes."""
+    window = _window()
+    return render_template("analytics/buyers.html",
+                           **_context(window, sharing=buyers.sharing_overview(window),
+                                      items=buyers.with_pages(buyers.item_attention(window, limit=50), window)))
 
 
 @bp.get("/search-gaps", endpoint="search_gaps")
@@ -81,6 +93,7 @@ EXPORTS = {
     "overview": lambda window: tables.overview_table(window),
     "assets": lambda window: tables.assets_table(window),
     "search-gaps": lambda window: tables.search_gaps_table(window),
+    "buyers": lambda window: buyers.attention_table(window),
     "unclicked-searches": lambda window: tables.search_gaps_table(window, unclicked=True),
     **{board.replace("_", "-"): (lambda window, board=board: tables.assets_table(window, board))
        for board in LEADERBOARD_LABELS},

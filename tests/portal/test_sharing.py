@@ -511,3 +511,56 @@ def test_a_browser_without_cookies_is_told_instead_of_redirected_forever(app, cl
     assert first.status_code == 303 and first.location == f"/s/{token}?opened=1"
     again = buyer_client(app).get(first.location)  # the cookie did not come back
     assert again.status_code == 400 and "Cookies needed" in again.get_data(as_text=True)
+
+
+# --- analytics: buyer attention ----------------------------------------------------------
+
+def test_buyer_attention_in_the_analytics(app, client, auth, factories, rep, item):
+    from portal.analytics import asset_table, buyers, ranges
+    from portal.feedback.uses import report_use
+
+    rep.team = "East"
+    west = factories.user("rep", team="West")
+    db.session.commit()
+    east_headers, west_headers = auth.token(rep), auth.token(west)
+    read = share(client, east_headers, asset_id=item.id, opportunity="Acme renewal")
+    share(client, east_headers, asset_id=item.id, opportunity="Beta pilot")  # never opened
+    lost = share(client, west_headers, asset_id=item.id, opportunity=" acme  RENEWAL")
+    token = token_of(read)
+    for seconds_on_pricing in (30, 50):  # two buyers: page 2 (pricing) read, page 3 skipped by one
+        buyer = open_as_buyer(app, token)
+        pages = [{"number": 1, "seconds": 5}, {"number": 2, "seconds": seconds_on_pricing}]
+        if seconds_on_pricing == 50:
+            pages.append({"number": 3, "seconds": 2})
+        assert beacon(buyer, token, pages).status_code == 204
+    open_as_buyer(app, token_of(lost))
+    report_use(rep, item.id, {"kind": "shared", "account": "Acme", "opportunity": "acme renewal",
+                              "outcome": "won", "note": "", "occurred_on": date.today()})
+
+    window = ranges.parse_range({})
+    pricing = {p.number: p for p in buyers.page_attention(item.id, window)}
+    assert (pricing[2].visits, pricing[2].average_seconds, pricing[2].reach) == (2, 40.0, round(2 / 3, 3))
+    assert (pricing[3].visits, pricing[3].reach) == (1, round(1 / 3, 3))
+    overview = buyers.sharing_overview(window)
+    assert (overview.shares, overview.opened, overview.visits, overview.open_rate) == (3, 2, 3, round(2 / 3, 3))
+    assert {(t.team, t.shares, t.opened) for t in overview.teams} == {("East", 2, 1), ("West", 1, 1)}
+    assert overview.outcomes == {"won": 2, "lost": 0}  # both links of that opportunity; Beta is undecided
+    # Buyer opens are uses: in the content score and the quadrant.
+    row = asset_table.asset_row(item.id, window)
+    assert row.buyer_opens == 3 and row.uses >= 3
+
+    lead = auth.token(factories.user("enablement"))
+    body = client.get("/api/v1/analytics/buyers", headers=lead).get_json()
+    assert body["shares"] == 3 and body["outcomes"] == {"won": 2, "lost": 0}
+    [entry] = body["items"]
+    assert entry["visits"] == 3 and entry["pages"][1] == {"number": 2, "visits": 2, "seconds": 80,
+                                                          "average_seconds": 40.0, "reach": 0.667}
+    assert client.get("/api/v1/analytics/buyers", headers=east_headers).status_code == 403
+    auth.login(db.session.get(type(rep), db.session.scalar(select(func.min(type(rep).id)).where(
+        type(rep).role == "enablement"))))
+    csv = client.get("/analytics/export/buyers.csv").get_data(as_text=True).splitlines()
+    assert csv[0].startswith("asset_id,title,page,shares,opened,open_rate")
+    assert f"{item.id},Pricing guide,2,,,,,,2,40.0,0.667" in csv
+    page = client.get("/analytics/buyers").get_data(as_text=True)
+    assert "Pricing guide" in page and "67%" in page
+    assert 'data-testid="buyer-page"' in client.get(f"/analytics/assets/{item.id}").get_data(as_text=True)
