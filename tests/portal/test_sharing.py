@@ -27,6 +27,8 @@ from portal.models import (
 )
 from portal.sharing import visits
 from portal.sharing.tokens import token_hash
+from tests.portal.test_decks_api import library as library  # noqa: F401 (real decks, a shared fixture)
+from tests.portal.test_decks_api import slide_titles
 from tests.portal.test_retirement import smtp_server  # noqa: F401 (a fixture: a real SMTP server)
 
 PAGES = 4
@@ -564,3 +566,21 @@ def test_buyer_attention_in_the_analytics(app, client, auth, factories, rep, ite
     page = client.get("/analytics/buyers").get_data(as_text=True)
     assert "Pricing guide" in page and "67%" in page
     assert 'data-testid="buyer-page"' in client.get(f"/analytics/assets/{item.id}").get_data(as_text=True)
+
+
+def test_a_shared_deck_downloads_as_its_assembled_file(app, client, auth, library):
+    rep = library["rep"]
+    headers = auth.token(rep)
+    pa, pb = library["pa"], library["pb"]
+    deck = client.post("/api/v1/decks", json={"title": "Acme kickoff", "page_ids": [pb[1].id, pa[0].id]},
+                       headers=headers).get_json()
+    link = share(client, headers, deck_id=deck["id"], allow_download=True)
+    token = token_of(link)
+    buyer = open_as_buyer(app, token)
+    assert 'data-testid="share-download"' in buyer.get(f"/s/{token}").get_data(as_text=True)
+    response = buyer.get(f"/s/{token}/download")
+    assert response.status_code == 200
+    assert response.headers["Content-Disposition"].startswith("attachment;")
+    assert "Acme kickoff.pptx" in response.headers["Content-Disposition"]
+    assert slide_titles(response.data) == ["Deck B slide 2", "Deck A slide 1"]
+    assert client.get(f"/api/v1/shares/{link['id']}", headers=headers).get_json()["visits"][0]["downloaded"]
