@@ -136,3 +136,17 @@ def _asset_series(asset_id: int, window: DateRange, recent) -> list:
     points += db.session.execute(
         select(recent.c.day, recent.c.kind, func.count()).group_by(recent.c.day, recent.c.kind)).all()
     return points
+
+
+def page_attention(asset: Asset, window: DateRange):
+    """Seconds read and readers per page of the current version, from the viewer's beacons
+    (portal/viewer/attention.py)."""
+    from portal.viewer.attention import per_page
+
+    return per_page(asset, window.since, window.until)
+
+
+def attention_table(asset: Asset, window: DateRange):
+    rows = page_attention(asset, window)
+    return (["page", "title", "seconds", "readers", "average_seconds_per_reader"],
+            [[r.number, r.title, round(r.seconds, 1), r.readers, round(r.average, 1)] for r in rows])

@@ -67,6 +67,7 @@ def asset(asset_id: int):
     window = _window(90)
     return render_template("analytics/asset.html",
                            **_context(window, data=asset_report.asset_analytics(item, window),
+                                      attention=asset_report.page_attention(item, window),
                                       buyer_pages=buyers.page_attention(item.id, window)))
 
 
@@ -119,6 +120,16 @@ def asset_export(asset_id: int):
     data = asset_report.asset_analytics(item, window)
     return tables.csv_response(f"asset-{item.id}-usage-{window.since.isoformat()}-{window.until.isoformat()}.csv",
                                tables.asset_usage_table(data))
+
+
+@bp.get("/assets/<int:asset_id>/attention.csv")
+@allow(*ANALYTICS_ROLES)
+def asset_attention_export(asset_id: int):
+    item = get_asset_for(current_user, asset_id)
+    window = _window(90)
+    return tables.csv_response(
+        f"asset-{item.id}-attention-{window.since.isoformat()}-{window.until.isoformat()}.csv",
+        asset_report.attention_table(item, window))
 
 
 # --- retirement ---------------------------------------------------------------------------

@@ -65,7 +65,15 @@ def asset_json(asset: Asset, stats: AssetStats, versions_count: int | None = Non
             "deck_inclusions": stats.deck_inclusions,
         },
         "thumbnail_url": cover_url(asset),
+        "preview_url": preview_url(asset),
     }
+
+
+def preview_url(asset: Asset) -> str | None:
+    """The API URL of the PDF the viewer shows (portal/viewer), when there is one."""
+    from portal.viewer.previews import preview_key
+
+    return url_for("api.viewer.preview", asset_id=asset.id) if preview_key(asset.current_version) else None
 
 
 def cover_url(asset: Asset) -> str | None:

@@ -50,3 +50,17 @@
     });
   }
 })();
+
+// The per-asset page: seconds read per page in the viewer (portal/viewer/attention.py).
+(function () {
+  "use strict";
+  const node = document.getElementById("attention-data");
+  if (!node || !window.Chart) return;
+  const attention = JSON.parse(node.textContent);
+  new Chart(document.getElementById("attention-chart"), {
+    type: "bar",
+    data: {labels: attention.labels, datasets: [{label: "Seconds read", data: attention.seconds, backgroundColor: "#4c78a8"}]},
+    options: {animation: false, scales: {x: {title: {display: true, text: "Page"}},
+                                         y: {beginAtZero: true, title: {display: true, text: "Seconds"}}}}
+  });
+})();

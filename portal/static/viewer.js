@@ -18,6 +18,7 @@ const THUMB_WIDTH = 112;
 const BEACON_EVERY_MS = 30000;
 const BEACON_MAX_PAGES = 50;       // the server refuses more than 200 pages in one beacon
 const SEGMENT_MAX_SECONDS = 300;   // one uninterrupted look at a page counts at most this long
+const IDLE_SECONDS = 120;          // no key, pointer or scroll for this long: not reading (unless presenting)
 const MAX_TERMS = 10;
 
 function csrfToken() {
@@ -36,7 +37,21 @@ class Attention {
     this.pending = new Map();
     this.page = null;
     this.since = null;
+    this.lastInput = performance.now();
     if (!url) return;
+    const input = () => {
+      const now = performance.now();
+      if (now - this.lastInput > IDLE_SECONDS * 1000 && this.since !== null) {
+        // Back after a pause: close the segment where the reader left, start a new one.
+        this.pause();
+        this.lastInput = now;
+        this.resume();
+      }
+      this.lastInput = now;
+    };
+    for (const name of ["pointermove", "pointerdown", "keydown", "wheel", "touchstart", "scroll"]) {
+      document.addEventListener(name, input, { passive: true, capture: true });
+    }
     this.timer = window.setInterval(() => this.flush(false), BEACON_EVERY_MS);
     document.addEventListener("visibilitychange", () => {
       if (document.visibilityState === "hidden") {
@@ -64,7 +79,9 @@ class Attention {
 
   pause() {
     if (this.since === null || this.page === null) return;
-    const seconds = Math.min(SEGMENT_MAX_SECONDS, (performance.now() - this.since) / 1000);
+    let end = performance.now();
+    if (!document.fullscreenElement) end = Math.min(end, this.lastInput + IDLE_SECONDS * 1000);
+    const seconds = Math.min(SEGMENT_MAX_SECONDS, Math.max(0, (end - this.since) / 1000));
     this.since = null;
     this.pending.set(this.page, (this.pending.get(this.page) || 0) + seconds);
     if (this.pending.size >= BEACON_MAX_PAGES) this.flush(false);
@@ -106,9 +123,13 @@ class Attention {
   }
 }
 
+function termPattern(terms, flags) {
+  return new RegExp(terms.map((t) => t.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|"), flags);
+}
+
 function highlightTerms(container, terms) {
   if (!terms.length) return 0;
-  const pattern = new RegExp(terms.map((t) => t.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|"), "gi");
+  const pattern = termPattern(terms, "gi");
   let count = 0;
   const walker = document.createTreeWalker(container, NodeFilter.SHOW_TEXT);
   const nodes = [];
@@ -141,7 +162,10 @@ class Viewer {
     const data = root.dataset;
     this.src = data.src;
     this.title = data.title || "Document";
-    this.terms = (data.terms || "").split(/\s+/).filter((t) => t.length > 1).slice(0, MAX_TERMS);
+    // The words of a search query, without its syntax ("quotes", title:field, AND/OR/NOT, *).
+    this.terms = (data.terms || "").replace(/["()*?]/g, " ").split(/\s+/)
+      .map((t) => t.replace(/^[+-]|^\w+:/g, ""))
+      .filter((t) => t.length > 1 && !["AND", "OR", "NOT"].includes(t)).slice(0, MAX_TERMS);
     this.page = Math.max(1, parseInt(data.startPage || "1", 10) || 1);
     this.zoom = 1;
     this.doc = null;
@@ -233,7 +257,8 @@ class Viewer {
     this.say("Loading…");
     try {
       this.doc = await pdfjs.getDocument({
-        url: this.src, withCredentials: true, standardFontDataUrl: STANDARD_FONTS,
+        // Same-origin requests carry the session anyway; a presigned S3 URL needs no credentials.
+        url: this.src, withCredentials: false, standardFontDataUrl: STANDARD_FONTS,
         useWasm: false, enableXfa: false,
       }).promise;
     } catch (error) {
@@ -284,8 +309,10 @@ class Viewer {
     const width = this.stage.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
     const height = this.stage.clientHeight - parseFloat(style.paddingTop) - parseFloat(style.paddingBottom);
     const byWidth = Math.max(0.1, width / base.width);
-    // Slides and landscape pages fit whole; portrait pages fit the width and scroll.
-    if (this.root.classList.contains("presenting") || base.width >= base.height) {
+    // Slides and landscape pages fit whole; portrait pages (and every page on a phone, where
+    // the stage is as tall as its page) fit the width and scroll.
+    const wide = window.matchMedia("(min-width: 800px)").matches;
+    if (this.root.classList.contains("presenting") || (wide && base.width >= base.height)) {
       return Math.max(0.1, Math.min(byWidth, height / base.height));
     }
     return byWidth;
@@ -352,6 +379,8 @@ class Viewer {
     this.pageInput.value = String(number);
     this.root.dataset.page = String(number);
     this.root.dataset.rendered = String(number);
+    // When the first page became visible, in ms since navigation (bench/bench_viewer.py reads it).
+    if (!this.root.dataset.firstPageMs) this.root.dataset.firstPageMs = String(Math.round(performance.now()));
     this.stage.setAttribute("aria-label", "Page " + number + " of " + this.doc.numPages);
     this.zoomLabel.textContent = this.zoom === 1 ? "Fit" : Math.round(this.zoom * 100) + "%";
     this.el("prev").disabled = number <= 1;
@@ -362,7 +391,7 @@ class Viewer {
     if (thumb) {
       const button = thumb.querySelector("button");
       button.setAttribute("aria-current", "page");
-      if (this.root.classList.contains("rail-open")) thumb.scrollIntoView({ block: "nearest" });
+      if (this.root.classList.contains("rail-open")) this.revealThumb(thumb);
     }
     const url = new URL(window.location.href);
     if (url.searchParams.get("page") !== String(number)) {
@@ -370,6 +399,16 @@ class Viewer {
       window.history.replaceState(window.history.state, "", url);
     }
     this.attention.show(number);
+  }
+
+  revealThumb(thumb) {
+    // Scroll the rail only (scrollIntoView would scroll the page too).
+    const item = thumb.getBoundingClientRect();
+    const rail = this.rail.getBoundingClientRect();
+    if (item.top < rail.top) this.rail.scrollTop += item.top - rail.top;
+    else if (item.bottom > rail.bottom) this.rail.scrollTop += item.bottom - rail.bottom;
+    if (item.left < rail.left) this.rail.scrollLeft += item.left - rail.left;
+    else if (item.right > rail.right) this.rail.scrollLeft += item.right - rail.right;
   }
 
   setRail(open) {
@@ -391,10 +430,7 @@ class Viewer {
       label.textContent = String(n);
       label.setAttribute("aria-hidden", "true");
       button.append(label);
-      button.addEventListener("click", () => {
-        this.go(n);
-        if (!window.matchMedia("(min-width: 800px)").matches) this.setRail(false);
-      });
+      button.addEventListener("click", () => this.go(n));
       item.append(button);
       items.push(item);
     }
@@ -442,7 +478,7 @@ class Viewer {
 
   async findHitPages() {
     // Which pages hold the terms, so "next match" can jump there (bounded: 500 pages).
-    const pattern = new RegExp(this.terms.map((t) => t.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|"), "i");
+    const pattern = termPattern(this.terms, "i");
     const pages = [];
     const last = Math.min(this.doc.numPages, 500);
     for (let n = 1; n <= last; n += 1) {

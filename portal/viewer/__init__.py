@@ -10,7 +10,9 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    """Bound how often one user may send attention beacons."""
+    """Bound how often one user may send attention beacons; `duration` for templates."""
     from portal.ratelimit import RateLimit
+    from portal.viewer.attention import duration
 
+    app.add_template_filter(duration, "duration")
     app.extensions["collateral_attention_limit"] = RateLimit("attention beacons", 60, per_seconds=60)

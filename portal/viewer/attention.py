@@ -83,6 +83,16 @@ class PageAttentionRow:
         return self.seconds / self.readers if self.readers else 0.0
 
 
+def duration(seconds: float) -> str:
+    """12 s, 3 min 05 s, 2 h 01 min: how long people read, for tables."""
+    whole = int(round(seconds))
+    if whole < 60:
+        return f"{whole} s"
+    if whole < 3600:
+        return f"{whole // 60} min {whole % 60:02d} s"
+    return f"{whole // 3600} h {whole % 3600 // 60:02d} min"
+
+
 def per_page(asset: Asset, since: date | None = None, until: date | None = None) -> list[PageAttentionRow]:
     """Seconds and readers per page of the current version (every page, read or not)."""
     version = asset.current_version

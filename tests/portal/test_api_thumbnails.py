@@ -13,7 +13,7 @@ def _collect_urls(value, found: set[str]) -> set[str]:
     """Every `thumbnail_url` anywhere in a JSON answer."""
     if isinstance(value, dict):
         for key, item in value.items():
-            if key.endswith("_url") and isinstance(item, str):
+            if key.endswith("_url") and key != "preview_url" and isinstance(item, str):  # images only
                 found.add(item)
             else:
                 _collect_urls(item, found)

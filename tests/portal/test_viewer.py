@@ -199,6 +199,15 @@ def test_videos_play_with_byte_ranges_and_images_show_inline(client, factories, 
     ranged = client.get(f"/assets/{clip.id}/media", headers={"Range": "bytes=100-199"})
     assert ranged.status_code == 206 and ranged.data == video[100:200]
     assert ranged.mimetype == "video/mp4"
+    from assets.sample_files import _png_bytes
+
+    picture = factories.asset(title="Team photo", filename="team.png", content=_png_bytes().getvalue())
+    db.session.refresh(picture)
+    assert picture.current_version.kind == "image"
+    html = client.get(f"/assets/{picture.id}/view").get_data(as_text=True)
+    assert f'<img src="/assets/{picture.id}/media" alt="Team photo"' in html
+    image = client.get(f"/assets/{picture.id}/media")
+    assert image.status_code == 200 and image.mimetype == "image/png" and image.data.startswith(b"\x89PNG")
 
 
 def test_preview_and_media_on_s3_redirect_to_presigned_urls(settings, seaweedfs_s3, s3_bucket_on_seaweedfs,
@@ -233,9 +242,58 @@ def test_preview_and_media_on_s3_redirect_to_presigned_urls(settings, seaweedfs_
     with urllib.request.urlopen(location, timeout=10) as remote:
         assert remote.read() == content
         assert remote.headers["Content-Type"] == "application/pdf"
+    # PDF.js reads it from script, across origins, in byte ranges.
+    ranged = urllib.request.Request(location, headers={"Origin": "http://portal.example", "Range": "bytes=0-99"})
+    with urllib.request.urlopen(ranged, timeout=10) as remote:
+        assert remote.status == 206 and remote.read() == content[:100]
+        assert remote.headers["Access-Control-Allow-Origin"] in ("*", "http://portal.example")
     # The viewer's page route (session) redirects the same way; the CSP lets the page fetch it.
     client.post("/login", data={"email": "s3-viewer-rep@example.com", "password": "correct-horse-battery"})
     page_route = client.get(f"/assets/{asset_id}/preview.pdf")
     assert page_route.status_code == 302 and page_route.headers["Location"].startswith(seaweedfs_s3["endpoint_url"])
     assert seaweedfs_s3["endpoint_url"].rstrip("/") in page_route.headers["Content-Security-Policy"]
     assert "worker-src 'self'" in page_route.headers["Content-Security-Policy"]
+
+
+def test_asset_analytics_show_attention_per_page_with_a_csv(client, factories, auth, guide):
+    asset, _ = guide
+    rosa, sam = factories.user("rep"), factories.user("rep")
+    url = f"/api/v1/assets/{asset.id}/attention"
+    client.post(url, headers=auth.token(rosa), json={"pages": [{"number": 1, "seconds": 30}, {"number": 3, "seconds": 95}]})
+    client.post(url, headers=auth.token(sam), json={"pages": [{"number": 1, "seconds": 10}]})
+    auth.login(rosa)
+    assert client.get(f"/analytics/assets/{asset.id}").status_code == 403
+    assert client.get(f"/analytics/assets/{asset.id}/attention.csv").status_code == 403
+    auth.logout()
+    auth.login(factories.user("marketer"))
+    html = client.get(f"/analytics/assets/{asset.id}").get_data(as_text=True)
+    table = html.split('data-testid="attention-table"')[1].split("</table>")[0]
+    rows = [[cell.split(">", 1)[1] for cell in row.split("</td>")[:-1]] for row in table.split("<tr>")[2:]]
+    assert rows == [["1", "Chapter 1", "40 s", "2", "20 s"], ["2", "Chapter 2", "0 s", "0", "–"],
+                    ["3", "Chapter 3", "1 min 35 s", "1", "1 min 35 s"]]
+    assert '"seconds": [40.0, 0.0, 95.0]' in html
+    export = client.get(f"/analytics/assets/{asset.id}/attention.csv")
+    assert export.mimetype == "text/csv"
+    assert export.get_data(as_text=True).splitlines() == [
+        "page,title,seconds,readers,average_seconds_per_reader", "1,Chapter 1,40.0,2,20.0",
+        "2,Chapter 2,0.0,0,0.0", "3,Chapter 3,95.0,1,95.0"]
+    unread = factories.asset(title="Unread", filename="unread.pdf",
+                             content=make_pdf_bytes())
+    assert 'data-testid="no-attention"' in client.get(f"/analytics/assets/{unread.id}").get_data(as_text=True)
+
+
+def make_pdf_bytes() -> bytes:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        return Path(make_pdf(f"{folder}/x.pdf", [{"title": "Only", "lines": ["one page"]}])).read_bytes()
+
+
+def test_asset_answers_carry_a_fetchable_preview_url(client, factories, auth, guide):
+    asset, content = guide
+    rep = auth.token(factories.user("rep"))
+    body = client.get(f"/api/v1/assets/{asset.id}", headers=rep).get_json()
+    assert body["preview_url"] == f"/api/v1/assets/{asset.id}/preview"
+    assert client.get(body["preview_url"], headers=rep).data == content
+    note = factories.asset(title="Plain note", filename="note.txt", content=b"just words\n")
+    assert client.get(f"/api/v1/assets/{note.id}", headers=rep).get_json()["preview_url"] is None
