@@ -150,6 +150,13 @@ def find_by_token(token: str) -> ShareLink | None:
     return db.session.scalar(select(ShareLink).where(ShareLink.token_hash == token_hash(token)))
 
 
+def find_row_by_token(token: str):
+    """The few columns a beacon needs of the token's link (a row, not a model), or None."""
+    return db.session.execute(
+        select(ShareLink.id, ShareLink.kind, ShareLink.asset_id, ShareLink.deck_id, ShareLink.revoked_at,
+               ShareLink.expires_on).where(ShareLink.token_hash == token_hash(token))).first()
+
+
 # --- the rep's links ---------------------------------------------------------------------
 
 def get_link_for(user: User, link_id: int) -> ShareLink:

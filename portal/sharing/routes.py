@@ -174,12 +174,14 @@ def buyer_invalid(error: InvalidInput):
     return response
 
 
-def _live_link(token: str, *, check_content: bool = True) -> ShareLink:
-    """The link of a token: unknown → 404; revoked or expired → 410 (raised as a page)."""
-    link = links.find_by_token(token) if well_formed(token) else None
+def _live_link(token: str, *, check_content: bool = True, lean: bool = False) -> ShareLink:
+    """The link of a token: unknown → 404; revoked or expired → 410 (raised as a page).
+    `lean`: only the columns a beacon needs, and the content is not checked."""
+    find = links.find_row_by_token if lean else links.find_by_token
+    link = find(token) if well_formed(token) else None
     if link is None:
         raise NotFound()
-    state = links.state(link, check_content=check_content)
+    state = links.state(link, check_content=check_content and not lean)
     if state == "revoked":
         raise Gone("Link revoked", "The sender has revoked this link; ask them for a new one.")
     if state == "expired":
@@ -323,7 +325,7 @@ def download(token: str):
 def beacon(token: str):
     """Time per page from the viewer (navigator.sendBeacon): 204 whether kept or
     ignored (an unknown visit); 400/413 for malformed ones; 410/404 as the page."""
-    link = _live_link(token, check_content=False)
+    link = _live_link(token, lean=True)
     target = beacon_target(link)
     if target.withdrawn:
         return "", 204

@@ -168,12 +168,13 @@ def record_beacon(link: ShareLink, target: BeaconTarget, beacon: Beacon, cookie_
         # beacons (never half of one), and each beacon does not wait for the disk.
         db.session.execute(text("SET LOCAL synchronous_commit = off"))
     # The visit's row, locked: concurrent beacons of one visit add up under the bound.
-    visit = db.session.scalar(select(ShareVisit).where(ShareVisit.key_hash == token_hash(key),
-                                                       ShareVisit.link_id == link.id).with_for_update())
-    if visit is None:
-        db.session.rollback()
-        return 0
-    if visit.beacons >= MAX_BEACONS_PER_VISIT:
+    # (Core statements: a beacon is the busiest request there is.)
+    visits_table, connection = ShareVisit.__table__, db.session.connection()
+    visit = connection.execute(
+        select(visits_table.c.id, visits_table.c.seconds, visits_table.c.beacons)
+        .where(visits_table.c.key_hash == token_hash(key), visits_table.c.link_id == link.id)
+        .with_for_update()).first()
+    if visit is None or visit.beacons >= MAX_BEACONS_PER_VISIT:
         db.session.rollback()
         return 0
     budget = MAX_VISIT_SECONDS - visit.seconds
@@ -187,7 +188,7 @@ def record_beacon(link: ShareLink, target: BeaconTarget, beacon: Beacon, cookie_
         row[0] += kept
         row[1] += 1
     if totals:
-        insert = _upsert(db.session.get_bind().dialect.name)
+        insert = _upsert(connection.dialect.name)
         rows = [{"visit_id": visit.id, "number": number, "asset_id": target.library_page(number)[0],
                  "page_number": target.library_page(number)[1], "seconds": seconds, "views": views}
                 for number, (seconds, views) in sorted(totals.items())]
@@ -197,10 +198,9 @@ def record_beacon(link: ShareLink, target: BeaconTarget, beacon: Beacon, cookie_
             index_elements=[table.c.visit_id, table.c.number],
             set_={"seconds": table.c.seconds + statement.excluded.seconds,
                   "views": table.c.views + statement.excluded.views})
-        db.session.connection().execute(statement)  # Core: no ORM bookkeeping for these rows
-    visit.seconds = MAX_VISIT_SECONDS - budget
-    visit.beacons += 1
-    visit.last_seen_at = now
+        connection.execute(statement)
+    connection.execute(update(visits_table).where(visits_table.c.id == visit.id).values(
+        seconds=MAX_VISIT_SECONDS - budget, beacons=visits_table.c.beacons + 1, last_seen_at=now))
     db.session.commit()
     return sum(views for _, views in totals.values())
 

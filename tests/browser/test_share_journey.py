@@ -11,11 +11,13 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from sqlalchemy import select
+
 from assets.sample_files import make_pptx
 from portal.decks import services as decks
 from portal.extensions import db
 from portal.library.services import retire_assets
-from portal.models import Asset, Page
+from portal.models import Asset, Page, ShareLink, SharePageView, ShareVisit
 from tests.browser.conftest import sign_in
 
 DESKTOP = {"width": 1366, "height": 768}
@@ -118,6 +120,17 @@ def test_rep_shares_a_deck_and_sees_what_the_buyer_read(browser, live_server, fa
         reader.goto(item_url)
         reader.wait_for_function("() => /of 4/.test(document.querySelector('[data-viewer]').textContent)")
         assert reader.locator("[data-viewer-pagebox] canvas").bounding_box()["width"] > 200
+        reader.wait_for_timeout(1500)
+        reader.goto("about:blank")  # the viewer's beacon goes to the link's own endpoint
+        item_link = db.session.scalar(select(ShareLink).where(ShareLink.asset_id == item.id))
+        for _ in range(40):
+            db.session.expire_all()
+            read = db.session.scalars(select(SharePageView).join(ShareVisit).where(
+                ShareVisit.link_id == item_link.id)).all()
+            if read:
+                break
+            reader.wait_for_timeout(250)
+        assert [(row.number, row.asset_id) for row in read] == [(1, item.id)] and read[0].seconds >= 1
 
         # Revoke the deck's link: its buyer is told so.
         rep_page.goto(detail_url)
