@@ -70,17 +70,23 @@ def index_check() -> None:
 
 
 @click.command("worker")
-@click.option("--workers", default=2, show_default=True)
-def worker(workers: int) -> None:
-    """Consume the task queue (production, with REDIS_URL); starts with a sweep."""
-    from portal.queue import get_queue
+@click.option("--workers", default=2, show_default=True, help="Threads of the slow lane (processing, decks).")
+@click.option("--lane", type=click.Choice(["all", "quick", "slow"]), default="all", show_default=True,
+              help="Which lane to consume: both (default), or one for a worker of its own.")
+def worker(workers: int, lane: str) -> None:
+    """Consume the task queue (production, with REDIS_URL); starts with a sweep. The quick lane
+    (index updates) has a thread of its own, so it never waits behind the slow lane."""
+    from portal.queue import LANES, get_queue
     from portal.sweeper import sweep
 
     queue = get_queue()
+    lanes = LANES if lane == "all" else (lane,)
     # Work a worker that died was doing is picked up again before anything else.
     click.echo(f"Sweep: {sweep()}.")
-    click.echo(f"Consuming {type(queue.huey).__name__} with {workers} worker thread(s).")
-    queue.huey.create_consumer(workers=workers, worker_type="thread", periodic=True).run()
+    threads = {"quick": 1, "slow": workers}
+    click.echo(f"Consuming {type(queue.huey).__name__}: "
+               + ", ".join(f"{name} lane with {threads[name]} thread(s)" for name in lanes) + ".")
+    queue.run_consumers(lanes, slow_workers=workers)
 
 
 @click.command("sweep")

@@ -38,7 +38,8 @@ def seed(settings: Settings) -> Iterator[str]:
     owner = users["marketer"]
     existing = set(db.session.scalars(select(Asset.title)))
     # Process the demo files now, in this command, so the portal opens ready.
-    get_queue().huey.immediate = True
+    for huey in get_queue().hueys.values():
+        huey.immediate = True
     with tempfile.TemporaryDirectory(prefix="collateral-demo-") as work:
         for item in demo_library():
             if item.title in existing:

@@ -1,5 +1,6 @@
 """What every request and response of the portal shares, against hostile input
 and hostile pages: bounded ids in URLs, a JSON parser that refuses deep nesting,
+no NUL characters in text (PostgreSQL cannot store them),
 the client address behind trusted proxies, and the browser security headers.
 
 The Content-Security-Policy allows the portal's own scripts only ('self': no
@@ -13,10 +14,11 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, Response
+from flask import Flask, Response, request
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from portal.errors import InvalidInput
 from portal.ids import IdConverter
 
 STYLE_SRC = "'self' 'unsafe-inline'"
@@ -28,9 +30,40 @@ class BoundedJSONProvider(DefaultJSONProvider):
 
     def loads(self, s: str | bytes, **kwargs: Any) -> Any:
         try:
-            return super().loads(s, **kwargs)
+            value = super().loads(s, **kwargs)
         except RecursionError:
             raise ValueError("JSON nested too deeply") from None
+        if _holds_nul(value):
+            raise ValueError("JSON text may not contain NUL characters")
+        return value
+
+
+def _holds_nul(value: Any) -> bool:
+    """A NUL character ("\\u0000") in any string of a parsed JSON value: PostgreSQL text
+    cannot store it, so it would fail in the database (a 500) instead of being refused."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
+def refuse_nul_characters() -> None:
+    """Query strings and plain forms with a NUL character are bad input (400); multipart
+    fields are checked where they are read (library.services.parse_metadata)."""
+    fields = [request.args]
+    if request.mimetype == "application/x-www-form-urlencoded":
+        fields.append(request.form)
+    for values in fields:
+        if any("\x00" in key or any("\x00" in v for v in values.getlist(key)) for key in values):
+            raise InvalidInput("Text may not contain NUL characters.", status=400)
 
 
 def content_security_policy(storage_origin: str | None) -> str:
@@ -69,6 +102,8 @@ def init_app(app: Flask) -> None:
         # sign-in throttling counts, and https behind a TLS-terminating proxy.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies,  # type: ignore[method-assign]
                                 x_proto=settings.trusted_proxies)
+
+    app.before_request(refuse_nul_characters)
 
     headers = {
         "Content-Security-Policy": content_security_policy(_storage_origin(app)),

@@ -37,8 +37,8 @@ def system_health() -> dict:
     except Exception as error:
         checks["index"] = {"ok": False, "detail": str(error)}
     try:
-        pending = get_queue().huey.pending_count()
-        checks["queue"] = {"ok": True, "detail": f"{pending} task(s) waiting"}
+        pending = get_queue().pending_counts()
+        checks["queue"] = {"ok": True, "detail": ", ".join(f"{lane}: {n} task(s) waiting" for lane, n in pending.items())}
     except Exception as error:
         checks["queue"] = {"ok": False, "detail": str(error)}
     settings = current_app.config["SETTINGS"]

@@ -6,8 +6,15 @@ enqueue them. Modes (see config.Settings.queue_mode):
   so the default install needs nothing else running;
 - redis: Redis-backed queue consumed by `flask --app portal worker`;
 - immediate: tasks run inline (tests).
-Each app gets its own Huey instance; tasks are registered on it with the app
+Each app gets its own Huey instances; tasks are registered on them with the app
 context they need.
+
+Two lanes, each a queue of its own with its own consumer, so that quick work never
+waits behind slow work: `slow` (processing an upload with LibreOffice, assembling a
+deck, rebuilding the index, rollups: up to minutes each) and `quick` (draining the
+index outbox, usage counts, the sweeper, expiry: what keeps search current). Both
+run in `flask --app portal worker` and in the embedded consumer; on Redis the slow
+lane is the queue named `<name>-slow`, on SQLite a second queue in the same file.
 
 Huey hands a task to one consumer and forgets it, so work a dead process was
 doing would be lost. Jobs that must survive that (processing a version,
@@ -40,36 +47,81 @@ from portal.models import utcnow
 log = logging.getLogger(__name__)
 
 
+QUICK, SLOW = "quick", "slow"
+LANES = (QUICK, SLOW)
+
+
 @dataclass
 class TaskDefinition:
     function: Callable[..., Any]
     retries: int = 0
     retry_delay: int = 10
     schedule: Any = None  # a huey.crontab for periodic tasks
+    lane: str = QUICK
 
 
 @dataclass
 class TaskQueue:
-    huey: Huey
+    hueys: dict[str, Huey]  # lane -> its queue
     tasks: dict[str, Any] = field(default_factory=dict)
     _consumer_started: bool = False
+    _consumers: list[Consumer] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def huey(self) -> Huey:
+        """The quick lane's queue (also where the index drain keeps its marks)."""
+        return self.hueys[QUICK]
 
     def enqueue(self, name: str, *args: Any) -> None:
         self.tasks[name](*args)
 
+    def pending_counts(self) -> dict[str, int]:
+        return {lane: huey.pending_count() for lane, huey in self.hueys.items()}
+
+    def make_consumers(self, *, lanes: tuple[str, ...] = LANES, slow_workers: int = 1,
+                       embedded: bool = False) -> list[Consumer]:
+        """A consumer per lane: one thread for the quick lane, `slow_workers` for the slow one;
+        each runs its own lane's periodic tasks."""
+        kind = EmbeddedConsumer if embedded else Consumer
+        return [kind(self.hueys[lane], workers=slow_workers if lane == SLOW else 1, worker_type="thread",
+                     periodic=True) for lane in lanes]
+
     def start_embedded_consumer(self) -> None:
-        """Consume the embedded queue in daemon threads of this process (once), starting
+        """Consume both lanes in daemon threads of this process (once), starting
         with a sweep: work a dead web process was doing is picked up again."""
         with self._lock:
             if self._consumer_started:
                 return
-            consumer = EmbeddedConsumer(self.huey, workers=1, worker_type="thread", periodic=True)
-            consumer.start()
+            self._consumers = self.make_consumers(embedded=True)
+            for consumer in self._consumers:
+                consumer.start()
             self._consumer_started = True
-            log.info("embedded task consumer started")
+            log.info("embedded task consumers started (quick and slow lanes)")
         if "sweep" in self.tasks:
             self.enqueue("sweep", True)
+
+    def run_consumers(self, lanes: tuple[str, ...] = LANES, slow_workers: int = 1) -> None:
+        """Consume the lanes in this process until a signal stops it (`flask --app portal worker`).
+        The first lane's consumer runs in the main thread and handles the signals; the others
+        run in threads beside it and stop with it (gracefully if it stopped gracefully)."""
+        first, *rest = lanes
+        others = self.make_consumers(lanes=tuple(rest), slow_workers=slow_workers, embedded=True)
+        main = self.make_consumers(lanes=(first,), slow_workers=slow_workers)[0]
+        for consumer in others:
+            consumer.start()
+        try:
+            main.run()
+        finally:
+            for consumer in others:
+                consumer.stop(graceful=bool(getattr(main, "_graceful", False)))
+
+    def stop_embedded_consumer(self) -> None:
+        """Stop the embedded consumers, letting running tasks finish (tests, shutdown)."""
+        with self._lock:
+            for consumer in self._consumers:
+                consumer.stop(graceful=True)
+            self._consumers, self._consumer_started = [], False
 
 
 class EmbeddedConsumer(Consumer):
@@ -84,20 +136,26 @@ class EmbeddedConsumer(Consumer):
 REGISTRY: dict[str, TaskDefinition] = {}
 
 
-def task(name: str, *, retries: int = 0, retry_delay: int = 10, schedule: Any = None) -> Callable:
-    """Register a background task; it runs inside an app context."""
+def task(name: str, *, retries: int = 0, retry_delay: int = 10, schedule: Any = None,
+         lane: str = QUICK) -> Callable:
+    """Register a background task; it runs inside an app context, on the `quick` lane
+    unless it may take long (`lane=SLOW`)."""
+    if lane not in LANES:
+        raise ValueError(f"lane is one of {LANES}")
 
     def decorate(function: Callable) -> Callable:
-        REGISTRY[name] = TaskDefinition(function, retries, retry_delay, schedule)
+        REGISTRY[name] = TaskDefinition(function, retries, retry_delay, schedule, lane)
         return function
 
     return decorate
 
 
-def _make_huey(app: Flask) -> Huey:
+def _make_huey(app: Flask, lane: str) -> Huey:
     settings = app.config["SETTINGS"]
     # Separate names keep several deployments (or test runs) on one Redis apart.
     name = app.config.get("QUEUE_NAME") or os.environ.get("PORTAL_QUEUE_NAME") or "collateral"
+    if lane != QUICK:
+        name = f"{name}-{lane}"
     if settings.queue_mode == "immediate":
         return MemoryHuey(name, immediate=True)
     if settings.queue_mode == "redis":
@@ -113,16 +171,17 @@ def _bind(app: Flask, queue: TaskQueue) -> None:
                 return _function(*args)
 
         run.__name__ = name
+        huey = queue.hueys[definition.lane]
         if definition.schedule is not None:
-            queue.tasks[name] = queue.huey.periodic_task(definition.schedule, name=name)(run)
+            queue.tasks[name] = huey.periodic_task(definition.schedule, name=name)(run)
         else:
-            queue.tasks[name] = queue.huey.task(
+            queue.tasks[name] = huey.task(
                 name=name, retries=definition.retries, retry_delay=definition.retry_delay
             )(run)
 
 
 def init_app(app: Flask) -> None:
-    queue = TaskQueue(_make_huey(app))
+    queue = TaskQueue({lane: _make_huey(app, lane) for lane in LANES})
     app.extensions["collateral_queue"] = queue
 
     if app.config["START_EMBEDDED_WORKER"]:

@@ -106,10 +106,15 @@ def run_queued() -> list[str]:
     """Run what waits in the current app's queue, as its consumer would; returns the task names."""
     from portal.queue import get_queue
 
-    huey, names = get_queue().huey, []
-    while (message := huey.dequeue()) is not None:
-        names.append(message.name)
-        huey.execute(message)
+    names: list[str] = []
+    ran = True
+    while ran:  # a task of one lane may queue work on the other
+        ran = False
+        for huey in get_queue().hueys.values():
+            while (message := huey.dequeue()) is not None:
+                names.append(message.name)
+                huey.execute(message)
+                ran = True
     return names
 
 

@@ -19,6 +19,22 @@ from portal.analytics.asset_table import LEADERBOARD_LABELS, AssetRow
 from portal.analytics.ranges import DateRange
 from portal.analytics.usage import KINDS
 from portal.api import json_body, listing, pagination
+from portal.api.spec import (
+    DATE,
+    DATETIME,
+    ID,
+    INTEGER,
+    NUMBER,
+    PAGING,
+    STRING,
+    api_doc,
+    array,
+    enum,
+    listing_of,
+    mapping,
+    nullable,
+    obj,
+)
 from portal.errors import InvalidInput
 from portal.library.serializers import iso
 from portal.library.services import get_asset_for
@@ -33,6 +49,19 @@ ASSET_SORTS = {
     "last_used": lambda row: (-(row.last_used_on.toordinal() if row.last_used_on else 0), row.asset_id),
     "title": lambda row: (row.title.lower(), row.asset_id),
 }
+
+
+RANGE_QUERY = {"since": DATE, "until": DATE, "days": {"type": "integer", "minimum": 1, "maximum": ranges.MAX_RANGE_DAYS}}
+RANGE = obj({"since": DATE, "until": DATE, "granularity": enum("day", "week")})
+ASSET_ROW = obj({
+    "asset_id": INTEGER, "title": STRING, "status": STRING, "views": INTEGER, "downloads": INTEGER,
+    "search_clicks": INTEGER, "reported_uses": INTEGER, "deck_inclusions": INTEGER, "uses": INTEGER,
+    "rating_average": nullable(NUMBER), "rating_count": INTEGER, "last_used_at": nullable(DATE), "score": NUMBER,
+    "quadrant": nullable(STRING),
+})
+SERIES = mapping(array(INTEGER))  # "labels" holds strings; the others counts per bucket
+GAP = obj({"query": STRING, "searches": INTEGER, "last_searched_at": nullable(DATETIME)})
+GAPS = listing_of(GAP, range=RANGE)
 
 
 def _range_json(window: DateRange) -> dict:
@@ -61,6 +90,11 @@ def asset_row_json(row: AssetRow, quadrant: str | None) -> dict:
 
 @bp.get("/analytics/overview")
 @allow(*ANALYTICS_ROLES)
+@api_doc(query=RANGE_QUERY, responses={200: obj({
+    "range": RANGE, "totals": mapping(INTEGER), "active_reps": INTEGER, "active_users": INTEGER,
+    "library_size": INTEGER, "assets_used": INTEGER, "used_share_percent": NUMBER,
+    "series": {**mapping(array({})), "properties": {"labels": array(STRING)}, "required": ["labels"]},
+})})
 def analytics_overview():
     """Totals, active reps, share of the library used, and the series over time."""
     data = overview.overview(ranges.parse_range(request.args))
@@ -78,6 +112,8 @@ def analytics_overview():
 
 @bp.get("/analytics/assets")
 @allow(*ANALYTICS_ROLES)
+@api_doc(query={**RANGE_QUERY, **PAGING, "sort": enum(*ASSET_SORTS), "include_retired": enum("0", "1")},
+         responses={200: listing_of(ASSET_ROW, range=RANGE, used_threshold=INTEGER)})
 def analytics_assets():
     """Per-asset usage in the range, rating, last use and content score; sort=score|uses|rating|last_used|title."""
     window = ranges.parse_range(request.args)
@@ -94,6 +130,8 @@ def analytics_assets():
 
 @bp.get("/analytics/leaderboards")
 @allow(*ANALYTICS_ROLES)
+@api_doc(query=RANGE_QUERY, responses={200: obj({"range": RANGE, "used_threshold": INTEGER,
+                                                    **{name: array(ASSET_ROW) for name in LEADERBOARD_LABELS}})})
 def analytics_leaderboards():
     """Most and least used, never used, highest and lowest rated, low rated yet used the most."""
     window = ranges.parse_range(request.args)
@@ -106,6 +144,17 @@ def analytics_leaderboards():
 
 @bp.get("/analytics/assets/<int:asset_id>")
 @allow(*ANALYTICS_ROLES)
+@api_doc(query=RANGE_QUERY, responses={200: obj({
+    "asset_id": INTEGER, "title": STRING, "range": RANGE, "summary": nullable(ASSET_ROW),
+    "series": {**mapping(array({})), "properties": {"labels": array(STRING)}, "required": ["labels"]},
+    "by_kind": mapping(INTEGER), "by_team": array(obj({"team": nullable(STRING), "events": INTEGER})),
+    "by_region": array(obj({"region": nullable(STRING), "events": INTEGER})),
+    "rating_trend": array(obj({"month": STRING, "average": nullable(NUMBER), "count": INTEGER})),
+    "outcomes": mapping(INTEGER),
+    "slides": array(obj({"version": INTEGER, "slide": INTEGER, "deck_inclusions": INTEGER})),
+    "recent": array(obj({"at": nullable(STRING), "user": nullable(STRING), "team": nullable(STRING),
+                         "what": STRING})),
+})})
 def analytics_asset(asset_id: int):
     """One asset: usage over time, by kind, team and region, rating trend, outcomes, reused slides, recent users."""
     item = get_asset_for(current_user, asset_id)
@@ -159,6 +208,7 @@ def analytics_buyers():
 
 @bp.get("/analytics/search-gaps")
 @allow(*ANALYTICS_ROLES)
+@api_doc(query={**RANGE_QUERY, **PAGING}, responses={200: GAPS})
 def analytics_search_gaps():
     """Queries that found nothing (default: the last 90 days), most frequent first."""
     return _gaps_listing(unclicked=False)
@@ -166,6 +216,7 @@ def analytics_search_gaps():
 
 @bp.get("/analytics/unclicked-searches")
 @allow(*ANALYTICS_ROLES)
+@api_doc(query={**RANGE_QUERY, **PAGING}, responses={200: GAPS})
 def analytics_unclicked_searches():
     """Queries with results none of which was ever opened."""
     return _gaps_listing(unclicked=True)
@@ -175,6 +226,14 @@ def analytics_unclicked_searches():
 
 @bp.get("/analytics/retirement-candidates")
 @allow(*ANALYTICS_ROLES)
+@api_doc(query={**PAGING, "unused_days": {"type": "integer", "minimum": 1, "maximum": 3650}, "reason": STRING},
+         responses={200: listing_of(obj({
+             "asset_id": INTEGER, "title": STRING, "last_used_at": nullable(DATE), "age_days": INTEGER,
+             "uses": INTEGER, "rating_average": nullable(NUMBER), "rating_count": INTEGER,
+             "expires_on": nullable(DATE), "owner": nullable(STRING),
+             "reasons": array(obj({"code": STRING, "text": STRING, "other_asset_id": nullable(INTEGER)})),
+             "reason_codes": array(STRING),
+         }), unused_days=INTEGER)})
 def analytics_retirement_candidates():
     """Published items worth retiring, each with its reasons (unused_days=90, reason=code to filter)."""
     unused_days = retirement.parse_unused_days(request.args)
@@ -198,6 +257,7 @@ def analytics_retirement_candidates():
 
 @bp.post("/analytics/retire")
 @allow(*PUBLISHER_ROLES)
+@api_doc(json=obj({"asset_ids": array(ID), "reason": STRING}), responses={200: obj({"retired": INTEGER})})
 def analytics_retire():
     """Retire many items at once: JSON {"asset_ids": [...], "reason": "..."}; each is audited and reversible."""
     body = json_body()
@@ -211,6 +271,9 @@ def analytics_retire():
 
 @bp.get("/assets/<int:asset_id>/retirements")
 @allow(*ANALYTICS_ROLES)
+@api_doc(responses={200: obj({"items": array(obj({
+    "action": enum("retired", "restored"), "reason": nullable(STRING), "at": DATETIME, "by": nullable(STRING),
+}))})})
 def asset_retirements(asset_id: int):
     """The audit trail of one item: who retired or restored it, when and why."""
     item = get_asset_for(current_user, asset_id)

@@ -5,12 +5,13 @@ from __future__ import annotations
 from flask import current_app
 from huey import crontab
 
-from portal.queue import task
+from portal.queue import SLOW, task
 
 ROLLUP_EVERY_MINUTES = 15
 
 
-@task("rollup_recent_usage", retries=2, retry_delay=60, schedule=crontab(minute=f"*/{ROLLUP_EVERY_MINUTES}"))
+@task("rollup_recent_usage", retries=2, retry_delay=60, lane=SLOW,
+      schedule=crontab(minute=f"*/{ROLLUP_EVERY_MINUTES}"))
 def rollup_recent_usage() -> None:
     """Fold the uses recorded since the last run into the rollups. Dashboards
     do not wait for it (they read those uses raw meanwhile); it keeps that raw

@@ -6,6 +6,7 @@ from flask import Blueprint, current_app, request
 
 from portal.access import PUBLIC, allow, issue_token
 from portal.api import json_body
+from portal.api.spec import DATETIME, INTEGER, STRING, api_doc, obj
 from portal.auth import signin
 from portal.errors import InvalidInput
 from portal.library.serializers import iso
@@ -15,6 +16,9 @@ bp = Blueprint("auth", __name__)  # mounted under /api/v1 by create_app
 
 @bp.post("/tokens")
 @allow(PUBLIC)
+@api_doc(json=obj({"email": STRING, "password": STRING}),
+         responses={201: obj({"token": STRING, "expires_at": DATETIME,
+                              "user": obj({"id": INTEGER, "email": STRING, "role": STRING})})})
 def create_token():
     """Exchange an email and password for an API token (valid for API_TOKEN_DAYS; sign-in is throttled)."""
     data = json_body()

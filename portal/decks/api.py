@@ -11,12 +11,45 @@ from flask_login import current_user
 
 from portal.access import EVERYONE, allow
 from portal.api import json_body, listing, pagination
+from portal.api.spec import (
+    BOOLEAN,
+    DATETIME,
+    ID,
+    INTEGER,
+    PAGING,
+    STRING,
+    api_doc,
+    array,
+    binary,
+    enum,
+    listing_of,
+    nullable,
+    obj,
+)
 from portal.decks import building, services
 from portal.files import send_stored
 from portal.library.serializers import iso, page_thumbnail_url
 from portal.models import BuildStatus, Deck, DeckBuild
 
 bp = Blueprint("decks", __name__)  # mounted under /api/v1 by create_app
+
+
+DECK = obj({
+    "id": INTEGER, "title": nullable(STRING), "created_at": DATETIME, "updated_at": DATETIME,
+    "pages": array(obj({
+        "position": INTEGER, "page_id": INTEGER, "asset_id": INTEGER, "asset_title": STRING, "number": INTEGER,
+        "title": nullable(STRING), "thumbnail_url": nullable(STRING), "version": INTEGER, "stale": BOOLEAN,
+        "retired": BOOLEAN,
+    })),
+})
+DECK_BODY = obj({"title": STRING, "page_ids": array(ID)}, required=["title"])
+BUILD = obj({
+    "deck_id": INTEGER, "revision": nullable(STRING),
+    "status": enum("none", "pending", "building", "ready", "failed"),
+    "progress": obj({"done": nullable(INTEGER), "total": nullable(INTEGER)}), "error": nullable(STRING),
+    "size": nullable(INTEGER), "download_url": STRING,
+})
+PPTX = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
 
 
 def deck_json(deck: Deck) -> dict:
@@ -78,6 +111,7 @@ def deck_download(deck: Deck) -> tuple[object | None, DeckBuild]:
 
 @bp.get("/decks")
 @allow(*EVERYONE)
+@api_doc(query=PAGING, responses={200: listing_of(DECK)})
 def list_decks():
     """The caller's decks, most recently changed first (the unnamed one is the deck being built)."""
     page, per_page = pagination()
@@ -87,6 +121,7 @@ def list_decks():
 
 @bp.post("/decks")
 @allow(*EVERYONE)
+@api_doc(json=DECK_BODY, responses={201: DECK})
 def create_deck():
     """Create a deck: {"title", "page_ids": [...]} with slide ids from /assets/{id}/pages or /search/pages."""
     title, page_ids = services.parse_deck(json_body())
@@ -95,6 +130,7 @@ def create_deck():
 
 @bp.get("/decks/<int:deck_id>")
 @allow(*EVERYONE)
+@api_doc(responses={200: DECK})
 def get_deck(deck_id: int):
     """One of the caller's decks with its slides in order, each marked stale or retired."""
     return deck_json(services.get_deck_for(current_user, deck_id))
@@ -102,6 +138,7 @@ def get_deck(deck_id: int):
 
 @bp.put("/decks/<int:deck_id>")
 @allow(*EVERYONE)
+@api_doc(json=DECK_BODY, responses={200: DECK})
 def put_deck(deck_id: int):
     """Replace a deck's title and slides: {"title", "page_ids": [...]} in the new order."""
     deck = services.get_deck_for(current_user, deck_id)
@@ -111,6 +148,7 @@ def put_deck(deck_id: int):
 
 @bp.delete("/decks/<int:deck_id>")
 @allow(*EVERYONE)
+@api_doc(responses={204: None})
 def delete_deck(deck_id: int):
     """Delete one of the caller's decks."""
     services.delete_deck(services.get_deck_for(current_user, deck_id))
@@ -123,6 +161,7 @@ def _download_url(deck: Deck) -> str:
 
 @bp.get("/decks/<int:deck_id>/download")
 @allow(*EVERYONE)
+@api_doc(responses={200: binary(PPTX), 202: BUILD})
 def download_deck(deck_id: int):
     """The deck as one .pptx holding its slides in order; records a deck inclusion per slide.
     Still being assembled after a short wait: 202 with the build's status and Retry-After."""
@@ -135,6 +174,7 @@ def download_deck(deck_id: int):
 
 @bp.get("/decks/<int:deck_id>/build")
 @allow(*EVERYONE)
+@api_doc(responses={200: BUILD})
 def get_build(deck_id: int):
     """Where the assembly of the deck as it is now stands: none, pending, building, ready or failed."""
     deck = services.get_deck_for(current_user, deck_id)
@@ -143,6 +183,7 @@ def get_build(deck_id: int):
 
 @bp.post("/decks/<int:deck_id>/build")
 @allow(*EVERYONE)
+@api_doc(responses={200: BUILD, 202: BUILD})
 def start_build(deck_id: int):
     """Start assembling the deck as it is now (202), or find it ready (200); poll GET .../build."""
     deck = services.get_deck_for(current_user, deck_id)

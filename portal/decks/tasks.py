@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from portal.queue import task
+from portal.queue import SLOW, task
 
 
-@task("build_deck", retries=1, retry_delay=30)
+@task("build_deck", retries=1, retry_delay=30, lane=SLOW)
 def build_deck(build_id: int) -> None:
     from portal.decks.building import build
 

@@ -7,11 +7,49 @@ from flask_login import current_user
 
 from portal.access import EVERYONE, allow
 from portal.api import json_body, listing, pagination
+from portal.api.spec import (
+    DATE,
+    DATETIME,
+    INTEGER,
+    NUMBER,
+    PAGING,
+    STRING,
+    api_doc,
+    enum,
+    listing_of,
+    mapping,
+    nullable,
+    obj,
+)
 from portal.feedback import flags, inputs, ratings, review_queue, uses
 from portal.library.serializers import iso
 from portal.models import REVIEWER_ROLES, Flag, Rating, ReportedUse
 
 bp = Blueprint("feedback", __name__)  # mounted under /api/v1 by create_app
+
+
+ASSET_REF = obj({"id": INTEGER, "title": STRING})
+PERSON = obj({"id": INTEGER, "email": STRING, "team": nullable(STRING)})
+REVIEW_STATUS = enum("open", "resolved")
+RATING = obj({
+    "id": INTEGER, "asset": ASSET_REF, "author": PERSON, "stars": {"type": "integer", "minimum": 1, "maximum": 5},
+    "comment": nullable(STRING), "status": REVIEW_STATUS, "created_at": DATETIME, "updated_at": nullable(DATETIME),
+    "resolution_note": nullable(STRING), "resolved_at": nullable(DATETIME), "resolved_by": nullable(STRING),
+})
+USE = obj({
+    "id": INTEGER, "asset": ASSET_REF, "user": obj({"id": INTEGER, "email": STRING}), "kind": STRING,
+    "account": nullable(STRING), "opportunity": nullable(STRING), "outcome": nullable(STRING),
+    "note": nullable(STRING), "occurred_on": DATE, "created_at": DATETIME, "updated_at": nullable(DATETIME),
+})
+FLAG = obj({
+    "id": INTEGER, "asset": ASSET_REF, "author": PERSON, "reason_kind": enum(*inputs.FLAG_KINDS), "reason": STRING,
+    "status": REVIEW_STATUS, "created_at": DATETIME, "resolution_note": nullable(STRING),
+    "resolved_at": nullable(DATETIME),
+})
+USE_BODY = {"kind": enum(*inputs.USE_KINDS), "account": STRING, "opportunity": STRING,
+            "outcome": nullable(STRING), "note": STRING, "occurred_on": STRING}
+NOTE_BODY = obj({"note": STRING}, required=[])
+QUEUE_QUERY = {**PAGING, "status": REVIEW_STATUS, "product": STRING, "team": STRING, "region": STRING}
 
 
 def _asset_ref(item) -> dict:
@@ -70,6 +108,8 @@ def flag_json(flag: Flag) -> dict:
 
 @bp.put("/assets/<int:asset_id>/rating")
 @allow(*EVERYONE)
+@api_doc(json=obj({"stars": {"type": "integer", "minimum": 1, "maximum": 5}, "comment": STRING},
+                  required=["stars"]), responses={200: RATING})
 def put_rating(asset_id: int):
     """Rate an asset 1 to 5 stars with an optional comment; a second PUT replaces the caller's rating."""
     stars, comment = inputs.parse_rating(json_body())
@@ -79,6 +119,8 @@ def put_rating(asset_id: int):
 
 @bp.get("/assets/<int:asset_id>/ratings")
 @allow(*EVERYONE)
+@api_doc(query=PAGING, responses={200: listing_of(RATING, average=nullable(NUMBER), count=INTEGER,
+                                                        distribution=mapping(INTEGER), mine=nullable(RATING))})
 def list_ratings(asset_id: int):
     """Ratings of an asset, newest first, with the average, count and distribution."""
     from portal.library.services import get_asset_for
@@ -98,6 +140,7 @@ def list_ratings(asset_id: int):
 
 @bp.post("/assets/<int:asset_id>/usage")
 @allow(*EVERYONE)
+@api_doc(json=obj(USE_BODY, required=["kind"]), responses={201: USE})
 def post_usage(asset_id: int):
     """Report a use of an asset: kind, account, opportunity, outcome, note, occurred_on."""
     values = inputs.parse_use(json_body())
@@ -106,6 +149,7 @@ def post_usage(asset_id: int):
 
 @bp.get("/my/usage")
 @allow(*EVERYONE)
+@api_doc(query=PAGING, responses={200: listing_of(USE)})
 def my_usage():
     """The caller's own reported uses, latest first."""
     page, per_page = pagination()
@@ -115,6 +159,7 @@ def my_usage():
 
 @bp.patch("/usage/<int:use_id>")
 @allow(*EVERYONE)
+@api_doc(json=obj(USE_BODY, required=[]), responses={200: USE})
 def patch_usage(use_id: int):
     """Change one of the caller's own reported uses (for example its outcome, open to won)."""
     values = inputs.parse_use(json_body(), partial=True)
@@ -123,6 +168,7 @@ def patch_usage(use_id: int):
 
 @bp.post("/assets/<int:asset_id>/flags")
 @allow(*EVERYONE)
+@api_doc(json=obj({"reason_kind": enum(*inputs.FLAG_KINDS), "reason": STRING}), responses={201: FLAG})
 def post_flag(asset_id: int):
     """Flag an asset as outdated, wrong or off_brand with a reason; its owner is notified."""
     kind, reason = inputs.parse_flag(json_body())
@@ -144,6 +190,8 @@ def _resolved(model: type[Rating] | type[Flag], item_id: int, to_json) -> dict:
 
 @bp.get("/reviews")
 @allow(*REVIEWER_ROLES)
+@api_doc(query={**QUEUE_QUERY, "max_stars": {"type": "integer", "minimum": 1, "maximum": 5},
+                "comments": enum("include", "exclude")}, responses={200: listing_of(RATING)})
 def reviews():
     """The rating review queue: ratings at or under max_stars (default 2) and, unless
     comments=exclude, higher ratings with a comment; status open (default) or resolved;
@@ -153,6 +201,7 @@ def reviews():
 
 @bp.post("/reviews/<int:rating_id>/resolve")
 @allow(*REVIEWER_ROLES)
+@api_doc(json=NOTE_BODY, responses={200: RATING})
 def resolve_review(rating_id: int):
     """Resolve a rating in the review queue with a note."""
     return _resolved(Rating, rating_id, rating_json)
@@ -160,6 +209,7 @@ def resolve_review(rating_id: int):
 
 @bp.get("/flags")
 @allow(*REVIEWER_ROLES)
+@api_doc(query=QUEUE_QUERY, responses={200: listing_of(FLAG)})
 def list_flags():
     """Flags, newest first: status open (default) or resolved; filters product, team, region."""
     return _queue_listing(review_queue.review_flags, flag_json)
@@ -167,6 +217,7 @@ def list_flags():
 
 @bp.post("/flags/<int:flag_id>/resolve")
 @allow(*REVIEWER_ROLES)
+@api_doc(json=NOTE_BODY, responses={200: FLAG})
 def resolve_flag(flag_id: int):
     """Resolve a flag with a note."""
     return _resolved(Flag, flag_id, flag_json)

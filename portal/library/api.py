@@ -8,6 +8,24 @@ from sqlalchemy import select
 
 from portal.access import EVERYONE, allow
 from portal.api import json_body, listing, pagination
+from portal.api.spec import (
+    BOOLEAN,
+    DATE,
+    DATETIME,
+    FILE,
+    INTEGER,
+    NUMBER,
+    PAGING,
+    STRING,
+    api_doc,
+    array,
+    binary,
+    enum,
+    listing_of,
+    nullable,
+    obj,
+    redirect,
+)
 from portal.errors import InvalidInput
 from portal.extensions import db
 from portal.files import send_image, send_stored
@@ -18,6 +36,35 @@ from portal.library.stats import stats_for
 from portal.models import PUBLISHER_ROLES, AssetStatus, AssetVersion, UsageKind
 
 bp = Blueprint("library", __name__)  # mounted under /api/v1 by create_app
+
+
+CONTENT_TYPES = ("deck", "case_study", "datasheet", "battlecard", "one_pager", "price_sheet", "video", "other")
+VERSION = obj({
+    "number": INTEGER, "filename": STRING, "size": INTEGER, "sha256": STRING, "mime": STRING, "kind": nullable(STRING),
+    "processing": enum("pending", "ready", "failed"), "error": nullable(STRING), "page_count": nullable(INTEGER),
+    "progress": obj({"done": nullable(INTEGER), "total": nullable(INTEGER)}), "created_at": DATETIME,
+    "uploaded_by": nullable(STRING),
+})
+ASSET = obj({
+    "id": INTEGER, "title": STRING, "description": nullable(STRING), "content_type": STRING,
+    "product": nullable(STRING), "stage": nullable(STRING), "region": nullable(STRING), "persona": nullable(STRING),
+    "tags": array(STRING), "status": enum("published", "retired"), "expired": BOOLEAN, "expires_on": nullable(DATE),
+    "retired_reason": nullable(STRING), "owner": obj({"id": INTEGER, "email": STRING}),
+    "created_at": DATETIME, "updated_at": DATETIME, "current_version": nullable(VERSION),
+    "versions_count": INTEGER, "rating": obj({"average": nullable(NUMBER), "count": INTEGER}),
+    "usage": obj({"views": INTEGER, "downloads": INTEGER, "reported": INTEGER, "deck_inclusions": INTEGER}),
+    "thumbnail_url": nullable(STRING),
+})
+PAGE = obj({"id": INTEGER, "asset_id": INTEGER, "version": INTEGER, "number": INTEGER, "title": nullable(STRING),
+            "text": nullable(STRING), "notes": nullable(STRING), "thumbnail_url": nullable(STRING)})
+UPLOADED = {**ASSET, "properties": {**ASSET["properties"],
+                                    "duplicate_of": array(obj({"id": INTEGER, "title": STRING}))}}
+METADATA = {"title": STRING, "description": STRING, "content_type": enum(*CONTENT_TYPES), "product": STRING,
+            "stage": STRING, "region": STRING, "persona": STRING, "tags": STRING, "expires_on": STRING}
+FILTERS = {"content_type": STRING, "product": STRING, "stage": STRING, "region": STRING, "persona": STRING,
+           "tag": STRING}
+REASON = obj({"reason": STRING}, required=[])
+IMAGE = {200: binary("image/png"), 302: redirect(), 304: None}
 
 
 def _one(asset, status: int = 200, **extra):
@@ -37,6 +84,7 @@ def _duplicates(result: services.UploadResult) -> list[dict]:
 
 @bp.post("/assets")
 @allow(*PUBLISHER_ROLES)
+@api_doc(form=obj({"file": FILE, **METADATA}, required=["file"]), responses={201: UPLOADED})
 def create_asset():
     """Upload a new asset (multipart: file and metadata fields)."""
     file = _uploaded_file()
@@ -47,6 +95,8 @@ def create_asset():
 
 @bp.get("/assets")
 @allow(*EVERYONE)
+@api_doc(query={**PAGING, **FILTERS, "owner_id": INTEGER, "status": enum("published", "retired", "expired"),
+                "sort": STRING}, responses={200: listing_of(ASSET)})
 def list_assets():
     """List assets the caller may see; filters as query parameters."""
     page, per_page = pagination()
@@ -57,6 +107,7 @@ def list_assets():
 
 @bp.get("/assets/<int:asset_id>")
 @allow(*EVERYONE)
+@api_doc(responses={200: ASSET})
 def get_asset(asset_id: int):
     """One asset."""
     return _one(services.get_asset_for(current_user, asset_id))
@@ -64,6 +115,8 @@ def get_asset(asset_id: int):
 
 @bp.patch("/assets/<int:asset_id>")
 @allow(*PUBLISHER_ROLES)
+@api_doc(json=obj({**METADATA, "tags": array(STRING), "owner_email": STRING}, required=[]),
+         responses={200: ASSET})
 def update_asset(asset_id: int):
     """Change metadata."""
     asset = services.get_asset_for(current_user, asset_id)
@@ -72,6 +125,7 @@ def update_asset(asset_id: int):
 
 @bp.post("/assets/<int:asset_id>/versions")
 @allow(*PUBLISHER_ROLES)
+@api_doc(form=obj({"file": FILE}), responses={201: UPLOADED})
 def create_version(asset_id: int):
     """Publish a new version (multipart: file)."""
     asset = services.get_asset_for(current_user, asset_id)
@@ -83,6 +137,7 @@ def create_version(asset_id: int):
 
 @bp.get("/assets/<int:asset_id>/versions")
 @allow(*EVERYONE)
+@api_doc(responses={200: listing_of(VERSION)})
 def list_versions(asset_id: int):
     """Versions of an asset (reps see only the current one)."""
     asset = services.get_asset_for(current_user, asset_id)
@@ -95,6 +150,7 @@ def list_versions(asset_id: int):
 
 @bp.get("/assets/<int:asset_id>/download")
 @allow(*EVERYONE)
+@api_doc(query={"version": {"type": "integer", "minimum": 1}}, responses={200: binary("*/*"), 302: redirect()})
 def download(asset_id: int):
     """The file (or a 302 to a presigned URL); counts a download."""
     asset = services.get_asset_for(current_user, asset_id)
@@ -105,6 +161,7 @@ def download(asset_id: int):
 
 @bp.post("/assets/<int:asset_id>/retire")
 @allow(*PUBLISHER_ROLES)
+@api_doc(json=REASON, responses={200: ASSET})
 def retire(asset_id: int):
     """Retire with a reason (reversible)."""
     asset = services.get_asset_for(current_user, asset_id)
@@ -117,6 +174,7 @@ def retire(asset_id: int):
 
 @bp.post("/assets/<int:asset_id>/restore")
 @allow(*PUBLISHER_ROLES)
+@api_doc(json=REASON, responses={200: ASSET})
 def restore(asset_id: int):
     """Restore a retired asset."""
     asset = services.get_asset_for(current_user, asset_id)
@@ -127,6 +185,7 @@ def restore(asset_id: int):
 
 @bp.get("/assets/<int:asset_id>/cover")
 @allow(*EVERYONE)
+@api_doc(responses=IMAGE)
 def asset_cover(asset_id: int):
     """The cover image (PNG) of the current version: what `thumbnail_url` of an asset points at."""
     return send_image(services.cover_key_for(current_user, asset_id), f"asset-{asset_id}.png")
@@ -134,6 +193,7 @@ def asset_cover(asset_id: int):
 
 @bp.get("/pages/<int:page_id>/thumbnail")
 @allow(*EVERYONE)
+@api_doc(responses=IMAGE)
 def page_thumbnail(page_id: int):
     """A page's or slide's image (PNG): what `thumbnail_url` of a page points at."""
     return send_image(services.page_thumbnail_key_for(current_user, page_id), f"page-{page_id}.png")
@@ -141,6 +201,7 @@ def page_thumbnail(page_id: int):
 
 @bp.get("/assets/<int:asset_id>/pages")
 @allow(*EVERYONE)
+@api_doc(responses={200: listing_of(PAGE, processing=nullable(enum("pending", "ready", "failed")))})
 def list_pages(asset_id: int):
     """Pages (slides) of the current version, with text, notes and thumbnails."""
     asset = services.get_asset_for(current_user, asset_id)

@@ -17,6 +17,7 @@ from werkzeug.exceptions import NotFound
 from assets.storage import ObjectTooLarge, StoredObject, safe_key
 from portal.errors import InvalidInput
 from portal.extensions import db
+from portal.ids import MAX_ID, whole_number
 from portal.models import (
     CONTENT_TYPES,
     Asset,
@@ -56,6 +57,9 @@ def parse_metadata(data: Mapping[str, object], *, partial: bool = False) -> dict
         if name not in data:
             continue
         raw = data[name]
+        if "\x00" in str(raw):  # PostgreSQL text cannot hold it
+            errors[name] = "May not contain NUL characters."
+            continue
         if name == "tags":
             items = raw if isinstance(raw, list) else str(raw or "").split(",")
             tags = [str(t).strip().lower() for t in items if str(t).strip()]
@@ -383,9 +387,12 @@ def list_assets(user: User, filters: Mapping[str, str], sort: str = "newest", pa
         query = query.where(Asset.tag_rows.any(AssetTag.tag == tag))
     owner_id = (filters.get("owner_id") or "").strip()
     if owner_id:
-        if not owner_id.isdigit():
-            raise InvalidInput("owner_id must be a number.", {"owner_id": "Not a number."}, 400)
-        query = query.where(Asset.owner_id == int(owner_id))
+        try:
+            owner = whole_number(owner_id)
+        except ValueError:
+            raise InvalidInput(f"owner_id must be a whole number up to {MAX_ID}.",
+                               {"owner_id": "Not an id."}, 400) from None
+        query = query.where(Asset.owner_id == owner)
     status = (filters.get("status") or "").strip()
     if status and status not in STATUS_FILTERS:
         raise InvalidInput("status must be published, retired or expired.", {"status": "Unknown status."}, 400)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from portal.queue import task
+from portal.queue import SLOW, task
 
 
-@task("process_version", retries=1, retry_delay=30)
+@task("process_version", retries=1, retry_delay=30, lane=SLOW)
 def process_version(version_id: int) -> None:
     from portal.library.processing import process_version as process
 

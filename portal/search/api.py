@@ -7,14 +7,39 @@ from flask_login import current_user
 
 from portal.access import EVERYONE, allow
 from portal.api import listing, pagination
+from portal.api.spec import (
+    INTEGER,
+    NUMBER,
+    PAGING,
+    STRING,
+    api_doc,
+    array,
+    enum,
+    listing_of,
+    mapping,
+    nullable,
+    obj,
+)
+from portal.library.api import ASSET, FILTERS
 from portal.library.serializers import asset_json, page_thumbnail_url
 from portal.search import services
 
 bp = Blueprint("search", __name__)  # mounted under /api/v1 by create_app
 
 
+QUERY = {"q": STRING, **FILTERS, **PAGING, "include_hidden": enum("0", "1")}
+SEARCH_EXTRA = {"facets": mapping(mapping(INTEGER)), "suggestion": nullable(STRING), "search_id": nullable(INTEGER)}
+HIGHLIGHTS = array(STRING)
+HIT = {**ASSET, "properties": {**ASSET["properties"], "score": NUMBER, "highlights": HIGHLIGHTS},
+       "required": [*ASSET["required"], "score", "highlights"]}
+PAGE_HIT = obj({"page_id": INTEGER, "asset_id": INTEGER, "asset_title": STRING, "number": INTEGER,
+                "title": nullable(STRING), "highlights": HIGHLIGHTS, "score": NUMBER, "thumbnail_url": nullable(STRING)})
+
+
 @bp.get("/search")
 @allow(*EVERYONE)
+@api_doc(query={**QUERY, "sort": enum("relevance", "rating", "usage", "newest")},
+         responses={200: listing_of(HIT, **SEARCH_EXTRA)})
 def api_search():
     """Search assets: full text, filters, facets, highlights, suggestion."""
     page, per_page = pagination()
@@ -30,6 +55,7 @@ def api_search():
 
 @bp.get("/search/pages")
 @allow(*EVERYONE)
+@api_doc(query=QUERY, responses={200: listing_of(PAGE_HIT, **SEARCH_EXTRA)})
 def api_search_pages():
     """Search single slides and pages."""
     page, per_page = pagination(24)

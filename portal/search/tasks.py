@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import UsageEvent, utcnow
-from portal.queue import enqueue, task
+from portal.queue import SLOW, enqueue, task
 from portal.search import indexing
 
 USAGE_REFRESH_MINUTES = 10
@@ -33,7 +33,7 @@ def drain_index_outbox_periodic() -> None:
     _drain()
 
 
-@task("rebuild_index", retries=2, retry_delay=60)
+@task("rebuild_index", retries=2, retry_delay=60, lane=SLOW)
 def rebuild_index() -> None:
     """A read found the index damaged: build a new generation from the database and swap it in."""
     indexing.rebuild_requested_index()

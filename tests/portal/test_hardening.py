@@ -3,6 +3,8 @@ too deep, and the browser security headers on every response."""
 
 from __future__ import annotations
 
+import io
+
 import pytest
 
 from portal.hardening import _storage_origin, content_security_policy
@@ -137,3 +139,38 @@ def test_no_template_inlines_a_script_but_data(app):
     # nothing else may appear here.
     assert set(offenders) <= {"retirement.html", "error.html"}, offenders
 
+
+
+# --- found by schemathesis (tests/portal/test_openapi.py) on PostgreSQL -----------------------
+
+def test_nul_characters_are_bad_input_not_a_database_error(client, auth, factories):
+    """PostgreSQL text cannot hold NUL: a query argument, JSON string or form field with one
+    gave a 500 (psycopg DataError) on PostgreSQL; it is refused as bad input everywhere."""
+    user = factories.user("admin")
+    headers = auth.token(user)
+    asset = factories.asset(user)
+    for url in ("/api/v1/assets?persona=%00x", "/api/v1/search?q=a%00b", "/api/v1/search/pages?q=%00",
+                "/api/v1/assets?x%00=1", "/api/v1/flags?team=%00"):
+        response = client.get(url, headers=headers)
+        assert response.status_code == 400, (url, response.status_code)
+        assert "NUL" in response.get_json()["error"]["message"]
+    for method, url, body in (("PATCH", f"/api/v1/assets/{asset.id}", {"title": "a\u0000b"}),
+                              ("POST", "/api/v1/tokens", {"email": "\u0000", "password": "x"}),
+                              ("PUT", f"/api/v1/assets/{asset.id}/rating", {"stars": 3, "comment": "\u0000"})):
+        response = client.open(url, method=method, json=body, headers=headers)
+        assert response.status_code == 400, (url, response.status_code)
+    upload = client.post("/api/v1/assets", headers=headers, content_type="multipart/form-data",
+                         data={"title": "a\x00b", "file": (io.BytesIO(b"some text"), "note.txt")})
+    assert upload.status_code == 422 and "NUL" in upload.get_json()["error"]["fields"]["title"]
+    auth.login(user)
+    assert client.get("/search?q=%00").status_code == 400
+    assert client.get(f"/api/v1/assets/{asset.id}", headers=headers).get_json()["title"] == asset.title
+
+
+def test_an_owner_id_filter_too_large_for_the_database_is_bad_input(client, auth, factories):
+    """`GET /assets?owner_id=1336861987037` gave a 500 on PostgreSQL (integer out of range)."""
+    headers = auth.token(factories.user("admin"))
+    for number in TOO_LARGE:
+        response = client.get(f"/api/v1/assets?owner_id={number}", headers=headers)
+        assert response.status_code == 400 and response.get_json()["error"]["fields"]["owner_id"]
+    assert client.get("/api/v1/assets?owner_id=1", headers=headers).status_code == 200
