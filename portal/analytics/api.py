@@ -55,7 +55,8 @@ RANGE_QUERY = {"since": DATE, "until": DATE, "days": {"type": "integer", "minimu
 RANGE = obj({"since": DATE, "until": DATE, "granularity": enum("day", "week")})
 ASSET_ROW = obj({
     "asset_id": INTEGER, "title": STRING, "status": STRING, "views": INTEGER, "downloads": INTEGER,
-    "search_clicks": INTEGER, "reported_uses": INTEGER, "deck_inclusions": INTEGER, "uses": INTEGER,
+    "search_clicks": INTEGER, "reported_uses": INTEGER, "deck_inclusions": INTEGER, "buyer_opens": INTEGER,
+    "uses": INTEGER,
     "rating_average": nullable(NUMBER), "rating_count": INTEGER, "last_used_at": nullable(DATE), "score": NUMBER,
     "quadrant": nullable(STRING),
 })
@@ -185,8 +186,21 @@ def _gaps_listing(unclicked: bool):
     return listing(items, len(gaps), page, per_page, range=_range_json(window))
 
 
+RATE = nullable(NUMBER)
+BUYERS = obj({
+    "range": RANGE, "shares": INTEGER, "opened": INTEGER, "open_rate": RATE, "visits": INTEGER,
+    "outcomes": obj({"won": INTEGER, "lost": INTEGER}),
+    "teams": array(obj({"team": STRING, "shares": INTEGER, "opened": INTEGER, "open_rate": RATE})),
+    "items": array(obj({"asset_id": INTEGER, "title": STRING, "shares": INTEGER, "opened": INTEGER, "open_rate": RATE,
+                        "visits": INTEGER, "seconds": INTEGER,
+                        "pages": array(obj({"number": INTEGER, "visits": INTEGER, "seconds": INTEGER,
+                                            "average_seconds": NUMBER, "reach": NUMBER}))})),
+})
+
+
 @bp.get("/analytics/buyers")
 @allow(*ANALYTICS_ROLES)
+@api_doc(query=RANGE_QUERY, responses={200: BUYERS})
 def analytics_buyers():
     """Buyer attention through share links in the range: shares, opens, outcomes, per team, per item and page."""
     window = ranges.parse_range(request.args)

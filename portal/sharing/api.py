@@ -8,11 +8,47 @@ from flask_login import current_user
 
 from portal.access import EVERYONE, allow
 from portal.api import json_body, listing, pagination
+from portal.api.spec import (
+    BOOLEAN,
+    DATE,
+    DATETIME,
+    ID,
+    INTEGER,
+    PAGING,
+    STRING,
+    api_doc,
+    array,
+    enum,
+    listing_of,
+    nullable,
+    obj,
+)
 from portal.library.serializers import iso
 from portal.models import ShareKind, ShareLink
 from portal.sharing import links, visits
 
 bp = Blueprint("sharing", __name__)  # mounted under /api/v1 by create_app
+
+KINDS = ("asset", "deck")
+LINK = obj({
+    "id": INTEGER, "url": nullable(STRING), "kind": enum(*KINDS),
+    "target": obj({"type": enum(*KINDS), "id": INTEGER, "title": STRING}), "title": STRING,
+    "owner": obj({"id": INTEGER, "email": STRING, "name": STRING}), "expires_on": DATE,
+    "require_email": BOOLEAN, "passcode": BOOLEAN, "allow_download": BOOLEAN, "notify": BOOLEAN,
+    "account": STRING, "opportunity": STRING, "revoked": BOOLEAN, "revoked_at": nullable(DATETIME),
+    "state": enum("live", "revoked", "expired", "withdrawn"), "created_at": DATETIME, "visits_count": INTEGER,
+    "last_visit_at": nullable(DATETIME),
+})
+VISIT = obj({
+    "id": INTEGER, "email": nullable(STRING), "started_at": DATETIME, "last_seen_at": DATETIME,
+    "device": enum(*visits.DEVICES), "seconds": INTEGER, "pages": array(obj({"number": INTEGER, "seconds": INTEGER})),
+    "downloaded": BOOLEAN,
+})
+LINK_WITH_VISITS = {**LINK, "properties": {**LINK["properties"], "visits": array(VISIT)},
+                    "required": [*LINK["required"], "visits"]}
+SHARE_BODY = obj({"asset_id": ID, "deck_id": ID, "collection_id": ID, "expires_on": DATE, "require_email": BOOLEAN,
+                  "passcode": nullable(STRING), "allow_download": BOOLEAN, "notify": BOOLEAN, "account": STRING,
+                  "opportunity": STRING}, required=[])
 
 
 def share_url(token: str) -> str:
@@ -55,6 +91,7 @@ def link_json(link: ShareLink, *, url: str | None = None, with_visits: bool = Fa
 
 @bp.post("/shares")
 @allow(*EVERYONE)
+@api_doc(json=SHARE_BODY, responses={201: LINK})
 def create_share():
     """Make a link to one item or one of the caller's saved decks (201, with its URL shown this once)."""
     options = links.parse_options(json_body(), default_days=current_app.config["SETTINGS"].share_days)
@@ -64,6 +101,7 @@ def create_share():
 
 @bp.get("/shares")
 @allow(*EVERYONE)
+@api_doc(query={**PAGING, "all": enum("0", "1")}, responses={200: listing_of(LINK)})
 def list_shares():
     """The caller's links, newest first (`?all=1`: everyone's, for staff)."""
     page, per_page = pagination()
@@ -73,6 +111,7 @@ def list_shares():
 
 @bp.get("/shares/<int:link_id>")
 @allow(*EVERYONE)
+@api_doc(responses={200: LINK_WITH_VISITS})
 def get_share(link_id: int):
     """One link with its visits: who, when, device, pages and seconds, downloads."""
     return link_json(links.get_link_for(current_user, link_id), with_visits=True)
@@ -80,6 +119,7 @@ def get_share(link_id: int):
 
 @bp.patch("/shares/<int:link_id>")
 @allow(*EVERYONE)
+@api_doc(json=obj({"expires_on": DATE}), responses={200: LINK_WITH_VISITS})
 def update_share(link_id: int):
     """Extend (or shorten) a link: {"expires_on": "YYYY-MM-DD"}."""
     link = links.get_link_for(current_user, link_id)
@@ -89,6 +129,7 @@ def update_share(link_id: int):
 
 @bp.post("/shares/<int:link_id>/revoke")
 @allow(*EVERYONE)
+@api_doc(responses={200: LINK_WITH_VISITS})
 def revoke_share(link_id: int):
     """Revoke a link: buyers get 410 from now on."""
     return link_json(links.revoke(links.get_link_for(current_user, link_id)), with_visits=True)
