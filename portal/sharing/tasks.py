@@ -1,8 +1,18 @@
-"""Sharing's background task: the email copy of a notification to a rep (when SMTP is set)."""
+"""Sharing's background tasks: the email copy of a notification to a rep (when SMTP is
+set), and the hourly notice of links whose content was retired or expired."""
 
 from __future__ import annotations
 
+from huey import crontab
+
 from portal.queue import task
+
+
+@task("notify_withdrawn_shares", schedule=crontab(minute="20", hour="*"))
+def notify_withdrawn_shares() -> None:
+    from portal.sharing.visits import notify_withdrawn
+
+    notify_withdrawn()
 
 
 @task("email_share_notice", retries=2, retry_delay=60)

@@ -14,7 +14,7 @@ import json
 import logging
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -99,14 +99,33 @@ def _tell(link: ShareLink, message: str) -> None:
     after_commit(db.session, f"share-email-{notification_id}", lambda: enqueue("email_share_notice", notification_id))
 
 
-def note_withdrawn(link: ShareLink, reason: str) -> None:
-    """Tell the rep once that a buyer found their link's content withdrawn."""
+def note_withdrawn(link: ShareLink, reason: str, *, by_buyer: bool = True) -> None:
+    """Tell the rep once that their link's content was withdrawn (found by a buyer, or
+    by the hourly sweep, `notify_withdrawn`)."""
     if link.withdrawn_notice_at is not None:
         return
     link.withdrawn_notice_at = utcnow()
-    _tell(link, f"A buyer opened your link to “{link.title}”, but its content was {reason} and is no longer "
-                "served. Share a current item instead.")
+    what = f"A buyer opened your link to “{link.title}”, but its content was {reason}" if by_buyer \
+        else f"The content of your link to “{link.title}” was {reason}"
+    _tell(link, f"{what} and is no longer served. Share a current item instead.")
     db.session.commit()
+
+
+def notify_withdrawn(today: date | None = None) -> list[int]:
+    """Live links (not revoked, not expired) whose content was retired or expired since,
+    whose rep was not told yet: tell them (the queue runs this every hour). Returns the ids."""
+    from portal.sharing.content import withdrawn
+
+    today = today or date.today()
+    told = []
+    for link in db.session.scalars(select(ShareLink).where(
+            ShareLink.revoked_at.is_(None), ShareLink.expires_on >= today, ShareLink.withdrawn_notice_at.is_(None))
+            .order_by(ShareLink.id)):
+        reason = withdrawn(link, today)
+        if reason:
+            note_withdrawn(link, reason, by_buyer=False)
+            told.append(link.id)
+    return told
 
 
 def note_download(visit: ShareVisit) -> None:

@@ -584,3 +584,21 @@ def test_a_shared_deck_downloads_as_its_assembled_file(app, client, auth, librar
     assert "Acme kickoff.pptx" in response.headers["Content-Disposition"]
     assert slide_titles(response.data) == ["Deck B slide 2", "Deck A slide 1"]
     assert client.get(f"/api/v1/shares/{link['id']}", headers=headers).get_json()["visits"][0]["downloaded"]
+
+
+def test_the_rep_hears_of_withdrawn_content_without_waiting_for_a_buyer(app, client, auth, rep, item):
+    from portal.sharing.visits import notify_withdrawn
+
+    assert "notify_withdrawn_shares" in app.extensions["collateral_queue"].tasks
+    headers = auth.token(rep)
+    live, revoked = share(client, headers, asset_id=item.id), share(client, headers, asset_id=item.id)
+    client.post(f"/api/v1/shares/{revoked['id']}/revoke", headers=headers)
+    assert notify_withdrawn() == []
+    asset = db.session.get(Asset, item.id)
+    asset.expires_on = date.today() - timedelta(days=1)
+    db.session.commit()
+    assert notify_withdrawn() == [live["id"]]
+    assert notify_withdrawn() == []  # once
+    [note] = db.session.scalars(select(Notification).where(Notification.user_id == rep.id)).all()
+    assert note.message == ("The content of your link to “Pricing guide” was expired and is no longer served. "
+                            "Share a current item instead.")
