@@ -11,11 +11,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, distinct, func, literal, select, union
+from sqlalchemy import and_, distinct, func, literal, or_, select, union
 
 from portal.analytics.ranges import DateRange
 from portal.extensions import db
-from portal.models import Asset, Outcome, ReportedUse, ShareLink, SharePageView, ShareVisit, User
+from portal.models import (
+    Asset,
+    DeckSlide,
+    Outcome,
+    Page,
+    ReportedUse,
+    ShareLink,
+    SharePageView,
+    ShareVisit,
+    User,
+)
 
 
 def _visit_in(window: DateRange):
@@ -139,8 +149,15 @@ def _normalized(column):
     return func.lower(func.trim(column))
 
 
-def share_outcomes(window: DateRange) -> dict[str, int]:
-    """Shares made in the range whose opportunity was won or lost (the latest report decides)."""
+def _showing(asset_id: int):
+    """Links that show the item: its own, and decks holding one of its slides."""
+    decks = select(DeckSlide.deck_id).join(Page, Page.id == DeckSlide.page_id).where(Page.asset_id == asset_id)
+    return or_(ShareLink.asset_id == asset_id, ShareLink.deck_id.in_(decks))
+
+
+def share_outcomes(window: DateRange, asset_id: int | None = None) -> dict[str, int]:
+    """Shares made in the range (of one item, when given) whose opportunity was won or
+    lost (the latest report decides)."""
     latest = (select(_normalized(ReportedUse.opportunity).label("opportunity"),
                      func.max(ReportedUse.updated_at).label("at"))
               .where(ReportedUse.outcome.in_((Outcome.WON.value, Outcome.LOST.value)), ReportedUse.opportunity != "")
@@ -155,20 +172,26 @@ def share_outcomes(window: DateRange) -> dict[str, int]:
             select(decided.c.outcome, func.count()).select_from(ShareLink)
             .join(decided, decided.c.opportunity == _normalized(ShareLink.opportunity))
             .where(ShareLink.opportunity != "", ShareLink.created_at >= window.start,
-                   ShareLink.created_at < window.end).group_by(decided.c.outcome)):
+                   ShareLink.created_at < window.end, *([_showing(asset_id)] if asset_id else []))
+            .group_by(decided.c.outcome)):
         counts[outcome] = int(n)
     return counts
 
 
-def sharing_overview(window: DateRange) -> SharingOverview:
-    made = and_(ShareLink.created_at >= window.start, ShareLink.created_at < window.end)
+def sharing_overview(window: DateRange, asset_id: int | None = None) -> SharingOverview:
+    """Shares made in the range (of links showing one item, when given), per team."""
+    made = and_(ShareLink.created_at >= window.start, ShareLink.created_at < window.end,
+                *([_showing(asset_id)] if asset_id else []))
     team = func.coalesce(User.team, literal("(no team)"))
     teams = [TeamShares(name, int(shares), int(opened)) for name, shares, opened in db.session.execute(
         select(team, func.count(), func.count().filter(ShareLink.visits_count > 0))
         .join(User, User.id == ShareLink.owner_id).where(made).group_by(team).order_by(func.count().desc(), team))]
-    visits = db.session.scalar(select(func.count()).select_from(ShareVisit).where(_visit_in(window))) or 0
+    if asset_id:
+        visits = buyer_opens(window, asset_id).get(asset_id, 0)
+    else:
+        visits = db.session.scalar(select(func.count()).select_from(ShareVisit).where(_visit_in(window))) or 0
     return SharingOverview(sum(t.shares for t in teams), sum(t.opened for t in teams), int(visits), teams,
-                           share_outcomes(window))
+                           share_outcomes(window, asset_id))
 
 
 def attention_table(window: DateRange):

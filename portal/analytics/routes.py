@@ -68,7 +68,8 @@ def asset(asset_id: int):
     return render_template("analytics/asset.html",
                            **_context(window, data=asset_report.asset_analytics(item, window),
                                       attention=asset_report.page_attention(item, window),
-                                      buyer_pages=buyers.page_attention(item.id, window)))
+                                      buyer_pages=buyers.page_attention(item.id, window),
+                                      buyer_shares=buyers.sharing_overview(window, item.id)))
 
 
 @bp.get("/buyers")

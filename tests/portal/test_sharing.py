@@ -565,7 +565,12 @@ def test_buyer_attention_in_the_analytics(app, client, auth, factories, rep, ite
     assert f"{item.id},Pricing guide,2,,,,,,2,40.0,0.667" in csv
     page = client.get("/analytics/buyers").get_data(as_text=True)
     assert "Pricing guide" in page and "67%" in page
-    assert 'data-testid="buyer-page"' in client.get(f"/analytics/assets/{item.id}").get_data(as_text=True)
+    asset_page = client.get(f"/analytics/assets/{item.id}").get_data(as_text=True)
+    assert 'data-testid="buyer-page"' in asset_page
+    assert "Shared 3 times in this range, opened by the buyer 2 (67%);" in asset_page
+    assert "opportunities won 2, lost 0." in asset_page
+    other = factories.asset(title="Unshared")
+    assert buyers.sharing_overview(window, other.id).shares == 0
 
 
 def test_a_shared_deck_downloads_as_its_assembled_file(app, client, auth, library):
