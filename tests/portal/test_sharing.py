@@ -252,10 +252,14 @@ def test_a_link_exposes_only_what_was_shared(app, client, auth, factories, rep, 
                  f"/pages/{other.id}.png/../../x"):
         assert buyer.get(f"/s/{token}{path}").status_code == 404, path
     # Nothing of the portal opens through the link's visit.
+    page_id = item.current_version.pages[0].id
     for path in (f"/api/v1/assets/{item.id}", f"/api/v1/assets/{other.id}", f"/api/v1/assets/{item.id}/pages",
+                 f"/api/v1/pages/{page_id}/thumbnail", f"/api/v1/assets/{item.id}/cover",
+                 f"/api/v1/assets/{item.id}/preview",
                  f"/api/v1/assets/{item.id}/download", "/api/v1/shares"):
         assert buyer.get(path).status_code == 401, path
-    for path in (f"/assets/{item.id}", f"/assets/{other.id}/download", "/library", "/shares"):
+    for path in (f"/assets/{item.id}", f"/assets/{other.id}/download", "/library", "/shares",
+                 f"/assets/{item.id}/view", f"/assets/{item.id}/preview.pdf", f"/assets/{item.id}/media"):
         response = buyer.get(path)
         assert response.status_code == 302 and "/login" in response.location, path
     # Without the visit (someone given only part of the journey), nothing is served either.
