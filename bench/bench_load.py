@@ -266,7 +266,7 @@ def run(stack: Stack, args) -> None:
     total = sum(len(v) for v in results.values())
     errors = sum(1 for v in results.values() for status, _ in v if status >= 500)
     print(f"load: {args.clients} clients for {args.seconds:.0f} s ({load_seconds:.1f} s with the last replies), "
-          f"{args.web_workers} gunicorn workers (gthread), PostgreSQL, a Redis worker with 2 threads")
+          f"{args.web_workers} gunicorn workers (gthread), PostgreSQL, a Redis worker (quick lane 1 thread, slow lane 2)")
     print(f"requests: {total} ({total / load_seconds:.0f}/s), errors (5xx or broken): {errors}, "
           f"429: {sum(1 for v in results.values() for s, _ in v if s == 429)}")
     print(f"{'kind':<16}{'n':>7}{'p50 ms':>9}{'p95 ms':>9}{'5xx':>6}")

@@ -1,29 +1,47 @@
-"""Search benchmark: a synthetic corpus built through the project's own indexing
-code, then query latency for a fixed mix, in-process and through HTTP.
+"""Search benchmark: the portal's index against idiomatic plain Whoosh, side by
+side on the same corpus in the same run.
 
-    .venv/bin/python bench/bench_search.py                 # 10,000 assets, 200,000 pages
-    .venv/bin/python bench/bench_search.py --assets 1000 --pages 20000 --http
+    .venv/bin/python bench/bench_search.py            # 10,000 assets, 200,000 pages
+    .venv/bin/python bench/bench_search.py --small    # 500 assets, 10,000 pages (a few minutes)
+    .venv/bin/python bench/bench_search.py --dir DIR --reuse    # query the indexes an earlier run built in DIR
 
-Prints indexing throughput, peak RSS of the rebuild, and p50/p95/p99 per query kind.
+The corpus has a realistic vocabulary: 30,000 made-up word types (distinct stems)
+plus the sales words, drawn by a Zipf law (the sales words are the most frequent,
+the worst case for totals and facets), 40-120 words a page, 20 pages an asset.
+
+Each index is built in a child process of its own (peak RSS is that process's
+maximum RSS; time spent generating the corpus is not counted):
+  portal  SearchIndex.rebuild, batches of 500 assets, one commit per batch
+  plain   idiomatic Whoosh: one schema for assets and slides (TEXT title and body
+          with the default analyzer, ID facets, KEYWORD tags, NUMERIC columns),
+          one writer, one commit; searched with MultifieldParser and
+          searcher.search(limit=20, filter=visibility and facets, groupedby=facets)
+Then both answer the same queries, interleaved query by query (so both see the
+same machine load): p50/p95 per query type and the ratio portal / plain.
+Then (portal only): single-asset commits, each timed until the change is
+searchable, and the query p95 after them against the fresh index; with --http,
+the portal's JSON API over HTTP (the corpus loaded into SQLite as rows).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
+import resource
+import shutil
+import subprocess
 import sys
 import tempfile
 import threading
 import time
-from datetime import datetime, timedelta
-
-import psutil
+from dataclasses import replace
+from datetime import date, datetime, timedelta
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from search.documents import AssetDocument, PageDocument  # noqa: E402
-from search.index import SearchIndex  # noqa: E402
 
 SALES_WORDS = """pricing healthcare hospital clinic security compliance onboarding roi payback
 integration platform analytics dashboard workflow automation enterprise midmarket renewal discount
@@ -39,17 +57,30 @@ STAGES = ["awareness", "discovery", "evaluation", "proposal", "negotiation"]
 TYPES = ["deck", "case_study", "datasheet", "battlecard", "one_pager", "price_sheet"]
 PERSONAS = ["CFO", "CIO", "CISO", "Procurement", "Sales rep"]
 TAGS = ["pricing", "healthcare", "security", "roi", "competitive", "onboarding", "emea", "partner"]
+WORD_TYPES = 30_000
+ZIPF_S = 1.0
+BATCH_ASSETS = 500
+TODAY = date(2026, 6, 1)
 
 
 class Vocabulary:
-    """Zipf-like words: a few very common, a long tail of rare ones."""
+    """The sales words, then WORD_TYPES made-up words with distinct stems (none
+    a stop word), most frequent first, drawn by a Zipf law."""
 
-    def __init__(self, rng: random.Random, size: int = 4000):
-        syllables = ["ka", "lo", "mi", "ne", "ra", "to", "vi", "su", "de", "po", "an", "el", "or", "is"]
-        tail = {"".join(rng.choice(syllables) for _ in range(rng.randint(2, 4))) for _ in range(size * 2)}
-        self.words = SALES_WORDS + sorted(tail)[: size - len(SALES_WORDS)]
-        weights = [1 / (rank + 1) ** 1.05 for rank in range(len(self.words))]
-        self.cumulative = list(_accumulate(weights))
+    def __init__(self, rng: random.Random, size: int = WORD_TYPES):
+        from search.schema import ANALYZER
+
+        consonants, vowels = "bcdfghklmnprstvz", "aeiou"
+        stems = {token.text for word in SALES_WORDS for token in ANALYZER(word)}
+        words = []
+        while len(words) < size:
+            word = "".join(rng.choice(consonants) + rng.choice(vowels) for _ in range(rng.randint(2, 4)))
+            stem = [token.text for token in ANALYZER(word)]
+            if len(stem) == 1 and stem[0] not in stems and word not in SALES_WORDS:
+                stems.add(stem[0])
+                words.append(word)
+        self.words = SALES_WORDS + words
+        self.cumulative = list(_accumulate(1 / (rank + 1) ** ZIPF_S for rank in range(len(self.words))))
         self.rng = rng
 
     def text(self, count: int) -> str:
@@ -63,14 +94,15 @@ def _accumulate(values):
         yield total
 
 
-def corpus(assets: int, pages: int, seed: int = 7, batch: int = 500):
+def corpus(assets: int, pages: int, seed: int = 7, batch: int = BATCH_ASSETS, first_id: int = 1):
+    """Batches of (asset, its pages), the same for a given seed and size."""
     rng = random.Random(seed)
     words = Vocabulary(rng)
     pages_per_asset = max(1, pages // assets)
     base = datetime(2026, 1, 1)
-    for start in range(0, assets, batch):
+    for start in range(first_id, first_id + assets, batch):
         items = []
-        for asset_id in range(start + 1, min(assets, start + batch) + 1):
+        for asset_id in range(start, min(first_id + assets, start + batch)):
             tags = rng.sample(TAGS, rng.randint(1, 3))
             facets = dict(content_type=rng.choice(TYPES), product=rng.choice(PRODUCTS), stage=rng.choice(STAGES),
                           region=rng.choice(REGIONS), persona=rng.choice(PERSONAS))
@@ -78,79 +110,269 @@ def corpus(assets: int, pages: int, seed: int = 7, batch: int = 500):
             rating = round(rng.uniform(1, 5), 2) if rng.random() < 0.7 else None
             usage = int(rng.paretovariate(1.2)) - 1
             updated = base + timedelta(minutes=asset_id)
+            status = "published" if rng.random() > 0.05 else "retired"
             page_docs = [
                 PageDocument(page_id=asset_id * 1000 + n, asset_id=asset_id, number=n, title=words.text(5).title(),
-                             text=words.text(rng.randint(30, 90)), notes=words.text(15) if n % 3 == 0 else "",
-                             asset_title=title, tags=tags, rating_average=rating, usage_count=usage,
+                             text=words.text(rng.randint(40, 120)), notes=words.text(15) if n % 3 == 0 else "",
+                             asset_title=title, tags=tags, status=status, rating_average=rating, usage_count=usage,
                              updated_at=updated, **facets)
                 for n in range(1, pages_per_asset + 1)
             ]
-            text = "\n".join(p.title + "\n" + p.text for p in page_docs)
+            # As portal/search/indexing.py build_documents makes it: every page's title, text and notes.
+            text = "\n".join(part for p in page_docs for part in (p.title, p.text, p.notes) if part)
             items.append((AssetDocument(
-                asset_id=asset_id, title=title, description=words.text(25), tags=tags, owner="Morgan Marketer",
-                text=text, status="published" if rng.random() > 0.05 else "retired", expires_on=None,
-                rating_average=rating, usage_count=usage, updated_at=updated,
-                **facets), page_docs))
+                asset_id=asset_id, title=title, description=words.text(25), tags=tags,
+                owner="Morgan Marketer morgan@example.com", text=text, status=status, expires_on=None,
+                rating_average=rating, usage_count=usage, updated_at=updated, **facets), page_docs))
         yield items
 
 
+# --- plain Whoosh, as its documentation would have it ----------------------------------------
+
+
+def plain_schema():
+    from whoosh.fields import ID, KEYWORD, NUMERIC, TEXT, Schema
+
+    return Schema(
+        id=ID(stored=True, unique=True), asset_id=ID(stored=True),
+        title=TEXT(), body=TEXT(),
+        tags=KEYWORD(lowercase=True, commas=True),
+        content_type=ID(sortable=True), product=ID(sortable=True), stage=ID(sortable=True),
+        region=ID(sortable=True), persona=ID(sortable=True),
+        status=ID(), expires=NUMERIC(int), rating=NUMERIC(int, sortable=True), usage=NUMERIC(int, sortable=True),
+        updated=NUMERIC(int, bits=64, sortable=True),
+    )
+
+
+def _plain_common(doc) -> dict:
+    from search.documents import stamp
+    from search.schema import NEVER
+
+    return dict(tags=",".join(t.lower() for t in doc.tags), content_type=doc.content_type,
+                product=doc.product or "", stage=doc.stage or "", region=doc.region or "",
+                persona=doc.persona or "", status=doc.status,
+                expires=doc.expires_on.toordinal() if doc.expires_on else NEVER,
+                rating=int(round((doc.rating_average or 0) * 100)), usage=doc.usage_count,
+                updated=stamp(doc.updated_at))
+
+
+def plain_asset_fields(doc: AssetDocument) -> dict:
+    body = "\n".join([doc.description, " ".join(doc.tags), doc.owner, doc.text])
+    return dict(id=str(doc.asset_id), title=doc.title, body=body, **_plain_common(doc))
+
+
+def plain_page_fields(doc: PageDocument) -> dict:
+    body = "\n".join([doc.text, doc.notes, doc.asset_title])
+    return dict(id=str(doc.page_id), asset_id=str(doc.asset_id), title=doc.title, body=body, **_plain_common(doc))
+
+
+def plain_build(directory: str, batches) -> int:
+    from whoosh import index as whoosh_index
+
+    os.makedirs(directory, exist_ok=True)
+    assets_ix = whoosh_index.create_in(directory, plain_schema(), indexname="assets")
+    pages_ix = whoosh_index.create_in(directory, plain_schema(), indexname="pages")
+    asset_writer, page_writer = assets_ix.writer(limitmb=128), pages_ix.writer(limitmb=128)
+    count = 0
+    for batch in batches:
+        for doc, page_docs in batch:
+            asset_writer.add_document(**plain_asset_fields(doc))
+            for page in page_docs:
+                page_writer.add_document(**plain_page_fields(page))
+            count += 1
+    page_writer.commit()
+    asset_writer.commit()
+    return count
+
+
+class PlainSearch:
+    """Idiomatic Whoosh searching: parse, search with a filter and groupedby facets."""
+
+    def __init__(self, directory: str):
+        from whoosh import index as whoosh_index
+        from whoosh import qparser, sorting
+
+        self.searchers = {name: whoosh_index.open_dir(directory, indexname=name).searcher()
+                          for name in ("assets", "pages")}
+        self.parser = qparser.MultifieldParser(["title", "body"], self.searchers["assets"].schema,
+                                               fieldboosts={"title": 4.0, "body": 1.0})
+        self.groups = {name: sorting.FieldFacet(name) for name in ("content_type", "product", "stage", "region",
+                                                                     "persona")}
+        self.groups["tag"] = sorting.FieldFacet("tags", allow_overlap=True)
+        self.count = sorting.Count
+
+    def search(self, indexname: str, text: str, filters: dict[str, str]) -> tuple[int, list[str], dict]:
+        from whoosh import query as q
+
+        searcher = self.searchers[indexname]
+        terms = [q.Term("tags" if name == "tag" else name, value.lower() if name == "tag" else value)
+                 for name, value in filters.items()]
+        terms += [q.Term("status", "published"), q.NumericRange("expires", TODAY.toordinal(), None)]
+        query = self.parser.parse(text) if text else q.Every()
+        results = searcher.search(query, limit=20, filter=q.And(terms), groupedby=self.groups, maptype=self.count)
+        facets = {name: results.groups(name) for name in self.groups}
+        return len(results), [hit["id"] for hit in results], facets
+
+    def doc_counts(self) -> dict[str, int]:
+        return {name: searcher.doc_count() for name, searcher in self.searchers.items()}
+
+
+# --- building, in a child process each -------------------------------------------------------
+
+
+class Timed:
+    """Wraps the corpus generator: counts the documents and the time spent generating them."""
+
+    def __init__(self, batches):
+        self.batches, self.wall, self.cpu, self.documents = batches, 0.0, 0.0, 0
+
+    def __iter__(self):
+        iterator = iter(self.batches)
+        while True:
+            wall, cpu = time.perf_counter(), time.process_time()
+            try:
+                batch = next(iterator)
+            except StopIteration:
+                return
+            finally:
+                self.wall += time.perf_counter() - wall
+                self.cpu += time.process_time() - cpu
+            self.documents += sum(1 + len(pages) for _, pages in batch)
+            yield batch
+
+
+def build_child(kind: str, directory: str, assets: int, pages: int) -> None:
+    """Build one index and print its figures as JSON (run as a child process).
+    Peak RSS is the process's maximum when the build is done, before anything
+    opens the index for searching (opening is timed and measured apart)."""
+    source = Timed(corpus(assets, pages))
+    wall, cpu = time.perf_counter(), time.process_time()
+    if kind == "portal":
+        from search.index import SearchIndex
+
+        index = SearchIndex(directory)
+        index.ensure()
+        count = index.rebuild(source, total=assets)
+    else:
+        count = plain_build(directory, source)
+    wall, cpu = time.perf_counter() - wall - source.wall, time.process_time() - cpu - source.cpu
+    peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    opened = time.perf_counter()
+    counts = index.doc_counts() if kind == "portal" else PlainSearch(directory).doc_counts()
+    assert sum(counts.values()) == source.documents, (counts, source.documents)
+    print(json.dumps(dict(kind=kind, assets=count, documents=source.documents, wall=wall, cpu=cpu,
+                          peak_rss=peak_rss, generating=source.wall, open_seconds=time.perf_counter() - opened,
+                          rss_after_open=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)))
+
+
+def build(kind: str, directory: str, assets: int, pages: int) -> dict:
+    shutil.rmtree(directory, ignore_errors=True)
+    completed = subprocess.run([sys.executable, os.path.abspath(__file__), "--build-child", kind, "--dir", directory,
+                                "--assets", str(assets), "--pages", str(pages)],
+                               check=True, capture_output=True, text=True)
+    figures = json.loads(completed.stdout.strip().splitlines()[-1])
+    figures["disk"] = disk_usage(directory)
+    return figures
+
+
+def disk_usage(directory: str) -> int:
+    return sum(os.path.getsize(os.path.join(root, name)) for root, _, names in os.walk(directory) for name in names)
+
+
+# --- querying ----------------------------------------------------------------------------------
+
 QUERY_MIX = {
-    "1-word": [("pricing", {}), ("security", {}), ("onboarding", {}), ("hipaa", {}), ("renewal", {})],
-    "2-word": [("pricing healthcare", {}), ("security compliance", {}), ("roi payback", {}),
-               ("partner channel", {}), ("cloud migration", {})],
-    "phrase": [('"pricing healthcare"', {}), ('"single sign"', {}), ('"case study"', {}),
-               ('"data privacy"', {}), ('"proof value"', {})],
-    "faceted": [("pricing", {"region": "EMEA"}), ("security", {"content_type": "datasheet", "product": "Secure"}),
-                ("", {"tag": "healthcare", "stage": "proposal"}), ("roi", {"persona": "CFO"}),
-                ("onboarding", {"product": "Care Platform", "tag": "onboarding"})],
+    "1-word": ("assets", [("pricing", {}), ("security", {}), ("onboarding", {}), ("hipaa", {}), ("renewal", {})]),
+    "2-word AND": ("assets", [("pricing healthcare", {}), ("security compliance", {}), ("roi payback", {}),
+                              ("partner channel", {}), ("cloud migration", {})]),
+    "phrase": ("assets", [('"pricing healthcare"', {}), ('"single sign"', {}), ('"case study"', {}),
+                          ('"data privacy"', {}), ('"patient care network"', {})]),
+    "1-word + facet": ("assets", [("pricing", {"region": "EMEA"}),
+                                  ("security", {"content_type": "datasheet", "product": "Secure"}),
+                                  ("roi", {"persona": "CFO"}), ("onboarding", {"product": "Care Platform",
+                                                                               "tag": "onboarding"}),
+                                  ("hipaa", {"stage": "proposal", "tag": "healthcare"})]),
+    "slide search": ("pages", [("pricing", {}), ("security compliance", {}), ('"patient care"', {}),
+                               ("hipaa", {"region": "APAC"}), ("payback", {})]),
 }
-PAGE_QUERIES = [("pricing", {}), ("security compliance", {}), ('"patient care"', {}), ("hipaa", {"region": "APAC"}),
-                ("payback", {})]
 
 
-def percentiles(samples: list[float]) -> str:
+def pick(samples: list[float], p: float) -> float:
     ordered = sorted(samples)
-
-    def pick(p: float) -> float:
-        return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))] * 1000
-
-    return f"p50 {pick(50):6.1f} ms  p95 {pick(95):6.1f} ms  p99 {pick(99):6.1f} ms  (n={len(ordered)})"
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))] * 1000
 
 
-def measure(run, rounds: int) -> list[float]:
-    samples = []
-    for _ in range(rounds):
-        started = time.perf_counter()
-        run()
-        samples.append(time.perf_counter() - started)
-    return samples
+def portal_query(index, indexname: str, text: str, filters: dict):
+    search = index.search_assets if indexname == "assets" else index.search_pages
+    return search(text, filters=filters, today=TODAY)
 
 
-def first_queries(index: SearchIndex) -> None:
-    """Opening the searchers and reading each segment's columns happens once per
-    process and once per new segment; it is reported apart from query latency."""
-    started = time.perf_counter()
-    index.search_assets("pricing")
-    index.search_pages("pricing")
-    print(f"First queries (open searchers, read per-segment columns): {time.perf_counter() - started:.2f} s")
+def _timed(samples: tuple[list, list], search, *args) -> None:
+    """Add the (wall, CPU) seconds of one call; the CPU time is this thread's,
+    which being descheduled on a loaded machine does not inflate."""
+    wall, cpu = time.perf_counter(), time.thread_time()
+    search(*args)
+    samples[0].append(time.perf_counter() - wall)
+    samples[1].append(time.thread_time() - cpu)
 
 
-def in_process(index: SearchIndex, rounds: int) -> None:
-    """Each kind twice: cold, with every posting list read from disk (the cache
-    emptied before each query), and warm, as the same words come back."""
-    cold_rounds = max(1, rounds // 5)
-    kinds = [(kind, index.search_assets, queries) for kind, queries in QUERY_MIX.items()]
-    kinds.append(("pages", index.search_pages, PAGE_QUERIES))
-    print("\nIn-process query latency, cold (postings read from disk) and warm")
-    for kind, search, queries in kinds:
-        cold, warm = [], []
+def run_queries(index, plain: PlainSearch | None, rounds: int) -> dict:
+    """Per query type, (wall, CPU) samples of each side, portal and plain
+    interleaved query by query."""
+    timings = {}
+    for kind, (indexname, queries) in QUERY_MIX.items():
+        mine, theirs = ([], []), ([], [])
         for text, filters in queries:
-            for _ in range(cold_rounds):
-                index.drop_cached_postings()
-                cold += measure(lambda s=search, t=text, f=filters: s(t, filters=f), 1)
-            warm += measure(lambda s=search, t=text, f=filters: s(t, filters=f), rounds)
-        print(f"  {kind:8} cold {percentiles(cold)}")
-        print(f"  {'':8} warm {percentiles(warm)}")
+            portal_query(index, indexname, text, filters)  # first use: open searchers, read columns
+            if plain:
+                plain.search(indexname, text, filters)
+            for _ in range(rounds):
+                _timed(mine, portal_query, index, indexname, text, filters)
+                if plain:
+                    _timed(theirs, plain.search, indexname, text, filters)
+        timings[kind] = (mine, theirs)
+    return timings
+
+
+def totals_side_by_side(index, plain: PlainSearch) -> None:
+    print("\nTotals (portal stems words, plain Whoosh does not; the counts differ by that):")
+    for kind, (indexname, queries) in QUERY_MIX.items():
+        for text, filters in queries:
+            mine = portal_query(index, indexname, text, filters).total
+            theirs = plain.search(indexname, text, filters)[0]
+            print(f"  {kind:15} {text + (' ' + json.dumps(filters) if filters else ''):60.60} {mine:>8,} {theirs:>8,}")
+
+
+def single_asset_commits(index, commits: int, assets: int, pages: int) -> tuple[list[float], float]:
+    """Replace one asset (and its pages) per commit, each with a new word in its
+    title: the time from the call until a search finds it. Then the time the
+    merges started meanwhile (search/merging.py) take to finish."""
+    rng = random.Random(99)
+    pages_per_asset = max(1, pages // assets)
+    fresh = next(corpus(commits, commits * pages_per_asset, seed=11, batch=commits))
+    latencies = []
+    for n, (doc, page_docs) in enumerate(fresh):
+        asset_id = rng.randint(1, assets)
+        marker = f"zqmarker{n}"
+        doc = replace(doc, asset_id=asset_id, title=f"{doc.title} {marker}")
+        page_docs = [replace(p, asset_id=asset_id, page_id=asset_id * 1000 + p.number) for p in page_docs]
+        started = time.perf_counter()
+        index.update_assets([(doc, page_docs)])
+        found = index.search_assets(marker, include_hidden=True).total
+        latencies.append(time.perf_counter() - started)
+        assert found == 1, (marker, found)
+    started = time.perf_counter()
+    index.wait_for_merges()
+    return latencies, time.perf_counter() - started
+
+
+def segment_counts(index) -> str:
+    parts = []
+    for name in ("assets", "pages"):
+        with index.searchers.lend(name) as searcher:
+            sizes = sorted((sub.doc_count() for sub, _ in searcher.leaf_searchers()), reverse=True)
+        parts.append(f"{name} {len(sizes)} ({', '.join(map(str, sizes[:4]))}{', ...' if len(sizes) > 4 else ''})")
+    return "; ".join(parts)
 
 
 def load_rows(app, assets: int, pages: int, owner_id: int) -> None:
@@ -225,66 +447,125 @@ def over_http(index_dir: str, rounds: int, assets: int, pages: int) -> None:
             body = json.load(response)
             assert body["total"] == 0 or body["items"], (path, params)  # hits became rows
 
-    print("HTTP query latency (GET /api/v1/search, /api/v1/search/pages: index, database rows, highlights,"
-          " search log, JSON)")
-    for kind, queries in QUERY_MIX.items():
+    print("\nHTTP query latency, portal only (GET /api/v1/search, /api/v1/search/pages: index, database rows,"
+          " highlights, search log, JSON), p50 / p95 ms")
+    for kind, (indexname, queries) in QUERY_MIX.items():
+        path = "/search" if indexname == "assets" else "/search/pages"
         samples = []
         for text, filters in queries:
-            samples += measure(lambda t=text, f=filters: get("/search", {"q": t, **f}), rounds)
-        print(f"  {kind:8} {percentiles(samples)}")
-    samples = []
-    for text, filters in PAGE_QUERIES:
-        samples += measure(lambda t=text, f=filters: get("/search/pages", {"q": t, **f}), rounds)
-    print(f"  {'pages':8} {percentiles(samples)}")
+            for _ in range(rounds):
+                started = time.perf_counter()
+                get(path, {"q": text, **filters})
+                samples.append(time.perf_counter() - started)
+        print(f"  {kind:15} {pick(samples, 50):6.1f} / {pick(samples, 95):6.1f}")
     server.shutdown()
 
 
+
+# --- reporting -----------------------------------------------------------------------------------
+
+
+def ratio(mine: float, theirs: float) -> str:
+    return f"{mine / theirs:.2f}x" if theirs else "-"
+
+
+def report_builds(portal: dict, plain: dict) -> None:
+    mib = 2**20
+    rows = [
+        ("rebuild docs/s (wall)", f"{portal['documents'] / portal['wall']:,.0f}", f"{plain['documents'] / plain['wall']:,.0f}",
+         ratio(portal["documents"] / portal["wall"], plain["documents"] / plain["wall"])),
+        ("rebuild docs/s (CPU time)", f"{portal['documents'] / portal['cpu']:,.0f}",
+         f"{plain['documents'] / plain['cpu']:,.0f}",
+         ratio(portal["documents"] / portal["cpu"], plain["documents"] / plain["cpu"])),
+        ("rebuild wall / CPU s", f"{portal['wall']:.1f} / {portal['cpu']:.1f}", f"{plain['wall']:.1f} / {plain['cpu']:.1f}",
+         ""),
+        ("peak RSS MiB of the rebuild", f"{portal['peak_rss'] / mib:,.0f}", f"{plain['peak_rss'] / mib:,.0f}",
+         ratio(portal["peak_rss"], plain["peak_rss"])),
+        ("peak RSS MiB, index then opened", f"{portal['rss_after_open'] / mib:,.0f}",
+         f"{plain['rss_after_open'] / mib:,.0f}", ratio(portal["rss_after_open"], plain["rss_after_open"])),
+        ("disk MiB", f"{portal['disk'] / mib:,.1f}", f"{plain['disk'] / mib:,.1f}", ratio(portal["disk"], plain["disk"])),
+    ]
+    print(f"\n{'figure':34} {'portal':>14} {'plain Whoosh':>14} {'ratio':>8}")
+    for name, mine, theirs, r in rows:
+        print(f"{name:34} {mine:>14} {theirs:>14} {r:>8}")
+
+
+def report_queries(timings: dict) -> None:
+    for clock, label in ((0, "wall"), (1, "CPU")):
+        print(f"\n{'query, ' + label + ' p50 / p95 ms':34} {'portal':>14} {'plain Whoosh':>14} {'ratio p95':>10}")
+        for kind, (mine, theirs) in timings.items():
+            mine, theirs = mine[clock], theirs[clock]
+            left = f"{pick(mine, 50):.1f} / {pick(mine, 95):.1f}"
+            right = f"{pick(theirs, 50):.1f} / {pick(theirs, 95):.1f}" if theirs else "-"
+            print(f"{kind:34} {left:>14} {right:>14} {ratio(pick(mine, 95), pick(theirs, 95)) if theirs else '-':>10}")
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--assets", type=int, default=10_000)
     parser.add_argument("--pages", type=int, default=200_000)
-    parser.add_argument("--rounds", type=int, default=20)
-    parser.add_argument("--http", action="store_true", help="also measure through the portal's HTTP API")
-    parser.add_argument("--dir", default=None, help="index directory (default: a temporary one)")
-    parser.add_argument("--reuse", action="store_true",
-                        help="query the index already in --dir instead of rebuilding it")
+    parser.add_argument("--small", action="store_true", help="500 assets, 10,000 pages")
+    parser.add_argument("--rounds", type=int, default=None, help="timed runs of each query (default 20 --small, else 10)")
+    parser.add_argument("--commits", type=int, default=1_000, help="single-asset commits after the queries (0: none)")
+    parser.add_argument("--dir", default=None, help="where the two indexes go (default: a temporary directory)")
+    parser.add_argument("--reuse", action="store_true", help="query the indexes an earlier run left in --dir")
+    parser.add_argument("--only", choices=["portal", "plain"], help="build and query one side only")
+    parser.add_argument("--http", action="store_true", help="also time the portal's HTTP API (database rows loaded)")
+    parser.add_argument("--build-child", choices=["portal", "plain"], help=argparse.SUPPRESS)
     args = parser.parse_args()
-
-    directory = args.dir or tempfile.mkdtemp(prefix="bench-index-")
-    index = SearchIndex(directory)
-    index.ensure()
-    if args.reuse and index.doc_counts()["assets"]:
-        counts = index.doc_counts()
-        print(f"Corpus: {counts['assets']:,} assets, {counts['pages']:,} pages (reused index at {directory})")
-        first_queries(index)
-        in_process(index, args.rounds)
-        if args.http:
-            over_http(directory, args.rounds, args.assets, args.pages)
+    sys.stdout.reconfigure(line_buffering=True)
+    if args.small:
+        args.assets, args.pages = 500, 10_000
+    if args.rounds is None:
+        args.rounds = 20 if args.small else 10
+    directory = args.dir or tempfile.mkdtemp(prefix="bench-search-")
+    if args.build_child:
+        build_child(args.build_child, directory, args.assets, args.pages)
         return
-    process = psutil.Process()
-    peak = {"rss": process.memory_info().rss}
-    stop = threading.Event()
 
-    def sample_rss() -> None:
-        while not stop.is_set():
-            peak["rss"] = max(peak["rss"], process.memory_info().rss)
-            time.sleep(0.05)
+    from search.index import SearchIndex
 
-    sampler = threading.Thread(target=sample_rss, daemon=True)
-    sampler.start()
-    started = time.perf_counter()
-    count = index.rebuild(corpus(args.assets, args.pages), total=args.assets)
-    elapsed = time.perf_counter() - started
-    stop.set()
-    sampler.join()
-    counts = index.doc_counts()
-    print(f"Corpus: {counts['assets']:,} assets, {counts['pages']:,} pages (index at {directory})")
-    print(f"Full rebuild: {elapsed:.1f} s, {(counts['assets'] + counts['pages']) / elapsed:,.0f} documents/s, "
-          f"{count / elapsed:,.0f} assets/s; peak RSS {peak['rss'] / 2**20:.0f} MiB")
-    first_queries(index)
-    in_process(index, args.rounds)
+    portal_dir, plain_dir = os.path.join(directory, "portal"), os.path.join(directory, "plain")
+    print(f"Corpus: {args.assets:,} assets, {args.pages:,} pages; {WORD_TYPES:,} word types + "
+          f"{len(SALES_WORDS)} sales words, Zipf s={ZIPF_S}; indexes in {directory}")
+    print(f"Load before: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f} (1/5/15 min), "
+          f"{os.cpu_count()} cores")
+    if not args.reuse:
+        figures = {}
+        for kind in ("portal", "plain"):
+            if args.only and kind != args.only:
+                continue
+            figures[kind] = build(kind, portal_dir if kind == "portal" else plain_dir, args.assets, args.pages)
+            print(f"built {kind}: {json.dumps(figures[kind])}; load {os.getloadavg()[0]:.2f}", flush=True)
+        if len(figures) == 2:
+            report_builds(figures["portal"], figures["plain"])
+    index = SearchIndex(portal_dir)
+    plain = PlainSearch(plain_dir) if args.only != "portal" else None
+    if plain:
+        totals_side_by_side(index, plain)
+    fresh = run_queries(index, plain, args.rounds)
+    report_queries(fresh)
+    print(f"load after queries: {os.getloadavg()[0]:.2f}")
+    if args.commits:
+        print(f"segments before the commits: {segment_counts(index)}")
+        latencies, settling = single_asset_commits(index, args.commits, args.assets, args.pages)
+        print(f"\n{args.commits} single-asset commits (asset and its pages replaced), each until searchable: "
+              f"p50 {pick(latencies, 50):.0f} ms, p95 {pick(latencies, 95):.0f} ms, max {max(latencies) * 1000:.0f} ms;"
+              f" {index.merges.merged} merges, the last done {settling:.1f} s after the last commit")
+        print(f"segments after: {segment_counts(index)}")
+        after = run_queries(index, plain, args.rounds)
+        # Plain Whoosh's index did not change: its ratio shows how the machine's load moved meanwhile.
+        for clock, label in ((0, "wall"), (1, "CPU")):
+            print(f"{'query p95 ms (' + label + '), fresh -> after':34} {'portal':>16} {'ratio':>6} "
+                  f"{'plain Whoosh':>18} {'ratio':>6}")
+            for kind in QUERY_MIX:
+                mine = pick(fresh[kind][0][clock], 95), pick(after[kind][0][clock], 95)
+                theirs = (pick(fresh[kind][1][clock], 95), pick(after[kind][1][clock], 95)) if plain else (0, 0)
+                print(f"{kind:34} {mine[0]:>7.1f} -> {mine[1]:<6.1f} {ratio(mine[1], mine[0]):>6} "
+                      f"{theirs[0]:>9.1f} -> {theirs[1]:<6.1f} {ratio(theirs[1], theirs[0]):>6}")
     if args.http:
-        over_http(directory, args.rounds, args.assets, args.pages)
+        over_http(portal_dir, args.rounds, args.assets, args.pages)
+    print(f"Load after: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}")
 
 
 if __name__ == "__main__":

@@ -123,10 +123,12 @@ def run_variant(directory: Path, mmap: bool, clients: int, rounds: int) -> dict:
         worker = psutil.Process(server.pid).children()[0]
         headers = {"Authorization": f"Bearer {token}"}
 
+        hits: list[int] = []
+
         def search(path: str, query: str) -> None:
             url = f"{base}{path}?{urllib.parse.urlencode({'q': query, 'per_page': 20})}"
             with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=120) as response:
-                json.load(response)
+                hits.append(json.load(response)["total"])
 
         figures = {"started": memory(worker)}
         search("/search", "pricing")
@@ -162,7 +164,8 @@ def run_variant(directory: Path, mmap: bool, clients: int, rounds: int) -> dict:
         sampler.join()
         figures[f"peak, {clients} at once"] = peak
         figures[f"after {clients} at once"] = memory(worker)
-        return {"figures": figures, "errors": errors, "searches": clients * rounds, "seconds": elapsed}
+        return {"figures": figures, "errors": errors, "searches": len(hits) - 1, "seconds": elapsed,
+                "hits": sum(hits[1:])}
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         try:
@@ -193,8 +196,8 @@ def main() -> None:
         name = "mmap (before)" if mmap else "no-mmap (now)"
         result = run_variant(directory, mmap, args.clients, args.rounds)
         results.setdefault(name, []).append(result)
-        print(f"\n{name}: {result['searches']} searches in {result['seconds']:.1f} s, "
-              f"{len(result['errors'])} errors {result['errors'][:3]}")
+        print(f"\n{name}: {result['searches']} searches ({result['hits']:,} hits in all) in "
+              f"{result['seconds']:.1f} s, {len(result['errors'])} errors {result['errors'][:3]}")
         for moment, values in result["figures"].items():
             print(f"  {moment:24} RSS {values['rss']:7.0f}  PSS {values['pss']:7.0f}  USS {values['uss']:7.0f} MiB")
     print(f"uptime: {subprocess.run(['uptime'], capture_output=True, text=True).stdout.strip()}")

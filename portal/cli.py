@@ -41,19 +41,80 @@ def create_user(email, role, password, name, team, region) -> None:
     click.echo(f"{'Created' if created else 'Updated'} {user.email} ({user.role}).")
 
 
+class _Progress:
+    """Progress of a long command with its ETA: a bar on a terminal, else a line
+    every `every` seconds (the logs of a service). `done` is the work done before
+    this run (a resumed one): the ETA follows this run's pace only."""
+
+    def __init__(self, total: int, done: int, label: str, unit: str, every: float = 10.0):
+        import sys
+        import time
+
+        self.total, self.done, self.start, self.label, self.unit, self.every = total, done, done, label, unit, every
+        self._clock = time.monotonic
+        self._started = self._last = self._clock()
+        self._bar = None
+        if sys.stdout.isatty():
+            self._bar = click.progressbar(length=max(total - done, 0), show_pos=True, show_eta=True,
+                                          label=f"{label} ({done:,} done before)" if done else label)
+            self._bar.__enter__()
+
+    def update(self, count: int) -> None:
+        self.done += count
+        if self._bar is not None:
+            self._bar.update(count)
+            return
+        now = self._clock()
+        if now - self._last >= self.every or self.done >= self.total:
+            self._last = now
+            click.echo(f"{self.label}: {self.done:,} of {self.total:,} {self.unit} ({self.percent}), {self.eta(now)}")
+
+    @property
+    def percent(self) -> str:
+        return f"{100 * self.done / self.total:.0f}%" if self.total else "100%"
+
+    def eta(self, now: float) -> str:
+        if self.done >= self.total:
+            return "done"
+        rate = (self.done - self.start) / max(now - self._started, 1e-9)
+        if rate <= 0:
+            return "ETA unknown"
+        seconds = int((self.total - self.done) / rate)
+        return f"{rate:,.1f} {self.unit}/s, ETA {seconds // 60} min {seconds % 60:02d} s"
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(None, None, None)
+
+
 @click.command("reindex")
-@click.option("--batch-size", default=200, show_default=True)
-def reindex(batch_size: int) -> None:
-    """Rebuild the search index from the database."""
-    from sqlalchemy import func, select
+@click.option("--batch-size", default=200, show_default=True, help="Assets read from the database at a time.")
+@click.option("--commit-every", default=2_000, show_default=True, type=click.IntRange(1),
+              help="Assets per commit (and index segment); a run killed resumes from its last commit.")
+def reindex(batch_size: int, commit_every: int) -> None:
+    """Rebuild the search index from the database (resumes a rebuild that was cut off).
 
-    from portal.extensions import db
-    from portal.models import Asset
+    The live index keeps serving until the new one is swapped in; memory stays
+    bounded (one batch of assets at a time)."""
     from portal.search.indexing import reindex_all
+    from search.index import RebuildRunning
 
-    total = db.session.scalar(select(func.count()).select_from(Asset)) or 0
-    with click.progressbar(length=total, label="Indexing assets") as bar:
-        count = reindex_all(on_progress=bar.update, batch_size=batch_size)
+    progress: _Progress | None = None
+
+    def start(done: int, total: int) -> None:
+        nonlocal progress
+        if done:
+            click.echo(f"Resuming a rebuild that was cut off: {done:,} of {total:,} assets already indexed.")
+        progress = _Progress(total, done, "Indexing assets", "assets")
+
+    try:
+        count = reindex_all(on_progress=lambda n: progress.update(n), batch_size=batch_size, on_start=start,
+                            commit_every=commit_every)
+    except RebuildRunning as error:
+        raise click.ClickException(str(error)) from None
+    finally:
+        if progress is not None:
+            progress.close()
     click.echo(f"Indexed {count} assets.")
 
 

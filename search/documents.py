@@ -80,10 +80,9 @@ def asset_fields(doc: AssetDocument) -> dict:
     body = "\n".join([doc.description or "", " ".join(doc.tags), doc.owner or "", text])
     return {
         "asset_id": str(doc.asset_id),
+        "asset_key": doc.asset_id,
         "title": doc.title,
         "body": body,
-        "title_pairs": doc.title,
-        "body_pairs": body,
         "stamp": stamp(doc.updated_at),
         "mlt": " ".join([doc.title, doc.description or "", " ".join(doc.tags), text[:MLT_SAMPLE]]),
         **_common_fields(doc),
@@ -95,10 +94,10 @@ def page_fields(doc: PageDocument) -> dict:
     return {
         "page_id": str(doc.page_id),
         "asset_id": str(doc.asset_id),
+        "page_key": doc.page_id,
+        "asset_key": doc.asset_id,
         "number": doc.number,
         "title": doc.title or "",
         "body": body,
-        "title_pairs": doc.title or "",
-        "body_pairs": body,
         **_common_fields(doc),
     }

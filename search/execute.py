@@ -25,13 +25,22 @@ from search.matching import (
 )
 from search.query import filter_terms, has_operators, parse
 from search.results import SearchResults
-from search.schema import ASSETS
+from search.schema import ASSETS, ID_COLUMNS
 from search.searchers import SearcherPool
 from search.segments import SegmentCache
 
 SORT_COLUMNS = {"rating": "rating", "usage": "usage", "newest": "updated"}
 MAX_PER_PAGE = 200
 MLT_TERMS = 12
+
+
+def ids_of(matches: list[Match], docnum: int) -> dict[str, int]:
+    """The ids of a document (global docnum), from its segment's id columns."""
+    for match in matches:
+        if match.offset <= docnum < match.offset + match.data.size:
+            columns, local = match.data.columns, docnum - match.offset
+            return {name: int(columns[column][local]) for name, column in ID_COLUMNS.items() if column in columns}
+    raise KeyError(docnum)
 
 
 def visible_day(include_hidden: bool, today: date | None) -> int | None:
@@ -47,9 +56,10 @@ class QueryRunner:
     def matches(self, searcher, query: q.Query, filters: tuple, visible_on: int | None,
                 scored: bool) -> list[Match]:
         """Per segment, the live documents matching the query and the filters, with scores."""
-        stats = CollectionStats(searcher)
+        leaves = self.segments.leaves(searcher)
+        stats = CollectionStats(searcher, leaves)
         out = []
-        for sub, offset, data, live in self.segments.leaves(searcher):
+        for sub, offset, data, live in leaves:
             allowed = data.allowed(sub.reader(), filters, visible_on)
             if allowed is not None and not allowed.any():
                 out.append(Match(offset, data, allowed, None))
@@ -101,8 +111,7 @@ class QueryRunner:
             ranked = [(docnum, 0.0) for docnum in top_by_column(matches, column, depth)]
         else:
             ranked = top_by_relevance(matches, depth)
-        hits = [hit(searcher.stored_fields(docnum), score)
-                for docnum, score in ranked[(page - 1) * per_page: page * per_page]]
+        hits = [hit(ids_of(matches, docnum), score) for docnum, score in ranked[(page - 1) * per_page: page * per_page]]
         suggestion = spelling.suggest(searcher, parsed.text, total, fields, self.searchers.lend,
                                       lambda speller, name, stem: self._occurs(speller, name, stem, visible_on))
         return SearchResults(hits, total, facet_counts(matches), suggestion, parsed.terms)
@@ -121,6 +130,6 @@ class QueryRunner:
             # any query (Whoosh's own more_like scores every candidate one call at a time).
             key_terms = searcher.key_terms_from_text("body", sample, numterms=MLT_TERMS)
             similar = q.Or([q.Term("body", word, boost=weight) for word, weight in key_terms])
-            ranked = top_by_relevance(self.matches(searcher, similar, (), visible_on, scored=True), limit + 1)
-            found = [int(searcher.stored_fields(hit)["asset_id"]) for hit, _ in ranked]
+            matches = self.matches(searcher, similar, (), visible_on, scored=True)
+            found = [ids_of(matches, hit)["asset_id"] for hit, _ in top_by_relevance(matches, limit + 1)]
         return [other for other in found if other != asset_id][:limit]

@@ -8,6 +8,7 @@ schema; they share one cross-process write lock and one generation.
 SearchIndex only wires the parts together:
   generations.py  the directory, the live generation, creating and swapping one
   writer.py       the single writer (lock.py): upserts, deletions, rebuilds
+  merging.py      merging segments beside the writes
   searchers.py    the pool of searchers lent to one thread at a time
   segments.py     per-segment data read once and shared by every searcher
   execute.py      running a search (matching.py matches and ranks, spelling.py suggests)
@@ -28,15 +29,16 @@ from search.documents import AssetDocument, PageDocument, stamp
 from search.execute import QueryRunner, visible_day
 from search.generations import Generations, IndexDamaged
 from search.lock import IndexBusy
+from search.merging import BackgroundMerges
 from search.query import ASSET_FIELDS, PAGE_FIELDS
 from search.results import AssetHit, CheckReport, PageHit, SearchResults
 from search.schema import ASSETS, PAGES
 from search.searchers import SearcherPool
 from search.segments import SegmentCache
-from search.writer import IndexWriter
+from search.writer import IndexWriter, Rebuild, RebuildRunning
 
-__all__ = ["ASSETS", "PAGES", "IndexBusy", "IndexDamaged", "SearchIndex", "SearchResults", "AssetHit", "PageHit",
-           "CheckReport"]
+__all__ = ["ASSETS", "PAGES", "IndexBusy", "IndexDamaged", "RebuildRunning", "SearchIndex", "SearchResults",
+           "AssetHit", "PageHit", "CheckReport", "Rebuild"]
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +53,8 @@ class SearchIndex:
         self.generations = Generations(self.directory, lock_timeout, on_publish=lambda: self.searchers.close())
         self.searchers = SearcherPool(self.generations)
         self.segments = SegmentCache()
-        self.writer = IndexWriter(self.generations)
+        self.merges = BackgroundMerges(self.generations)
+        self.writer = IndexWriter(self.generations, self.merges)
         self.queries = QueryRunner(self.searchers, self.segments)
 
     def ensure(self) -> bool:
@@ -76,6 +79,12 @@ class SearchIndex:
         """Build a new generation batch by batch, then swap it in; `total` is the
         number of assets expected (for the caller's progress bar)."""
         return self.writer.rebuild(batches, on_progress=on_progress)
+
+    def start_rebuild(self, *, resume: bool = True, commit_every: int | None = None) -> Rebuild:
+        """A resumable rebuild: the one a dead process left unfinished, or a new
+        generation (see search/writer.py Rebuild; a commit every `commit_every`
+        assets); RebuildRunning if another process is rebuilding."""
+        return Rebuild(self.generations, resume=resume, commit_every=commit_every)
 
     # --- reading -----------------------------------------------------------------
 
@@ -140,6 +149,12 @@ class SearchIndex:
         """Forget the postings kept in memory; the next searches read them from disk."""
         self.segments.drop_cached_postings()
 
+    def wait_for_merges(self, timeout: float | None = None) -> bool:
+        """Wait until no merge is under way or needed (True), at most `timeout` seconds."""
+        return self.merges.wait(timeout)
+
     def close(self) -> None:
-        """Close the idle searchers (lent ones are closed or kept when given back)."""
+        """Let the merge under way finish; close the idle searchers (lent ones
+        are closed or kept when given back)."""
+        self.merges.finish()
         self.searchers.close()

@@ -3,7 +3,10 @@
 Gunicorn workers and the queue worker all write the same index. Whoosh's own
 lock fails at once with LockError; this one waits (bounded, with back-off) on
 `fcntl.flock` of a file beside the index, so concurrent writes queue up instead
-of failing, and a write is never lost. The kernel drops the lock when a process
+of failing, and a write is never lost. Waiters poll often (every 20 ms at most):
+the lock is free only for the moment between one writer's commits, and waiters
+that slept 100 ms at a time missed that moment for over a minute on a loaded
+machine while four processes committed in turn. The kernel drops the lock when a process
 dies, so a crashed writer never leaves the index locked.
 """
 
@@ -16,6 +19,7 @@ import time
 from collections.abc import Iterator
 
 LOCK_NAME = "write.lock"
+MAX_POLL = 0.02  # seconds between two tries of a waiter
 
 
 class IndexBusy(Exception):
@@ -36,7 +40,7 @@ def write_lock(directory: str, timeout: float) -> Iterator[None]:
                 if time.monotonic() >= deadline:
                     raise IndexBusy(f"The search index was busy for {timeout:.0f} s.") from None
                 time.sleep(delay)
-                delay = min(delay * 2, 0.1)
+                delay = min(delay * 2, MAX_POLL)
         try:
             yield
         finally:

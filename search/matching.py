@@ -8,9 +8,9 @@ mask over the segment's documents plus a BM25F score per document (the same
 formula and statistics as Whoosh's default weighting), and totals, facets,
 sorting and the top hits are array operations.
 
-Phrases are matched through word-pair fields (see schema.PAIR_FIELDS): a
-two-word phrase is one pair term; a longer one is the pairs it holds, checked
-against the real positions by Whoosh for the few documents that hold them all.
+Phrases: the documents holding every word of the phrase come from the postings;
+the word order kept in the field's column (search/sequences.py) then confirms
+which of them hold the words in a row.
 """
 
 from __future__ import annotations
@@ -20,8 +20,9 @@ from dataclasses import dataclass
 import numpy as np
 from whoosh import query as q
 
-from search.schema import PAIR_FIELDS, SINGLE_FACETS
-from search.segments import SegmentData
+from search.schema import SEQUENCED_FIELDS, SINGLE_FACETS
+from search.segments import FACET_CODES, SegmentData
+from search.sequences import phrase_documents, word_hash
 from search.whoosh_internals import is_null_query, prefix_expansions, read_postings
 
 B, K1 = 0.75, 1.2  # Whoosh's BM25F defaults
@@ -31,10 +32,14 @@ MAX_EXPANDED_TERMS = 512
 
 
 class CollectionStats:
-    """Statistics of the whole index (all segments), as BM25F needs them."""
+    """Statistics of the whole index (all segments), as BM25F needs them. A term's
+    document frequency is the length of its postings in every segment (deleted
+    documents included, as Whoosh counts it), read through the postings cache
+    that the matching reads next."""
 
-    def __init__(self, searcher):
+    def __init__(self, searcher, leaves: list | None = None):
         self.searcher = searcher
+        self.leaves = leaves
         self.doc_count = max(1, searcher.doc_count_all())
         self._idf: dict[tuple, float] = {}
         self._avg: dict[str, float] = {}
@@ -42,7 +47,11 @@ class CollectionStats:
     def idf(self, fieldname: str, text) -> float:
         key = (fieldname, text)
         if key not in self._idf:
-            frequency = self.searcher.doc_frequency(fieldname, text)
+            if self.leaves is None:
+                frequency = self.searcher.doc_frequency(fieldname, text)
+            else:
+                frequency = sum(len(data.postings(sub.reader(), fieldname, text)[0])
+                                for sub, _, data, _ in self.leaves)
             self._idf[key] = float(np.log(self.doc_count / (frequency + 1)) + 1)
         return self._idf[key]
 
@@ -50,7 +59,6 @@ class CollectionStats:
         if fieldname not in self._avg:
             self._avg[fieldname] = self.searcher.avg_field_length(fieldname) or 1.0
         return self._avg[fieldname]
-
 
 @dataclass
 class Match:
@@ -168,37 +176,26 @@ class SegmentMatcher:
         words = list(query.words)
         if len(words) == 1:
             return self._term(query.fieldname, words[0], query.boost, scored)
-        pair_field = PAIR_FIELDS.get(query.fieldname)
-        if pair_field is None:  # a field without word pairs (tags): every word, in any order
+        if query.fieldname not in SEQUENCED_FIELDS:  # a field without word order (tags): every word, any order
             return self._evaluate(q.And([q.Term(query.fieldname, w, boost=query.boost) for w in words]), scored)
-        pairs = [f"{first} {second}" for first, second in zip(words, words[1:], strict=False)]
-        mask = np.ones(self.data.size, dtype=bool)
-        for pair in pairs:
-            mask &= self._term(pair_field, pair, 1.0, False)[0]
+        # The documents holding every word, ranked by those words...
+        mask, scores, rarest, fewest = None, None, 0, None
+        for n, word in enumerate(words):
+            word_mask, word_scores = self._term(query.fieldname, word, query.boost, scored)
+            mask = word_mask if mask is None else mask & word_mask
+            scores = _add(scores, word_scores)
+            count = int(np.count_nonzero(word_mask))
+            if fewest is None or count < fewest:
+                rarest, fewest = n, count
             if not mask.any():
                 return mask, None
-        if len(pairs) > 1:  # every pair is there; are they in one run?
-            in_a_row = q.Phrase(pair_field, pairs)
-            mask = self.data.mask(self._in_sequence(in_a_row, np.flatnonzero(mask)))
+        # ...of which those holding them in a row.
+        stream, offsets = self.data.word_order(self.reader, query.fieldname)
+        found = phrase_documents(stream, offsets, [word_hash(w) for w in words], np.flatnonzero(mask), rarest)
+        mask = self.data.mask(found)
         if not scored:
             return mask, None
-        # Rank the documents holding the phrase by its words.
-        scores = None
-        for word in words:
-            scores = _add(scores, self._term(query.fieldname, word, query.boost, True)[1])
         return mask, (scores * mask) if scores is not None else None
-
-    def _in_sequence(self, query: q.Phrase, candidates: np.ndarray) -> np.ndarray:
-        """The candidates where Whoosh finds the phrase at real positions."""
-        matcher = query.matcher(self.searcher)
-        found = []
-        for docnum in candidates.tolist():
-            if not matcher.is_active():
-                break
-            matcher.skip_to(docnum)
-            if matcher.is_active() and matcher.id() == docnum:
-                found.append(docnum)
-        return np.array(found, dtype=np.int32)
 
 
 def _within(mask: np.ndarray, scores: np.ndarray | None) -> np.ndarray | None:
@@ -221,24 +218,27 @@ def count_matches(matches: list[Match]) -> int:
 
 
 def facet_counts(matches: list[Match]) -> dict[str, dict[str, int]]:
-    """Counts per facet value over the whole filtered result, most frequent first."""
-    facets: dict[str, dict[str, int]] = {name: {} for name in (*SINGLE_FACETS, "tag")}
+    """Counts per facet value over the whole filtered result, most frequent first:
+    one bincount per segment over the codes of its matches' facet values and
+    tags (every segment's values have codes once its data is read)."""
+    keys = FACET_CODES.keys
+    size = len(keys)
+    total = np.zeros(size, dtype=np.int64)
     for match in matches:
         data = match.data
-        for name in SINGLE_FACETS:
-            counts = np.bincount(data.facet_codes[name][match.mask], minlength=len(data.facet_values[name]))
-            _merge(facets[name], data.facet_values[name], counts)
-        if data.tag_values:
-            counts = np.bincount(data.tag_codes[match.mask[data.tag_docs]], minlength=len(data.tag_values))
-            _merge(facets["tag"], data.tag_values, counts)
-    return {name: dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))) for name, counts in facets.items()}
-
-
-def _merge(bucket: dict[str, int], values: list[str], counts: np.ndarray) -> None:
-    for code in np.flatnonzero(counts).tolist():
-        value = values[code]
+        local = np.flatnonzero(match.mask)
+        if not len(local):
+            continue
+        codes = data.facet_matrix[:, local].ravel()
+        if len(data.tag_facet_codes):
+            codes = np.concatenate([codes, data.tag_facet_codes[match.mask[data.tag_docs]]])
+        total += np.bincount(codes, minlength=size)[:size]
+    facets: dict[str, dict[str, int]] = {name: {} for name in (*SINGLE_FACETS, "tag")}
+    for code in np.flatnonzero(total).tolist():
+        name, value = keys[code]
         if value:  # "" stands for "not set"
-            bucket[value] = bucket.get(value, 0) + int(counts[code])
+            facets[name][value] = int(total[code])
+    return {name: dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))) for name, counts in facets.items()}
 
 
 def top_by_relevance(matches: list[Match], depth: int) -> list[tuple[int, float]]:

@@ -14,6 +14,7 @@ words (search/matching.py).
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from dataclasses import dataclass
 
@@ -48,12 +49,20 @@ def clean_text(text: str) -> str:
     return " ".join(text.split())[:MAX_QUERY_CHARS]
 
 
+_PARSERS = threading.local()  # a parser per thread, kind of query and schema: making one compiles regexes
+
+
 def _parser(schema, fields: dict[str, float], group) -> qparser.QueryParser:
-    parser = qparser.MultifieldParser(list(fields), schema=schema, fieldboosts=fields, group=group)
-    parser.add_plugin(qparser.FieldAliasPlugin(FIELD_ALIASES))
-    parser.remove_plugin_class(qparser.WildcardPlugin)
-    parser.remove_plugin_class(qparser.RangePlugin)
-    parser.add_plugin(qparser.PrefixPlugin())
+    key = (tuple(fields.items()), group, tuple(schema.names()))
+    parsers = _PARSERS.__dict__.setdefault("parsers", {})
+    parser = parsers.get(key)
+    if parser is None:
+        parser = qparser.MultifieldParser(list(fields), schema=schema, fieldboosts=fields, group=group)
+        parser.add_plugin(qparser.FieldAliasPlugin(FIELD_ALIASES))
+        parser.remove_plugin_class(qparser.WildcardPlugin)
+        parser.remove_plugin_class(qparser.RangePlugin)
+        parser.add_plugin(qparser.PrefixPlugin())
+        parsers[key] = parser
     return parser
 
 

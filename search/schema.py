@@ -3,11 +3,12 @@ another version is rebuilt from the database."""
 
 from __future__ import annotations
 
-from whoosh import formats
-from whoosh.analysis import Filter, StemmingAnalyzer
-from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, FieldType, Schema
+from whoosh.analysis import StemmingAnalyzer
+from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, Schema
 
-SCHEMA_VERSION = "7"
+from search.sequences import SequencedText
+
+SCHEMA_VERSION = "9"
 
 # A generation holds two indexes: assets and their pages (slides).
 ASSETS, PAGES = "assets", "pages"
@@ -18,37 +19,16 @@ NEVER = 99_999_999
 
 ANALYZER = StemmingAnalyzer()
 
-
-class PairFilter(Filter):
-    """Each two adjacent words as one token; nothing for fewer than two words
-    (Whoosh's BiWordFilter fails on an empty stream)."""
-
-    def __call__(self, tokens):
-        previous = None
-        for token in tokens:
-            text = token.text
-            if previous is not None:
-                token.text = f"{previous} {text}"
-                yield token
-            previous = text
-
-
-# Each text field has a twin holding its adjacent stemmed words as one term
-# ("single sign" for "single sign-on"): a phrase is then looked up instead of
-# checked position by position (the idea of Elasticsearch's index_phrases).
-# Only the twins keep positions, for phrases of three words or more (their pairs
-# in a row); the word fields keep frequencies only, which makes their postings
-# several times faster to read.
-PAIR_ANALYZER = ANALYZER | PairFilter()
-PAIR_FIELDS = {"title": "title_pairs", "body": "body_pairs"}
+# The text fields keep frequencies only (their postings are what every query
+# reads); each one's column keeps its words in order, read by phrase queries
+# only (search/sequences.py).
+SEQUENCED_FIELDS = ("title", "body")
 # Fields scored with BM25F (their per-document lengths are read for it).
 SCORED_FIELDS = ("title", "body")
 
 
-def _pairs() -> FieldType:
-    # Scorable only so that Whoosh keeps a length column: without one its writer
-    # looks for the column on disk once per posting.
-    return FieldType(formats.Positions(), PAIR_ANALYZER, scorable=True)
+def _text(**options) -> SequencedText:
+    return SequencedText(ANALYZER, **options)
 
 
 def _column(bits: int) -> NUMERIC:
@@ -77,13 +57,16 @@ def _common() -> dict:
 # Whoosh (pure Python) fast on large result sets.
 
 
+# The ids again as columns: a page of hits reads them in bulk, not document by document.
+ID_COLUMNS = {"asset_id": "asset_key", "page_id": "page_key"}
+
+
 def asset_schema() -> Schema:
     return Schema(
         asset_id=ID(stored=True, unique=True),
-        title=TEXT(analyzer=ANALYZER, phrase=False, field_boost=4.0, spelling=True),
-        body=TEXT(analyzer=ANALYZER, phrase=False),  # description, tags, owner, extracted text
-        title_pairs=_pairs(),
-        body_pairs=_pairs(),
+        asset_key=_column(64),
+        title=_text(field_boost=4.0, spelling=True),
+        body=_text(),  # description, tags, owner, extracted text
         stamp=STORED(),  # updated_at of the database row, for `check`
         mlt=STORED(),  # a bounded sample of the text, for "more like this"
         **_common(),
@@ -94,11 +77,11 @@ def page_schema() -> Schema:
     return Schema(
         page_id=ID(stored=True, unique=True),
         asset_id=ID(stored=True),
+        page_key=_column(64),
+        asset_key=_column(64),
         number=NUMERIC(int, stored=True, shift_step=0),
-        title=TEXT(analyzer=ANALYZER, phrase=False, field_boost=3.0, spelling=True),
+        title=_text(field_boost=3.0, spelling=True),
         # Slide text, speaker notes, the deck's title; its unstemmed words feed "did you mean".
-        body=TEXT(analyzer=ANALYZER, phrase=False, spelling=True),
-        title_pairs=_pairs(),
-        body_pairs=_pairs(),
+        body=_text(spelling=True),
         **_common(),
     )

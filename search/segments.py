@@ -14,8 +14,15 @@ from collections import OrderedDict
 
 import numpy as np
 
-from search.schema import SCORED_FIELDS, SINGLE_FACETS
-from search.whoosh_internals import EMPTY_IDS, field_lengths, numeric_field_column, read_postings
+from search.schema import ID_COLUMNS, SCORED_FIELDS, SINGLE_FACETS
+from search.sequences import SEQUENCE_DTYPE
+from search.whoosh_internals import (
+    EMPTY_IDS,
+    bytes_column,
+    field_lengths,
+    numeric_field_column,
+    read_postings,
+)
 
 POSTINGS_CACHE_BYTES = 128 * 2**20  # per process, over every segment
 _SERIALS = itertools.count()
@@ -59,11 +66,34 @@ class PostingsCache:
         return found
 
 
+class FacetCodes:
+    """One code per (facet, value) over every segment of the process (values are
+    few and never forgotten), so that a segment's facets are counted with one
+    bincount and the counts of every segment add up in one array."""
+
+    def __init__(self):
+        self.keys: list[tuple[str, str]] = []
+        self._codes: dict[tuple[str, str], int] = {}
+        self._lock = threading.Lock()
+
+    def codes(self, name: str, values: list[str]) -> np.ndarray:
+        with self._lock:
+            for value in values:
+                if (name, value) not in self._codes:
+                    self._codes[(name, value)] = len(self.keys)
+                    self.keys.append((name, value))
+            return np.array([self._codes[(name, value)] for value in values], dtype=np.int64)
+
+
+FACET_CODES = FacetCodes()
+
+
 class SegmentData:
     """What queries need from one immutable segment, read once and shared by
     every searcher that holds it: facet values as codes, tags, sort columns,
     field lengths and cached filter masks; its postings go through the index's
-    shared cache."""
+    shared cache, and the word order of its text fields is read when a phrase
+    first needs it."""
 
     def __init__(self, reader, scorable_fields: tuple[str, ...], postings_cache: PostingsCache):
         self.size = reader.doc_count_all()
@@ -85,10 +115,17 @@ class SegmentData:
             self.tag_values.append(_text(term))
         self.tag_docs = np.concatenate(tag_docs) if tag_docs else EMPTY_IDS
         self.tag_codes = np.concatenate(tag_codes) if tag_codes else EMPTY_IDS
-        self.columns = {name: numeric_field_column(reader, name) for name in ("rating", "usage", "updated", "expires")}
+        self.columns = {name: numeric_field_column(reader, name)
+                        for name in ("rating", "usage", "updated", "expires", *ID_COLUMNS.values())
+                        if name in reader.schema}
+        # Each document's facet values, and each tag posting's, as codes of FACET_CODES.
+        self.facet_matrix = np.array([FACET_CODES.codes(name, self.facet_values[name])[self.facet_codes[name]]
+                                      for name in SINGLE_FACETS], dtype=np.int64).reshape(len(SINGLE_FACETS), self.size)
+        self.tag_facet_codes = FACET_CODES.codes("tag", self.tag_values)[self.tag_codes]
         self.published = self.mask(read_postings(reader, "status", "published", with_weights=False)[0])
         self.lengths = {name: field_lengths(reader, name) for name in scorable_fields}
         self._filters: dict[tuple, np.ndarray] = {}
+        self._word_orders: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._lock = threading.Lock()
 
     def mask(self, docnums: np.ndarray) -> np.ndarray:
@@ -98,6 +135,17 @@ class SegmentData:
 
     def postings(self, reader, fieldname: str, text) -> tuple[np.ndarray, np.ndarray]:
         return self.postings_cache.get((self.serial, fieldname, text), lambda: read_postings(reader, fieldname, text))
+
+    def word_order(self, reader, fieldname: str) -> tuple[np.ndarray, np.ndarray]:
+        """The field's word order for every document (search/sequences.py): the
+        segment's hashes one after another, and each document's offsets into them;
+        read once per segment and process, by the first phrase that needs them."""
+        found = self._word_orders.get(fieldname)
+        if found is None:
+            found = bytes_column(reader, fieldname, SEQUENCE_DTYPE)
+            with self._lock:
+                found = self._word_orders.setdefault(fieldname, found)
+        return found
 
     def allowed(self, reader, filters: tuple[tuple[str, str], ...], visible_on: int | None) -> np.ndarray | None:
         """Documents passing the facet filters and the visibility rule (None: all)."""

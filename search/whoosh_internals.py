@@ -11,16 +11,22 @@ readers and the matcher built on them with Whoosh's own).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
+from dataclasses import dataclass
+from types import SimpleNamespace
 
 import numpy as np
 import whoosh
 from whoosh import columns
 from whoosh import query as q
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
+from whoosh.filedb.filestore import FileStorage
+from whoosh.index import TOC, clean_files
 from whoosh.matching.wrappers import FilterMatcher
 from whoosh.reading import SegmentReader, TermNotFound
 from whoosh.util.numeric import byte_to_length
+from whoosh.writing import SegmentWriter
 
 WRITTEN_FOR = (2, 7, 5)  # whoosh-reloaded 2.7.5 (whoosh.__version__)
 
@@ -46,7 +52,8 @@ def read_postings(reader, fieldname: str, text, with_weights: bool = True) -> tu
     """A term's local docnums (sorted) and weights in one segment; deletions not removed.
 
     Relies on: SegmentReader.postings wrapping the codec's matcher in a
-    FilterMatcher (`.child`) when the segment has deletions; the whoosh3
+    FilterMatcher (`.child`, already moved past deleted documents) when the
+    segment has deletions; the whoosh3
     W3LeafMatcher's block walk (`_data` is None until `_read_data()` loads the
     block tuple (id deltas from zero, weights as None / one number / an array,
     values), `_lastblock`, `_goto(_nextoffset)` to the next block)."""
@@ -56,6 +63,7 @@ def read_postings(reader, fieldname: str, text, with_weights: bool = True) -> tu
         return EMPTY_IDS, EMPTY_WEIGHTS
     if isinstance(matcher, FilterMatcher):  # deletions are removed by the caller
         matcher = matcher.child
+        matcher.reset()  # the filter moved it past the deleted documents it starts with
     if not isinstance(matcher, W3LeafMatcher):  # postings inlined in the term info
         ids, weights = [], []
         while matcher.is_active():
@@ -133,6 +141,33 @@ def _numeric_column(column_reader, doccount: int) -> np.ndarray:
     return values
 
 
+def bytes_column(reader, fieldname: str, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
+    """A VarBytesColumn's values for every document of a segment, in one piece:
+    (all values one after another as `dtype`, and offsets: document d's values
+    are values[offsets[d]:offsets[d + 1]]). The values are a view of the
+    segment's memory map when Whoosh mapped it (no copy), else read once.
+
+    Relies on: VarBytesColumn.Reader's `_dbfile`, `_basepos` and `_lengths`
+    (values written one after another from `_basepos`, in document order), and
+    on whoosh.filedb.structfile.BufferFile keeping its buffer in `_buf`."""
+    size = reader.doc_count_all()
+    if not reader.has_column(fieldname):
+        return np.zeros(0, dtype=dtype), np.zeros(size + 1, dtype=np.int64)
+    column_reader = reader.column_reader(fieldname, translate=False)
+    if not isinstance(column_reader, columns.VarBytesColumn.Reader):
+        raise TypeError(f"{fieldname} is not a VarBytesColumn")
+    lengths = np.array(column_reader._lengths, dtype=np.int64)[:size]
+    offsets = np.zeros(size + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:len(lengths) + 1])
+    offsets[len(lengths) + 1:] = offsets[len(lengths)]
+    if offsets[-1] % dtype.itemsize:
+        raise ValueError(f"{fieldname}: values are not whole {dtype}")
+    dbfile, start, end = column_reader._dbfile, column_reader._basepos, column_reader._basepos + int(offsets[-1])
+    buffer = getattr(dbfile, "_buf", None)
+    raw = buffer[start:end] if isinstance(buffer, memoryview) else dbfile.get(start, end - start)
+    return np.frombuffer(raw, dtype=dtype), offsets // dtype.itemsize
+
+
 def prefix_expansions(query: q.Prefix, reader) -> Iterable[bytes]:
     """The indexed terms a prefix query stands for in one segment, in order.
 
@@ -148,14 +183,86 @@ def is_null_query(query: q.Query) -> bool:
     return query is q.NullQuery or isinstance(query, q.NullQuery.__class__)
 
 
-def merge_segments(writer, segments: Iterable) -> None:
-    """Copy the documents of these segments into the writer's new segment, as
-    Whoosh's own merge policies do (whoosh.writing.MERGE_SMALL).
+def last_commit(ix) -> tuple[int, list]:
+    """(generation, segments) of an index's last commit.
 
-    Relies on: a merge policy being called as policy(writer, segments) and
-    returning the segments to keep; SegmentWriter's `storage` and `schema`;
-    SegmentReader(storage, schema, segment); SegmentWriter.add_reader."""
-    for segment in segments:
-        reader = SegmentReader(writer.storage, writer.schema, segment)
-        writer.add_reader(reader)
-        reader.close()
+    Relies on: FileIndex._read_toc() returning the TOC (`generation`, `segments`)."""
+    toc = ix._read_toc()
+    return toc.generation, list(toc.segments)
+
+
+@dataclass
+class MergedSegment:
+    """A segment built from others outside the write lock, not yet in the index."""
+
+    segment: object | None  # None: the segments held no live document
+    directory: str  # where its file waits
+    # Per segment merged (by segment id): its deletions when the merge began,
+    # and where each of its live documents went.
+    docmaps: dict[str, tuple[frozenset, dict[int, int]]]
+
+
+def build_merged_segment(ix, segments: list, directory: str) -> MergedSegment:
+    """Copy the live documents of `segments` (as of the index's last commit)
+    into one new segment in `directory`, without the index's write lock.
+
+    Relies on: SegmentWriter reading only `storage`, `indexname` and
+    `_read_toc()` of the index it is given, and taking no lock with `_lk=False`;
+    SegmentWriter.add_reader numbering the live documents of each reader in
+    order after `docnum`; `_finalize_segment()` (postings flushed, files closed,
+    one compound file assembled) and `_tempstorage`; SegmentReader(storage,
+    schema, segment) seeing the segment's deletions as they were in that TOC."""
+    toc = ix._read_toc()
+    docmaps: dict[str, tuple[frozenset, dict[int, int]]] = {}
+    if not any(segment.doc_count() for segment in segments):
+        for segment in segments:
+            docmaps[segment.segment_id()] = (frozenset(segment.deleted_docs()), {})
+        return MergedSegment(None, directory, docmaps)
+    storage = FileStorage(directory).create()
+    shim = SimpleNamespace(storage=storage, indexname=ix.indexname, _read_toc=lambda: toc)
+    writer = SegmentWriter(shim, _lk=False)
+    try:
+        for segment in segments:
+            deleted = frozenset(segment.deleted_docs())
+            live = [docnum for docnum in range(segment.doc_count_all()) if docnum not in deleted]
+            docmaps[segment.segment_id()] = (deleted, {old: writer.docnum + n for n, old in enumerate(live)})
+            reader = SegmentReader(ix.storage, toc.schema, segment)
+            try:
+                writer.add_reader(reader)
+            finally:
+                reader.close()
+        merged = writer._finalize_segment()
+    except BaseException:
+        writer.cancel()
+        raise
+    writer._tempstorage.destroy()
+    writer.is_closed = True
+    return MergedSegment(merged, directory, docmaps)
+
+
+def swap_in_merged_segment(ix, merged: MergedSegment) -> bool:
+    """Replace the merged segments by the merged one in a new commit of the
+    index; False (and nothing changed) when one of them is gone meanwhile. The
+    caller holds the write lock. Deletions committed since the merge began are
+    applied to the merged segment.
+
+    Relies on: the TOC (schema, segments, generation) written by TOC.write and
+    the files of segments no TOC names removed by clean_files, as
+    SegmentWriter._commit_toc does; Segment.delete_document, list_files."""
+    toc = ix._read_toc()
+    current = {segment.segment_id(): segment for segment in toc.segments}
+    if any(name not in current for name in merged.docmaps):
+        return False
+    kept = [segment for segment in toc.segments if segment.segment_id() not in merged.docmaps]
+    if merged.segment is not None:
+        for name, (deleted_then, docmap) in merged.docmaps.items():
+            for docnum in set(current[name].deleted_docs()) - deleted_then:
+                merged.segment.delete_document(docmap[docnum])
+        if merged.segment.doc_count():
+            for filename in merged.segment.list_files(FileStorage(merged.directory)):
+                os.replace(os.path.join(merged.directory, filename), os.path.join(ix.storage.folder, filename))
+            kept.append(merged.segment)
+    generation = toc.generation + 1
+    TOC(toc.schema, kept, generation).write(ix.storage, ix.indexname)
+    clean_files(ix.storage, ix.indexname, generation, kept)
+    return True

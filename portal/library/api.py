@@ -63,6 +63,7 @@ METADATA = {"title": STRING, "description": STRING, "content_type": enum(*CONTEN
             "stage": STRING, "region": STRING, "persona": STRING, "tags": STRING, "expires_on": STRING}
 FILTERS = {"content_type": STRING, "product": STRING, "stage": STRING, "region": STRING, "persona": STRING,
            "tag": STRING}
+TITLE = {"type": "string", "minLength": 1, "maxLength": 300, "pattern": r"\S"}  # required on upload
 REASON = obj({"reason": STRING}, required=[])
 IMAGE = {200: binary("image/png"), 302: redirect(), 304: None}
 
@@ -84,7 +85,7 @@ def _duplicates(result: services.UploadResult) -> list[dict]:
 
 @bp.post("/assets")
 @allow(*PUBLISHER_ROLES)
-@api_doc(form=obj({"file": FILE, **METADATA}, required=["file"]), responses={201: UPLOADED})
+@api_doc(form=obj({"file": FILE, **METADATA, "title": TITLE}, required=["file", "title"]), responses={201: UPLOADED})
 def create_asset():
     """Upload a new asset (multipart: file and metadata fields)."""
     file = _uploaded_file()

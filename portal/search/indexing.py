@@ -226,8 +226,8 @@ def index_assets(asset_ids: list[int]) -> None:
         index.delete_asset(missing)
 
 
-def _batches(batch_size: int) -> Iterator[list[tuple[AssetDocument, list[PageDocument]]]]:
-    last_id = 0
+def _batches(batch_size: int, after_id: int = 0) -> Iterator[list[tuple[AssetDocument, list[PageDocument]]]]:
+    last_id = after_id
     while True:
         assets = list(db.session.scalars(
             select(Asset).where(Asset.id > last_id).order_by(Asset.id).limit(batch_size)
@@ -239,9 +239,32 @@ def _batches(batch_size: int) -> Iterator[list[tuple[AssetDocument, list[PageDoc
         db.session.expunge_all()  # bounded memory: forget the rows of this batch
 
 
-def reindex_all(on_progress: Callable[[int], None] | None = None, batch_size: int = 200) -> int:
+def _documents_of(asset_ids: list[int]) -> list[tuple[AssetDocument, list[PageDocument]]]:
+    documents = []
+    for start in range(0, len(asset_ids), DRAIN_BATCH):
+        assets = list(db.session.scalars(select(Asset).where(Asset.id.in_(asset_ids[start:start + DRAIN_BATCH]))))
+        documents += build_documents(assets)
+        db.session.expunge_all()
+    return documents
+
+
+def reindex_all(on_progress: Callable[[int], None] | None = None, batch_size: int = 200,
+                on_start: Callable[[int, int], None] | None = None, commit_every: int | None = None) -> int:
+    """Rebuild the index from the database into a new generation, swapped in at
+    the end; the live one keeps serving (and taking changes) until then. A
+    rebuild cut off (the process killed) is resumed from its last commit (one
+    every `commit_every` assets): on_start(done, total) says how many assets were
+    already indexed. Returns the number of assets indexed."""
     total = db.session.scalar(select(func.count()).select_from(Asset)) or 0
-    return get_index().rebuild(_batches(batch_size), total=total, on_progress=on_progress)
+    with get_index().start_rebuild(commit_every=commit_every) as rebuild:
+        if on_start:
+            on_start(rebuild.done, total)
+        for batch in _batches(batch_size, after_id=rebuild.last_id):
+            done = rebuild.add(batch)
+            if on_progress:
+                on_progress(done)
+        rebuild.finish(_documents_of)
+    return rebuild.done
 
 
 def index_check() -> dict:

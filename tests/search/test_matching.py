@@ -60,6 +60,20 @@ def test_postings_read_in_bulk_match_whoosh_matcher(tmp_path):
     index.close()
 
 
+def test_postings_read_in_bulk_keep_deleted_documents_as_whoosh_counts_them(tmp_path):
+    index = SearchIndex(str(tmp_path / "ix"))
+    index.ensure()
+    index.merges.request = lambda: None
+    index.update_assets([(asset(n, f"Deck {n}", "pricing" if n < 3 else "other"), []) for n in range(1, 6)])
+    index.delete_asset(1)
+    index.delete_asset(2)  # every posting of "price" is deleted
+    [reader] = _segments(index)
+    ids, _ = read_postings(reader, "body", "price")
+    assert ids.tolist() == [0, 1] and len(ids) == reader.doc_frequency("body", "price")
+    assert index.search_assets("pricing", include_hidden=True).total == 0
+    index.close()
+
+
 def test_postings_cache_keeps_recent_entries_within_its_budget():
     cache = PostingsCache(budget=8 * 1000)
     loads = []

@@ -8,10 +8,12 @@ as the portal sets them, the same filters, and groupedby facets. Hits, totals,
 facet counts and BM25F scores must agree (scores within rel 1e-4).
 
 Four differences are deliberate, and the Whoosh side is asked accordingly:
-- Phrases. The title and body fields keep no positions; a phrase is looked up
-  in the word-pair twin fields and its documents are ranked by the phrase's
-  words. For Whoosh that is Require(And(the words' terms), the pair query).
-  Which documents hold a phrase is also checked against the generated text.
+- Phrases. The title and body fields keep no positions; the documents holding
+  a phrase are found through the word order kept in the fields' columns and
+  ranked by the phrase's words. For Whoosh that is Require(And(the words'
+  terms), the documents Whoosh's own Phrase finds in a reference index of the
+  same documents whose fields keep positions). Which documents hold a phrase
+  is also checked against the generated text.
 - Prefixes. Every document a prefix matches scores the prefix's boost, as
   Whoosh's Prefix intends (constantscore=True). Whoosh 2.7.5 keeps that only
   when it preloads the expansions (more than two, on at most 5,000 documents);
@@ -35,14 +37,15 @@ import random
 from datetime import date, datetime, timedelta
 
 import pytest
+from whoosh import fields, scoring, sorting
+from whoosh import index as whoosh_index
 from whoosh import query as q
-from whoosh import scoring, sorting
 
 from search.documents import AssetDocument, PageDocument
 from search.index import ASSETS, PAGES, SearchIndex
 from search.matching import K1, B, facet_counts
 from search.query import ASSET_FIELDS, PAGE_FIELDS, filter_terms, parse
-from search.schema import ANALYZER, PAIR_FIELDS, SCORED_FIELDS, SINGLE_FACETS
+from search.schema import ANALYZER, SCORED_FIELDS, SEQUENCED_FIELDS, SINGLE_FACETS
 
 SEED = 20261201
 ASSET_COUNT = 320
@@ -86,7 +89,10 @@ class Library:
         ids = list(range(1, ASSET_COUNT + 1))
         for start in range(0, ASSET_COUNT, 80):  # one commit each: several segments
             self.batches.append([self._asset(asset_id) for asset_id in ids[start:start + 80]])
+        earlier_pages = dict(self.pages)
         self.replaced = [self._asset(asset_id) for asset_id in rng.sample(ids, 30)]
+        for doc, _ in self.replaced[15:]:  # replaced without their pages (see the index fixture): the earlier stay
+            self.pages[doc.asset_id] = earlier_pages[doc.asset_id]
         self.deleted = rng.sample(ids, 12)
         for asset_id in self.deleted:
             del self.assets[asset_id]
@@ -142,19 +148,39 @@ def index(library, tmp_path_factory):
     ix.update_assets([(doc, None) for doc, _ in library.replaced[15:]])  # metadata only: pages stay
     for asset_id in library.deleted:
         ix.delete_asset(asset_id)
+    ix.reference = _reference_index(library, tmp_path_factory.mktemp("reference"))
     yield ix
     ix.close()
+
+
+def _reference_index(library: Library, directory) -> dict:
+    """The same documents in plain Whoosh indexes whose title and body keep
+    positions (the same analyzer), for Whoosh's own Phrase queries."""
+    from search.documents import asset_fields, page_fields
+
+    indexes = {}
+    for indexname, id_field, documents, to_fields in (
+            (ASSETS, "asset_id", list(library.assets.values()), asset_fields),
+            (PAGES, "page_id", [page for pages in library.pages.values() for page in pages], page_fields)):
+        schema = fields.Schema(**{id_field: fields.ID(stored=True)},
+                               **{name: fields.TEXT(analyzer=ANALYZER, phrase=True) for name in SEQUENCED_FIELDS})
+        ix = whoosh_index.create_in(str(directory), schema, indexname=indexname)
+        with ix.writer() as writer:
+            for doc in documents:
+                values = to_fields(doc)
+                writer.add_document(**{name: values[name] for name in (id_field, *SEQUENCED_FIELDS)})
+        indexes[indexname] = ix
+    return indexes
 
 
 # --- the Whoosh side --------------------------------------------------------------
 
 
-def whoosh_query(query: q.Query) -> q.Query:
-    """The query as Whoosh must be asked it to mean what the portal's matcher does."""
-    if isinstance(query, q.Phrase) and len(query.words) > 1 and query.fieldname in PAIR_FIELDS:
-        pairs = [f"{a} {b}" for a, b in zip(query.words, query.words[1:], strict=False)]
-        pair_field = PAIR_FIELDS[query.fieldname]
-        in_a_row = q.Term(pair_field, pairs[0]) if len(pairs) == 1 else q.Phrase(pair_field, pairs)
+def whoosh_query(query: q.Query, phrase_ids) -> q.Query:
+    """The query as Whoosh must be asked it to mean what the portal's matcher does;
+    phrase_ids(phrase) -> the ids of the documents where Whoosh's Phrase finds it."""
+    if isinstance(query, q.Phrase) and len(query.words) > 1 and query.fieldname in SEQUENCED_FIELDS:
+        in_a_row = q.Or([q.Term(name, value) for name, value in phrase_ids(query)]) or q.NullQuery
         words = q.And([q.Term(query.fieldname, word, boost=query.boost) for word in query.words])
         return q.Require(words, in_a_row)
     if isinstance(query, q.Prefix):
@@ -162,12 +188,23 @@ def whoosh_query(query: q.Query) -> q.Query:
     if isinstance(query, q.Term) and query.fieldname not in SCORED_FIELDS:
         return q.ConstantScoreQuery(q.Term(query.fieldname, query.text), score=query.boost)
     if isinstance(query, q.And) and any(isinstance(child, q.Not) for child in query.children()):
-        positive = [whoosh_query(c) for c in query.children() if not isinstance(c, q.Not)]
-        negative = [whoosh_query(c.query) for c in query.children() if isinstance(c, q.Not)]
+        positive = [whoosh_query(c, phrase_ids) for c in query.children() if not isinstance(c, q.Not)]
+        negative = [whoosh_query(c.query, phrase_ids) for c in query.children() if isinstance(c, q.Not)]
         return q.Require(q.And(positive, boost=query.boost), q.Not(q.Or(negative)))
     if query.is_leaf():
         return query
-    return query.apply(whoosh_query)
+    return query.apply(lambda child: whoosh_query(child, phrase_ids))
+
+
+def _phrase_ids(index: SearchIndex, indexname: str):
+    id_field = "asset_id" if indexname == ASSETS else "page_id"
+
+    def phrase_ids(phrase: q.Phrase) -> list[tuple[str, str]]:
+        with index.reference[indexname].searcher() as searcher:
+            found = searcher.search(q.Phrase(phrase.fieldname, phrase.words), limit=None)
+            return [(id_field, hit[id_field]) for hit in found]
+
+    return phrase_ids
 
 
 def whoosh_filter(filters: dict[str, str] | None, include_hidden: bool) -> q.Query | None:
@@ -185,7 +222,7 @@ def whoosh_search(index: SearchIndex, indexname: str, query: q.Query, filters, i
     """({id: score}, total, facets) from Whoosh's own searcher."""
     id_field = "asset_id" if indexname == ASSETS else "page_id"
     with index.generations.open(indexname).searcher(weighting=scoring.BM25F(B=B, K1=K1)) as searcher:
-        results = searcher.search(whoosh_query(query), limit=None, filter=whoosh_filter(filters, include_hidden),
+        results = searcher.search(whoosh_query(query, _phrase_ids(index, indexname)), limit=None, filter=whoosh_filter(filters, include_hidden),
                                   groupedby=GROUPS, maptype=sorting.Count)
         scores = {int(hit[id_field]): hit.score for hit in results}
         facets = {name: {value: count for value, count in results.groups(name).items() if value}
