@@ -94,9 +94,9 @@ def content_of(link: ShareLink, today: date | None = None) -> SharedContent:
     for slide in deck.slides:
         reason = _withdrawn_reason(slide.page.asset, today)
         if reason:
-            return SharedContent(deck.title, [], withdrawn=reason)
+            return SharedContent(link.title, [], withdrawn=reason)
         pages.append(SharedPage(slide.position, slide.page))
-    return SharedContent(deck.title, pages)
+    return SharedContent(deck.title or link.title, pages)
 
 
 @dataclass

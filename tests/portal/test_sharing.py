@@ -113,23 +113,30 @@ def test_create_with_defaults_and_options(client, auth, rep, item):
     assert db.session.get(ShareLink, full["id"]).passcode_hash.startswith(("scrypt:", "pbkdf2:"))
 
 
-@pytest.mark.parametrize("body, status, field", [
-    ({}, 422, "target"),
-    ({"asset_id": 1, "deck_id": 1}, 422, "target"),
-    ({"collection_id": 1}, 422, "collection_id"),
-    ({"asset_id": "abc"}, 422, "asset_id"),
-    ({"asset_id": 10**30}, 422, "asset_id"),
-    ({"asset_id": 1, "expires_on": "2020-01-01"}, 422, "expires_on"),
-    ({"asset_id": 1, "expires_on": "tomorrow"}, 422, "expires_on"),
-    ({"asset_id": 1, "expires_on": "2999-01-01"}, 422, "expires_on"),
-    ({"asset_id": 1, "passcode": "ab"}, 422, "passcode"),
-    ({"asset_id": 1, "require_email": "maybe"}, 422, "require_email"),
-    ({"asset_id": 1, "account": "x" * 201}, 422, "account"),
-])
-def test_bad_input_is_refused_with_the_field(client, auth, rep, body, status, field):
-    response = client.post("/api/v1/shares", json=body, headers=auth.token(rep))
-    assert response.status_code == status
-    assert field in response.get_json()["error"]["fields"]
+BAD_INPUT = [
+    ({}, "target"),
+    ({"asset_id": 1, "deck_id": 1}, "target"),
+    ({"collection_id": 1}, "collection_id"),
+    ({"asset_id": "abc"}, "asset_id"),
+    ({"asset_id": 10**30}, "asset_id"),
+    ({"asset_id": 1, "expires_on": "2020-01-01"}, "expires_on"),
+    ({"asset_id": 1, "expires_on": "tomorrow"}, "expires_on"),
+    ({"asset_id": 1, "expires_on": "2999-01-01"}, "expires_on"),
+    ({"asset_id": 1, "expires_on": 20270101}, "expires_on"),
+    ({"asset_id": 1, "passcode": "ab"}, "passcode"),
+    ({"asset_id": 1, "passcode": ["open sesame"]}, "passcode"),
+    ({"asset_id": 1, "require_email": "maybe"}, "require_email"),
+    ({"asset_id": 1, "notify": {}}, "notify"),
+    ({"asset_id": 1, "account": "x" * 201}, "account"),
+]
+
+
+def test_bad_input_is_refused_with_the_field(client, auth, rep):
+    headers = auth.token(rep)
+    for body, field in BAD_INPUT:
+        response = client.post("/api/v1/shares", json=body, headers=headers)
+        assert response.status_code == 422, body
+        assert field in response.get_json()["error"]["fields"], body
 
 
 def test_malformed_json_and_unknown_targets(client, auth, factories, rep, item):
