@@ -181,6 +181,8 @@ def test_schemathesis_finds_no_server_error_and_no_undocumented_answer(live_api)
         @settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=True,
                   phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
         def run(case, real_ids):
+            # schemathesis makes up bearer tokens from the security scheme; each role's real one is sent instead
+            case.headers = {k: v for k, v in (case.headers or {}).items() if k.lower() != "authorization"}
             if real_ids and case.path_parameters:
                 case.path_parameters = {name: ids[name] for name in case.path_parameters}
             for role in ROLES:
