@@ -6,7 +6,8 @@ alternative: downloading the whole file in the same browser.
 A real server on loopback (werkzeug, threaded) over a fresh embedded portal (SQLite, local
 files), Debian's Chromium driven by Playwright (headless). Two documents of 100 pages: a
 text PDF (assets/sample_files.make_pdf, 40 lines a page) and the PDF rendition LibreOffice
-makes of a 100-slide deck with pictures and tables (what the viewer shows of decks).
+makes of a 100-slide deck with pictures and tables (what the viewer shows of decks), and a
+large one: 100 pages that are each a 1200x900 photo-like JPEG.
 
 Figures, each the median (and max) of --runs runs:
 - viewer, cold: a new browser context (no cache), navigation start -> page 1 drawn on the
@@ -47,7 +48,16 @@ def _documents(folder: Path) -> list[tuple[str, Path]]:
         {"title": f"Slide {n}: the value story", "bullets": [f"Point {k} of slide {n}" for k in range(1, 5)],
          "image": n % 2 == 0, "table": [["Tier", "Price"], ["Basic", "10"], ["Pro", "25"]] if n % 3 == 0 else None,
          "notes": f"Notes of slide {n}"} for n in range(1, 101)]))
-    return [("text PDF, 100 pages", text_pdf), ("deck rendition (LibreOffice), 100 slides", deck)]
+    photos = folder / "catalogue.pdf"  # 100 scanned-looking pages: a large file
+    import random
+
+    from PIL import Image
+
+    noise = random.Random(7)
+    pages = [Image.frombytes("RGB", (1200, 900), noise.randbytes(1200 * 900 * 3)) for _ in range(100)]
+    pages[0].save(photos, save_all=True, append_images=pages[1:], quality=80)
+    return [("text PDF, 100 pages", text_pdf), ("deck rendition (LibreOffice), 100 slides", deck),
+            ("image PDF (a photo a page), 100 pages", photos)]
 
 
 def main() -> None:

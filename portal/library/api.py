@@ -54,6 +54,7 @@ ASSET = obj({
     "versions_count": INTEGER, "rating": obj({"average": nullable(NUMBER), "count": INTEGER}),
     "usage": obj({"views": INTEGER, "downloads": INTEGER, "reported": INTEGER, "deck_inclusions": INTEGER}),
     "thumbnail_url": nullable(STRING),
+    "preview_url": nullable(STRING),
 })
 PAGE = obj({"id": INTEGER, "asset_id": INTEGER, "version": INTEGER, "number": INTEGER, "title": nullable(STRING),
             "text": nullable(STRING), "notes": nullable(STRING), "thumbnail_url": nullable(STRING)})

@@ -12,7 +12,7 @@ def process_version(version_id: int) -> None:
     process(version_id)
 
 
-@task("make_preview", retries=1, retry_delay=60)
+@task("make_preview", retries=1, retry_delay=60, lane=SLOW)
 def make_preview(version_id: int) -> None:
     from portal.library.previews import make_preview as make
 

@@ -7,6 +7,7 @@ from flask_login import current_user
 
 from portal.access import EVERYONE, allow
 from portal.api import json_body
+from portal.api.spec import api_doc, array, binary, obj, redirect
 from portal.library import services
 from portal.viewer import attention
 from portal.viewer.previews import send_preview
@@ -16,6 +17,7 @@ bp = Blueprint("viewer", __name__)  # mounted under /api/v1 by create_app
 
 @bp.get("/assets/<int:asset_id>/preview")
 @allow(*EVERYONE)
+@api_doc(responses={200: binary("application/pdf"), 206: binary("application/pdf"), 302: redirect()})
 def preview(asset_id: int):
     """The item as PDF (the original PDF or the rendition); 302 to a presigned URL on S3; 404 while none."""
     return send_preview(services.get_asset_for(current_user, asset_id).current_version)
@@ -23,6 +25,11 @@ def preview(asset_id: int):
 
 @bp.post("/assets/<int:asset_id>/attention")
 @allow(*EVERYONE)
+@api_doc(json=obj({"pages": array(obj({"number": {"type": "integer", "minimum": 1},
+                                        "seconds": {"type": "number", "minimum": 0, "exclusiveMinimum": True,
+                                                    "maximum": attention.MAX_SECONDS_PER_PAGE}}),
+                                  minItems=1, maxItems=attention.MAX_PAGES_PER_BEACON)}),
+         responses={204: None})
 def record_attention(asset_id: int):
     """Seconds spent on pages: JSON {"pages": [{"number", "seconds"}]} -> 204."""
     item = services.get_asset_for(current_user, asset_id)

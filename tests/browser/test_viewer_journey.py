@@ -138,8 +138,8 @@ def test_rep_reads_a_slide_hit_pages_with_keys_and_attention_reaches_analytics(n
     assert staff.locator("#attention-chart").is_visible()
 
 
-@pytest.mark.parametrize("screen", SCREENS)
-def test_viewer_opens_real_pdfs_and_decks_with_every_page(new_page, factories, tmp_path, screen):
+def test_viewer_opens_real_pdfs_and_decks_with_every_page(new_page, factories, tmp_path):
+    """At both screen sizes (one test: the deck is converted by LibreOffice once)."""
     require_executable("soffice", "apt-get install -y libreoffice-impress-nogui")
     marketer = factories.user("marketer")
     factories.user("rep", email="rosa@example.com")
@@ -153,13 +153,13 @@ def test_viewer_opens_real_pdfs_and_decks_with_every_page(new_page, factories, t
              (factories.asset(marketer, title="Mixed deck", filename="mixed.pptx", content=deck.read_bytes()), 5)]
 
     page = new_page()
-    page.set_viewport_size(SCREENS[screen])
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     # Nothing refused by the Content-Security-Policy (no eval, the worker from 'self'), no warnings.
     page.on("console", lambda message: errors.append(message.text) if message.type in ("error", "warning") else None)
     sign_in(page, "rosa@example.com")
-    for asset, pages in items:
+    for (asset, pages), screen in [(item, screen) for screen in SCREENS for item in items]:
+        page.set_viewport_size(SCREENS[screen])
         page.goto(f"/assets/{asset.id}")
         page.click("[data-testid=read]")
         _shown(page, 1)

@@ -1,5 +1,6 @@
 """Processing keeps LibreOffice's PDF of decks and documents for the viewer (real
-LibreOffice), with the right page count; `flask make-previews` queues the missing ones."""
+LibreOffice), with the right page count; `flask make-previews` queues the missing ones.
+One test, because every conversion costs seconds."""
 
 from __future__ import annotations
 
@@ -31,7 +32,8 @@ def _pages_of_stored_pdf(key: str, tmp_path: Path) -> int:
         document.close()
 
 
-def test_a_deck_with_two_masters_a_document_and_a_workbook_get_renditions(client, factories, auth, tmp_path):
+def test_decks_documents_and_workbooks_get_renditions_older_ones_from_the_queue(client, factories, auth, runner,
+                                                                               tmp_path):
     blue, green = make_blue_deck(str(tmp_path / "blue.pptx")), make_green_deck(str(tmp_path / "green.pptx"))
     deck = tmp_path / "mixed.pptx"  # charts, pictures, a table, a group and two masters
     build_deck([SlideRef(blue, 1), SlideRef(green, 1), SlideRef(blue, 2), SlideRef(green, 3), SlideRef(blue, 3)],
@@ -44,6 +46,7 @@ def test_a_deck_with_two_masters_a_document_and_a_workbook_get_renditions(client
     workbook = Path(make_xlsx(str(tmp_path / "prices.xlsx"), {
         "Tiers": [["Tier", "Price"]] + [[f"Tier {n}", n * 10] for n in range(1, 120)],
         "Discounts": [["Seats", "Discount"], [100, "5%"], [500, "10%"]]}))
+    versions = []
     for path, pages in ((deck, 5), (document, 3), (workbook, None)):
         asset = factories.asset(marketer, title=path.stem, filename=path.name, content=path.read_bytes())
         db.session.refresh(asset)
@@ -65,26 +68,20 @@ def test_a_deck_with_two_masters_a_document_and_a_workbook_get_renditions(client
         assert client.post(f"/api/v1/assets/{asset.id}/attention", headers=rep, json=beacon).status_code == 204
         beacon = {"pages": [{"number": pages + 1, "seconds": 2}]}
         assert client.post(f"/api/v1/assets/{asset.id}/attention", headers=rep, json=beacon).status_code == 422
+        versions.append(version)
 
-
-def test_make_previews_queues_renditions_for_older_versions(app, client, factories, auth, runner, tmp_path):
-    deck = Path(make_green_deck(str(tmp_path / "green.pptx")))
-    asset = factories.asset(factories.user("marketer"), title="Older deck", filename="green.pptx",
-                            content=deck.read_bytes())
-    db.session.refresh(asset)
-    version = asset.current_version
-    get_storage().delete(version.preview_key)
-    version.preview_key, version.preview_pages = None, None  # as processed before the viewer existed
+    # Versions processed before the viewer existed have no rendition; `make-previews` queues
+    # them (the tests' queue runs each job as it is queued; the worker does in production).
+    deck_version = versions[0]
+    get_storage().delete(deck_version.preview_key)
+    deck_version.preview_key, deck_version.preview_pages = None, None
     db.session.commit()
-    headers = auth.token(factories.user("rep"))
-    assert client.get(f"/api/v1/assets/{asset.id}/preview", headers=headers).status_code == 404
-
-    # The tests' queue runs each job as it is queued; the worker does in production.
+    deck_preview = f"/api/v1/assets/{deck_version.asset_id}/preview"
+    assert client.get(deck_preview, headers=rep).status_code == 404
     result = runner.invoke(args=["make-previews"])
     assert result.exit_code == 0 and "Queued 1 rendition" in result.output, result.output
-    db.session.refresh(version)
-    assert version.preview_pages == 3 and version.processing == "ready"
-    assert _pages_of_stored_pdf(version.preview_key, tmp_path) == 3
-    assert client.get(f"/api/v1/assets/{asset.id}/preview", headers=headers).status_code == 200
-    # Nothing left to do: a second run queues nothing.
-    assert "Queued 0 rendition" in runner.invoke(args=["make-previews"]).output
+    db.session.refresh(deck_version)
+    assert deck_version.preview_pages == 5 and deck_version.processing == "ready"
+    assert _pages_of_stored_pdf(deck_version.preview_key, tmp_path) == 5
+    assert client.get(deck_preview, headers=rep).status_code == 200
+    assert "Queued 0 rendition" in runner.invoke(args=["make-previews"]).output  # nothing left to do
