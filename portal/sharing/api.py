@@ -129,7 +129,7 @@ def update_share(link_id: int):
 
 @bp.post("/shares/<int:link_id>/revoke")
 @allow(*EVERYONE)
-@api_doc(responses={200: LINK_WITH_VISITS})
+@api_doc(json=obj({}, required=[]), responses={200: LINK_WITH_VISITS})
 def revoke_share(link_id: int):
     """Revoke a link: buyers get 410 from now on."""
     return link_json(links.revoke(links.get_link_for(current_user, link_id)), with_visits=True)

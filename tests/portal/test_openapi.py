@@ -33,7 +33,9 @@ from portal.extensions import db
 EXAMPLES = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "5"))
 ROLES = ("rep", "marketer", "enablement", "admin")
 # Operations that succeed only with values random data never hits (a password; existing item ids in a body).
-NEEDS_KNOWN_VALUES = {"POST /tokens", "POST /analytics/retire"}
+NEEDS_KNOWN_VALUES = {"POST /tokens", "POST /analytics/retire",
+                      # an existing item id in the body; a date from today to a year ahead (and a link not revoked)
+                      "POST /shares", "PATCH /shares/{link_id}"}
 
 
 def _api_rules(app):
@@ -107,6 +109,7 @@ def live_api(settings, tmp_path):
                                   headers=rep).get_json()["id"],
             "flag_id": client.post(f"{PREFIX}/assets/{guide.id}/flags",
                                    json={"reason_kind": "wrong", "reason": "old prices"}, headers=rep).get_json()["id"],
+            "link_id": client.post(f"{PREFIX}/shares", json={"asset_id": guide.id}, headers=rep).get_json()["id"],
         }
         db.session.remove()
         db.engine.dispose()
