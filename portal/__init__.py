@@ -67,17 +67,32 @@ def _register_areas(app: Flask) -> None:
     its hooks into shared pages, and its background tasks."""
     import importlib
 
-    from portal import api, decks, feedback, notifications, queue, search, sharing, viewer
+    from portal import (
+        api,
+        collections,
+        decks,
+        feedback,
+        governance,
+        notifications,
+        queue,
+        search,
+        sharing,
+        viewer,
+    )
     from portal.admin import routes as admin_routes
     from portal.analytics import api as analytics_api
     from portal.analytics import routes as analytics_routes
     from portal.api import openapi
     from portal.auth import api as auth_api
     from portal.auth import routes as auth_routes
+    from portal.collections import api as collections_api
+    from portal.collections import routes as collections_routes
     from portal.decks import api as decks_api
     from portal.decks import routes as decks_routes
     from portal.feedback import api as feedback_api
     from portal.feedback import routes as feedback_routes
+    from portal.governance import api as governance_api
+    from portal.governance import routes as governance_routes
     from portal.library import api as library_api
     from portal.library import routes as library_routes
     from portal.notifications import routes as notifications_routes
@@ -89,13 +104,14 @@ def _register_areas(app: Flask) -> None:
     from portal.viewer import routes as viewer_routes
 
     for pages in (auth_routes, admin_routes, library_routes, search_routes, feedback_routes,
-                  analytics_routes, decks_routes, notifications_routes, viewer_routes):
+                  analytics_routes, decks_routes, notifications_routes, governance_routes, collections_routes,
+                  viewer_routes):
         app.register_blueprint(pages.bp)
     app.register_blueprint(sharing_routes.bp)
     app.register_blueprint(sharing_routes.buyer)  # buyers' pages: no sign-in, no portal cookie
     api.register(app, (auth_api.bp, library_api.bp, search_api.bp, feedback_api.bp, analytics_api.bp,
-                       decks_api.bp, viewer_api.bp, sharing_api.bp, openapi.bp))
-    for area in (search, feedback, decks, notifications, viewer, sharing):
+                       decks_api.bp, openapi.bp, governance_api.bp, collections_api.bp, viewer_api.bp, sharing_api.bp))
+    for area in (governance, search, feedback, decks, notifications, collections, viewer, sharing):
         area.init_app(app)
     for module in TASK_MODULES:
         importlib.import_module(module)
@@ -117,4 +133,4 @@ def _register_favicon(app: Flask) -> None:
 
 # Modules whose @task functions register with the queue.
 TASK_MODULES = ("portal.library.tasks", "portal.search.tasks", "portal.analytics.tasks", "portal.decks.tasks",
-                "portal.sweeper", "portal.sharing.tasks")
+                "portal.sweeper", "portal.governance.tasks", "portal.collections.tasks", "portal.sharing.tasks")

@@ -34,11 +34,14 @@ class InvalidInput(Exception):
 
     status = 422
 
-    def __init__(self, message: str, fields: dict[str, str] | None = None, status: int = 422):
+    def __init__(self, message: str, fields: dict[str, str] | None = None, status: int = 422,
+                 code: str | None = None, extra: dict | None = None):
         super().__init__(message)
         self.message = message
         self.fields = fields or {}
         self.status = status
+        self.code = code  # the JSON error code, when not the status's usual one
+        self.extra = extra or {}  # more members of the JSON error (e.g. the existing item of a duplicate)
 
 
 class Unavailable(Exception):
@@ -66,11 +69,13 @@ def wants_json() -> bool:
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 
 
-def error_response(status: int, message: str, code: str | None = None, fields: dict | None = None):
+def error_response(status: int, message: str, code: str | None = None, fields: dict | None = None,
+                   extra: dict | None = None):
     if wants_json():
         body: dict = {"error": {"code": code or ERROR_CODES.get(status, "error"), "message": message}}
         if fields:
             body["error"]["fields"] = fields
+        body["error"].update(extra or {})
         return jsonify(body), status
     return render_template("error.html", status=status, message=message, fields=fields or {}), status
 
@@ -92,7 +97,8 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(InvalidInput)
     def invalid_input(error: InvalidInput):
-        response = make_response(error_response(error.status, error.message, fields=error.fields))
+        response = make_response(error_response(error.status, error.message, code=error.code, fields=error.fields,
+                                                extra=error.extra))
         if isinstance(error, TooManyRequests):
             response.headers["Retry-After"] = str(error.retry_after)
         return response

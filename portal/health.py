@@ -14,6 +14,7 @@ from portal.models import Asset, AssetVersion, DeckBuild
 from portal.queue import get_queue
 from portal.search.indexing import get_index
 from portal.storage import get_storage
+from portal.wording import plural
 
 
 def system_health() -> dict:
@@ -33,7 +34,7 @@ def system_health() -> dict:
         counts = get_index().doc_counts()
         assets = db.session.scalar(select(func.count()).select_from(Asset)) or 0
         checks["index"] = {"ok": counts.get("assets", 0) == assets,
-                           "detail": f"{counts.get('assets', 0)} of {assets} assets, {counts.get('pages', 0)} pages"}
+                           "detail": f"{counts.get('assets', 0)} of {plural(assets, 'asset')}, {plural(counts.get('pages', 0), 'page')}"}
     except Exception as error:
         checks["index"] = {"ok": False, "detail": str(error)}
     try:

@@ -65,8 +65,24 @@ CONTENT_TYPE_LABELS = {
 
 
 class AssetStatus(enum.StrEnum):
+    """Where an item stands (portal/library/publishing.py moves it, one allowed step at a time)."""
+
+    DRAFT = "draft"          # uploaded, not yet offered to reps
+    IN_REVIEW = "in_review"  # waiting for a reviewer (approval required for its content type)
+    SCHEDULED = "scheduled"  # approved or published for a future date (publish_on)
     PUBLISHED = "published"
     RETIRED = "retired"
+
+
+ASSET_STATUSES = tuple(s.value for s in AssetStatus)
+
+
+class PendingPublish(enum.StrEnum):
+    """What waits for a newer version of an item (Asset.pending_version_id) before it becomes current."""
+
+    HOLD = "hold"      # a draft version: its uploader publishes it when it looks right
+    REVIEW = "review"  # waiting for a reviewer
+    AUTO = "auto"      # current as soon as it is processed
 
 
 class Processing(enum.StrEnum):
@@ -220,8 +236,27 @@ class Asset(db.Model):
     expiry_warned_for: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    # Governance (portal/library/publishing.py, portal/governance/).
+    publish_on: Mapped[date | None] = mapped_column(Date, index=True)  # scheduled publishing
+    published_at: Mapped[datetime | None] = mapped_column(DateTime)  # first published
+    submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # who asked for review
+    review_comment: Mapped[str | None] = mapped_column(Text)  # the reviewer's when sent back
+    # A newer version not yet current (reps keep the current one until it is processed and approved);
+    # a plain id: assets and versions point at each other already.
+    pending_version_id: Mapped[int | None] = mapped_column(Integer)
+    pending_publish: Mapped[str | None] = mapped_column(String(20))  # PendingPublish
+    review_by: Mapped[date | None] = mapped_column(Date, index=True)  # verify the content by then
+    verified_at: Mapped[datetime | None] = mapped_column(DateTime)
+    verified_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    review_reminded_for: Mapped[date | None] = mapped_column(Date)  # one reminder per review-by date
+    # The upload form's one-time token: a double-submitted form makes one item.
+    upload_token: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     owner: Mapped[User] = relationship(foreign_keys=[owner_id])
+    verified_by: Mapped[User | None] = relationship(foreign_keys=[verified_by_id])
+    submitted_by: Mapped[User | None] = relationship(foreign_keys=[submitted_by_id])
+    pending_version: Mapped[AssetVersion | None] = relationship(
+        primaryjoin="foreign(Asset.pending_version_id) == AssetVersion.id", viewonly=True)
     tag_rows: Mapped[list[AssetTag]] = relationship(
         cascade="all, delete-orphan", order_by=AssetTag.tag, lazy="selectin"
     )
@@ -244,7 +279,20 @@ class Asset(db.Model):
         return self.expires_on is not None and self.expires_on < (today or date.today())
 
     def is_hidden_from_reps(self, today: date | None = None) -> bool:
-        return self.status != AssetStatus.PUBLISHED or self.is_expired(today)
+        """Reps see only published, unexpired items whose current file is processed."""
+        version = self.current_version
+        return (self.status != AssetStatus.PUBLISHED or self.is_expired(today) or version is None
+                or version.processing != Processing.READY)
+
+    def needs_review(self, today: date | None = None) -> bool:
+        """Its owner has not verified it by its review-by date."""
+        return self.status == AssetStatus.PUBLISHED and self.review_by is not None \
+            and self.review_by < (today or date.today())
+
+    @property
+    def last_verified_at(self) -> datetime | None:
+        """When someone last vouched for it: verified, or else published."""
+        return self.verified_at or self.published_at
 
 
 class AssetVersion(db.Model):
@@ -720,3 +768,126 @@ class PageAttention(db.Model):
     asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"))
     seconds: Mapped[float] = mapped_column(Float, default=0.0)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+class AssetAudit(db.Model):
+    """The audit trail of an item: who changed which field, published, approved,
+    retired, restored or verified it, when, with the old and new values.
+    Append-only: rows are never updated or deleted (portal/library/audit.py)."""
+
+    __tablename__ = "asset_audit"
+    __table_args__ = (Index("ix_asset_audit_asset_id_id", "asset_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))  # None: a job
+    action: Mapped[str] = mapped_column(String(30))
+    field: Mapped[str | None] = mapped_column(String(40))
+    old: Mapped[str | None] = mapped_column(Text)
+    new: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    user: Mapped[User | None] = relationship()
+
+
+class ContentTypePolicy(db.Model):
+    """Per content type (admin setting): approval before publishing, and how long
+    a verification lasts. No row: no approval, DEFAULT_REVIEW_DAYS."""
+
+    __tablename__ = "content_type_policies"
+
+    content_type: Mapped[str] = mapped_column(String(40), primary_key=True)
+    requires_approval: Mapped[bool] = mapped_column(Boolean, default=False)
+    review_days: Mapped[int] = mapped_column(Integer)
+# --- Keeping things: favourites, collections and kits, recently viewed (portal/collections) ---
+
+class Favorite(db.Model):
+    """An asset a user starred to find again."""
+
+    __tablename__ = "favorites"
+    __table_args__ = (Index("ix_favorites_user_created", "user_id", "created_at"),)
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"), primary_key=True, index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    asset: Mapped[Asset] = relationship()
+
+
+class Collection(db.Model):
+    """A user's ordered list of assets. Shared with teams, regions or everyone
+    (only staff may share), it is a kit, e.g. "Healthcare discovery kit"."""
+
+    __tablename__ = "collections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    shared_with_everyone: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    owner: Mapped[User] = relationship()
+    items: Mapped[list[CollectionItem]] = relationship(
+        order_by="CollectionItem.position", cascade="all, delete-orphan", passive_deletes=True
+    )
+    shares: Mapped[list[CollectionShare]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True, lazy="selectin"
+    )
+
+
+class CollectionItem(db.Model):
+    __tablename__ = "collection_items"
+
+    collection_id: Mapped[int] = mapped_column(ForeignKey("collections.id", ondelete="CASCADE"), primary_key=True)
+    asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"), primary_key=True, index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    added_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    asset: Mapped[Asset] = relationship()
+
+
+class CollectionShare(db.Model):
+    """A team or a region a kit is shared with (scope 'team' or 'region')."""
+
+    __tablename__ = "collection_shares"
+    __table_args__ = (Index("ix_collection_shares_scope_value", "scope", "value"),)
+
+    collection_id: Mapped[int] = mapped_column(ForeignKey("collections.id", ondelete="CASCADE"), primary_key=True)
+    scope: Mapped[str] = mapped_column(String(10), primary_key=True)
+    value: Mapped[str] = mapped_column(String(100), primary_key=True)
+
+
+class RecentView(db.Model):
+    """The last time a user opened an asset (its page or the viewer); a few per user are kept."""
+
+    __tablename__ = "recent_views"
+    __table_args__ = (Index("ix_recent_views_user_viewed", "user_id", "viewed_at"),)
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"), primary_key=True, index=True)
+    viewed_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class PopularAsset(db.Model):
+    """How many reps of a team or a region used an asset in the last 30 days (derived,
+    rebuilt by portal/collections/recommendations.py): "used by 12 reps in your team"."""
+
+    __tablename__ = "popular_assets"
+    __table_args__ = (Index("ix_popular_assets_scope_value_users", "scope", "value", "users"),)
+
+    scope: Mapped[str] = mapped_column(String(10), primary_key=True)  # team | region
+    value: Mapped[str] = mapped_column(String(100), primary_key=True)
+    asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"), primary_key=True)
+    users: Mapped[int] = mapped_column(Integer)
+
+
+class AssetCoUsage(db.Model):
+    """How many reps who used one asset in the last 30 days also used another (derived,
+    the strongest few per asset): "reps who used X also used Y"."""
+
+    __tablename__ = "asset_co_usage"
+
+    asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"), primary_key=True)
+    other_asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"), primary_key=True)
+    users: Mapped[int] = mapped_column(Integer)

@@ -9,6 +9,7 @@ from typing import Any
 from flask import Flask, current_app
 from flask_login import current_user
 
+from portal import wording
 from portal.models import CONTENT_TYPE_LABELS
 
 
@@ -65,4 +66,8 @@ def template_globals() -> dict[str, Any]:
         "stars": stars,
         "content_type_labels": CONTENT_TYPE_LABELS,
         "nav_badges": nav_badges,
+        "plural": wording.plural,
+        "noun_for": wording.noun_for,
+        "page_label": wording.page_label,
+        "processing_label": wording.processing_label,
     }

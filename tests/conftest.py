@@ -143,7 +143,11 @@ class Factories:
         user, _ = save_user(email, role=role, password=fields.pop("password", PASSWORD), **fields)
         return user
 
-    def asset(self, owner=None, *, content: bytes | None = None, filename: str = "brief.txt", **metadata):
+    def asset(self, owner=None, *, content: bytes | None = None, filename: str = "brief.txt",
+              publish: str = "now", **metadata):
+        """An item, published at once unless `publish` says otherwise ("draft", a date); identical
+        files are allowed (tests of duplicates make them on purpose)."""
+        from portal.library.publishing import parse_publish
         from portal.library.services import create_asset
 
         owner = owner or self.user("marketer")
@@ -151,7 +155,8 @@ class Factories:
         metadata.setdefault("title", f"Asset {self.count}")
         data = content if content is not None else f"collateral number {self.count}\n".encode()
         result = create_asset(owner, io.BytesIO(data), filename, metadata,
-                              self.app.config["SETTINGS"].max_upload_bytes)
+                              self.app.config["SETTINGS"].max_upload_bytes, publish=parse_publish(publish),
+                              allow_duplicate=True)
         return result.asset
 
 

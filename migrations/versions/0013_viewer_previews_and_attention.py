@@ -5,7 +5,7 @@ attention (seconds per user, page and day, summed from the viewer's beacons).
 Existing versions start without a rendition; `flask make-previews` queues them.
 
 Revision ID: 0013
-Revises: 0010
+Revises: 0012 (re-chained after main's 0011 and 0012 in wt-share)
 Create Date: 2026-11-30
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0013'
-down_revision = '0010'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 

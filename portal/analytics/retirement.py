@@ -29,19 +29,21 @@ from portal.models import (
     AssetVersion,
     Rating,
     RetirementEvent,
+    UsageKind,
     User,
     utcnow,
 )
 from portal.notifications.services import email, notify
+from portal.wording import plural
 
 log = logging.getLogger(__name__)
 
 DEFAULT_UNUSED_DAYS = 90
 LOW_RATING = 2.5  # an average at or under this is low
 LOW_USE = 5  # at most this many uses, ever, is low
-REASON_CODES = ("unused", "expired", "low_rated_low_use", "superseded", "duplicate")
+REASON_CODES = ("unused", "expired", "low_rated_low_use", "superseded", "duplicate", "unverified")
 REASON_LABELS = {"unused": "Unused", "expired": "Expired", "low_rated_low_use": "Low rated, little used",
-                 "superseded": "Superseded", "duplicate": "Duplicate"}
+                 "superseded": "Superseded", "duplicate": "Duplicate", "unverified": "Not verified"}
 
 
 @dataclass
@@ -71,6 +73,8 @@ class CandidateAsset:
     expires_on: date | None
     sha256: str | None  # of the current file
     owner: CandidateOwner | None
+    review_by: date | None = None  # verify by then (portal/governance/verification.py)
+    last_verified_on: date | None = None  # verified, else published, else created
 
 
 @dataclass
@@ -96,6 +100,12 @@ def _newest(assets: list[CandidateAsset]) -> CandidateAsset:
     return max(assets, key=lambda a: (a.created_at, a.id))
 
 
+def _most_history(assets: list[CandidateAsset], history: Mapping[int, tuple[int, ...]]) -> CandidateAsset:
+    """Of identical items, the one to keep: the most history (uses, ratings, deck inclusions),
+    then the original (the oldest), never simply the newest copy."""
+    return max(assets, key=lambda a: (*history.get(a.id, ()), -a.created_at.timestamp(), -a.id))
+
+
 def parse_unused_days(args: Mapping[str, str]) -> int:
     """The `unused_days` argument of the retirement page and API (range checked by retirement_candidates)."""
     try:
@@ -116,17 +126,24 @@ def retirement_candidates(unused_days: int = DEFAULT_UNUSED_DAYS, today: date | 
     today = today or date.today()
     assets = [
         CandidateAsset(asset_id, title, created_at, expires_on, sha256,
-                       CandidateOwner(email, name or "") if email is not None else None)
-        for asset_id, title, created_at, expires_on, sha256, email, name in db.session.execute(
+                       CandidateOwner(email, name or "") if email is not None else None, review_by,
+                       (verified_at or published_at or created_at).date())
+        for asset_id, title, created_at, expires_on, sha256, email, name, review_by, verified_at, published_at
+        in db.session.execute(
             select(Asset.id, Asset.title, Asset.created_at, Asset.expires_on, AssetVersion.sha256, User.email,
-                   User.name)
+                   User.name, Asset.review_by, Asset.verified_at, Asset.published_at)
             .outerjoin(AssetVersion, AssetVersion.id == Asset.current_version_id)
             .outerjoin(User, User.id == Asset.owner_id)
             .where(Asset.status == "published"))
     ]
-    totals = {asset_id: (used.events, used.last_used_on) for asset_id, used in usage_totals().items()}
+    all_totals = usage_totals()
+    totals = {asset_id: (used.events, used.last_used_on) for asset_id, used in all_totals.items()}
     ratings = {asset_id: (round(float(average), 2), count) for asset_id, average, count in db.session.execute(
         select(Rating.asset_id, func.avg(Rating.stars), func.count()).group_by(Rating.asset_id))}
+    history = {asset.id: (all_totals[asset.id].events if asset.id in all_totals else 0,
+                          ratings.get(asset.id, (None, 0))[1],
+                          all_totals[asset.id].per_kind().get(UsageKind.DECK_INCLUSION.value, 0) if asset.id in all_totals else 0)
+               for asset in assets}
     same_title: dict[str, list[CandidateAsset]] = defaultdict(list)
     same_file: dict[str, list[CandidateAsset]] = defaultdict(list)
     for asset in assets:
@@ -141,9 +158,9 @@ def retirement_candidates(unused_days: int = DEFAULT_UNUSED_DAYS, today: date | 
         candidate = Candidate(asset, (today - asset.created_at.date()).days, last_used_on, uses, average, count)
         reasons = candidate.reasons
         if last_used_on is None and candidate.age_days >= unused_days:
-            reasons.append(Reason("unused", f"Never used in its {candidate.age_days} days"))
+            reasons.append(Reason("unused", f"Never used in its {plural(candidate.age_days, 'day')}"))
         elif last_used_on is not None and (today - last_used_on).days >= unused_days:
-            reasons.append(Reason("unused", f"Not used in {(today - last_used_on).days} days "
+            reasons.append(Reason("unused", f"Not used in {plural((today - last_used_on).days, 'day')} "
                                             f"(last on {last_used_on.isoformat()})"))
         if asset.expires_on is not None and asset.expires_on < today:
             reasons.append(Reason("expired", f"Expired on {asset.expires_on.isoformat()}"))
@@ -154,9 +171,13 @@ def retirement_candidates(unused_days: int = DEFAULT_UNUSED_DAYS, today: date | 
         if newer is not asset:
             reasons.append(Reason("superseded", f"Superseded by the newer “{newer.title}” (#{newer.id})", newer.id))
         twins = same_file.get(asset.sha256, []) if asset.sha256 is not None else []
-        kept = _newest(twins) if len(twins) > 1 else asset
+        kept = _most_history(twins, history) if len(twins) > 1 else asset
         if kept is not asset:
-            reasons.append(Reason("duplicate", f"Same file as “{kept.title}” (#{kept.id})", kept.id))
+            reasons.append(Reason("duplicate", f"Same file as “{kept.title}” (#{kept.id}), which has more history",
+                                  kept.id))
+        if asset.review_by is not None and asset.review_by < today:
+            reasons.append(Reason("unverified", f"Not verified since {asset.last_verified_on.isoformat()} "
+                                                f"(review was due {asset.review_by.isoformat()})"))
         if reasons and (reason is None or reason in candidate.codes):
             candidates.append(candidate)
     candidates.sort(key=lambda c: (-len(c.reasons), c.last_used_on or date.min, c.asset.id))

@@ -11,6 +11,7 @@ from portal.decks import building, services
 from portal.decks.api import build_json, deck_download
 from portal.errors import InvalidInput, wants_json
 from portal.models import Deck
+from portal.wording import plural
 
 bp = Blueprint("decks", __name__)
 
@@ -56,7 +57,7 @@ def tray_add():
     deck = services.add_to_tray(current_user, page_id)
     if request.is_json or wants_json():
         return jsonify(tray_json(deck))
-    flash(f"Added. The deck in progress has {len(deck.slides)} slides.", "success")
+    flash(f"Added. The deck in progress has {plural(len(deck.slides), 'slide')}.", "success")
     return redirect(request.referrer or url_for("decks.edit", deck_id=deck.id))
 
 
@@ -160,7 +161,7 @@ def download(deck_id: int):
     response, build = deck_download(deck)
     if response is not None:
         return response
-    flash(f"Your deck is being assembled ({build.progress_done} of {build.progress_total} slides). "
+    flash(f"Your deck is being assembled ({build.progress_done} of {plural(build.progress_total, 'slide')}). "
           "It will be ready to download from this page in a moment.", "info")
     return redirect(url_for("decks.edit", deck_id=deck.id))
 

@@ -30,10 +30,10 @@ from portal.errors import InvalidInput
 from portal.extensions import db
 from portal.files import send_image, send_stored
 from portal.ids import whole_number
-from portal.library import services
+from portal.library import publishing, services
 from portal.library.serializers import asset_json, page_json, version_json
 from portal.library.stats import stats_for
-from portal.models import PUBLISHER_ROLES, AssetStatus, AssetVersion, UsageKind
+from portal.models import ASSET_STATUSES, PUBLISHER_ROLES, AssetStatus, AssetVersion, UsageKind
 
 bp = Blueprint("library", __name__)  # mounted under /api/v1 by create_app
 
@@ -48,14 +48,21 @@ VERSION = obj({
 ASSET = obj({
     "id": INTEGER, "title": STRING, "description": nullable(STRING), "content_type": STRING,
     "product": nullable(STRING), "stage": nullable(STRING), "region": nullable(STRING), "persona": nullable(STRING),
-    "tags": array(STRING), "status": enum("published", "retired"), "expired": BOOLEAN, "expires_on": nullable(DATE),
+    "tags": array(STRING), "status": enum(*ASSET_STATUSES), "expired": BOOLEAN, "expires_on": nullable(DATE),
     "retired_reason": nullable(STRING), "owner": obj({"id": INTEGER, "email": STRING}),
     "created_at": DATETIME, "updated_at": DATETIME, "current_version": nullable(VERSION),
     "versions_count": INTEGER, "rating": obj({"average": nullable(NUMBER), "count": INTEGER}),
     "usage": obj({"views": INTEGER, "downloads": INTEGER, "reported": INTEGER, "deck_inclusions": INTEGER}),
     "thumbnail_url": nullable(STRING),
     "preview_url": nullable(STRING),
+
+    # governance (issue 15): everyone
+    "publish_on": nullable(DATE), "published_at": nullable(DATETIME), "review_by": nullable(DATE),
+    "verified_at": nullable(DATETIME), "verified_by": nullable(STRING), "needs_review": BOOLEAN,
 })
+# staff only (portal/library/serializers.py governance_json)
+ASSET["properties"].update(review_comment=nullable(STRING), pending_version=nullable(VERSION),
+                           pending_publish=nullable(enum("hold", "review", "auto")))
 PAGE = obj({"id": INTEGER, "asset_id": INTEGER, "version": INTEGER, "number": INTEGER, "title": nullable(STRING),
             "text": nullable(STRING), "notes": nullable(STRING), "thumbnail_url": nullable(STRING)})
 UPLOADED = {**ASSET, "properties": {**ASSET["properties"],
@@ -66,6 +73,7 @@ FILTERS = {"content_type": STRING, "product": STRING, "stage": STRING, "region":
            "tag": STRING}
 TITLE = {"type": "string", "minLength": 1, "maxLength": 300, "pattern": r"\S"}  # required on upload
 REASON = obj({"reason": STRING}, required=[])
+UPLOAD_CHOICES = {"publish": STRING, "allow_duplicate": enum("true", "false")}  # publish: now, draft, YYYY-MM-DD
 IMAGE = {200: binary("image/png"), 302: redirect(), 304: None}
 
 
@@ -84,20 +92,39 @@ def _duplicates(result: services.UploadResult) -> list[dict]:
     return [{"id": a.id, "title": a.title} for a in result.duplicate_of]
 
 
+def _flag(name: str) -> bool:
+    value = (request.form.get(name) or "").strip().lower()
+    if value not in ("", "true", "false", "1", "0", "yes", "no"):
+        raise InvalidInput(f"{name} is true or false.", {name: "Not true or false."}, 400)
+    return value in ("true", "1", "yes")
+
+
 @bp.post("/assets")
 @allow(*PUBLISHER_ROLES)
-@api_doc(form=obj({"file": FILE, **METADATA, "title": TITLE}, required=["file", "title"]), responses={201: UPLOADED})
+@api_doc(form=obj({"file": FILE, **METADATA, "title": TITLE, **UPLOAD_CHOICES, "as_version_of": INTEGER},
+                  required=["file", "title"]), responses={201: UPLOADED})
 def create_asset():
-    """Upload a new asset (multipart: file and metadata fields)."""
+    """Upload a new asset (multipart: file and metadata fields; `publish` now|draft|YYYY-MM-DD;
+    `allow_duplicate`; `as_version_of` ID makes it a new version of that item)."""
     file = _uploaded_file()
-    result = services.create_asset(current_user, file.stream, file.filename, request.form.to_dict(),
-                                   current_app.config["SETTINGS"].max_upload_bytes)
+    choice = publishing.parse_publish(request.form.get("publish"))
+    max_bytes = current_app.config["SETTINGS"].max_upload_bytes
+    target = request.form.get("as_version_of", "").strip()
+    if target:
+        number = whole_number(target) if target.isdigit() else None
+        if number is None:
+            raise InvalidInput("as_version_of is the id of an item.", {"as_version_of": "Not an id."}, 400)
+        result = services.add_version(services.get_asset_for(current_user, number), current_user, file.stream,
+                                      file.filename, max_bytes, publish=choice)
+    else:
+        result = services.create_asset(current_user, file.stream, file.filename, request.form.to_dict(), max_bytes,
+                                       publish=choice, allow_duplicate=_flag("allow_duplicate"))
     return _one(result.asset, 201, duplicate_of=_duplicates(result))
 
 
 @bp.get("/assets")
 @allow(*EVERYONE)
-@api_doc(query={**PAGING, **FILTERS, "owner_id": INTEGER, "status": enum("published", "retired", "expired"),
+@api_doc(query={**PAGING, **FILTERS, "owner_id": INTEGER, "status": enum(*services.STATUS_FILTERS),
                 "sort": STRING}, responses={200: listing_of(ASSET)})
 def list_assets():
     """List assets the caller may see; filters as query parameters."""
@@ -122,18 +149,22 @@ def get_asset(asset_id: int):
 def update_asset(asset_id: int):
     """Change metadata."""
     asset = services.get_asset_for(current_user, asset_id)
-    return _one(services.update_metadata(asset, json_body()))
+    return _one(services.update_metadata(asset, json_body(), current_user))
 
 
 @bp.post("/assets/<int:asset_id>/versions")
 @allow(*PUBLISHER_ROLES)
-@api_doc(form=obj({"file": FILE}), responses={201: UPLOADED})
+@api_doc(form=obj({"file": FILE, "publish": enum("now", "draft")}, required=["file"]), responses={201: UPLOADED})
 def create_version(asset_id: int):
-    """Publish a new version (multipart: file)."""
+    """Publish a new version (multipart: file; `publish` now|draft: a published item keeps its current
+    version until the new one is processed, and approved where its content type needs approval)."""
     asset = services.get_asset_for(current_user, asset_id)
     file = _uploaded_file()
+    choice = publishing.parse_publish(request.form.get("publish"))
+    if choice.kind == "date":
+        raise InvalidInput("A new version is published now or held as a draft.", {"publish": "now or draft."})
     result = services.add_version(asset, current_user, file.stream, file.filename,
-                                  current_app.config["SETTINGS"].max_upload_bytes)
+                                  current_app.config["SETTINGS"].max_upload_bytes, publish=choice)
     return _one(result.asset, 201, duplicate_of=_duplicates(result))
 
 

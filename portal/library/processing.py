@@ -23,6 +23,7 @@ from assets.processing import ProcessingResult, process_file
 from assets.storage import safe_key
 from assets.workdirs import WORK_DIR_PREFIX
 from portal.extensions import db
+from portal.library import publishing
 from portal.models import AssetVersion, Page, Processing, utcnow
 from portal.queue import ProgressWriter, claim_job, enqueue, release_job
 from portal.storage import get_storage
@@ -145,3 +146,4 @@ def _save_result(version: AssetVersion, result: ProcessingResult) -> None:
     version.progress_done = version.progress_total = result.page_count
     version.processed_at = utcnow()
     db.session.commit()
+    publishing.version_processed(version.id)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 from flask import (
     Blueprint,
     current_app,
@@ -16,11 +18,12 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from portal.access import EVERYONE, allow
+from portal.collections.recently_viewed import record_view
 from portal.errors import InvalidInput
 from portal.extensions import db
 from portal.files import send_image, send_stored
 from portal.ids import whole_number
-from portal.library import services
+from portal.library import publishing, services
 from portal.library.serializers import version_json
 from portal.library.stats import stats_for
 from portal.models import (
@@ -48,7 +51,8 @@ def _int_arg(name: str, default: int, low: int = 1, high: int = 10_000) -> int:
 @bp.get("/")
 @allow(*EVERYONE)
 def home():
-    return redirect(url_for("search.search"))
+    # The home page (portal/collections) is where people land after signing in.
+    return redirect(url_for("collections.home_page"))
 
 
 @bp.get("/library")
@@ -65,36 +69,75 @@ def index():
 
 
 def _upload_response(result: services.UploadResult, message: str):
+    """Flashed in both cases: after the script's upload the browser opens the target next."""
     target = url_for("library.asset", asset_id=result.asset.id)
     duplicates = [{"id": a.id, "title": a.title, "url": url_for("library.asset", asset_id=a.id)}
                   for a in result.duplicate_of]
-    if request.accept_mimetypes.best == "application/json":
-        return jsonify({"id": result.asset.id, "url": target, "duplicates": duplicates}), 201
     flash(message, "success")
     for duplicate in duplicates:
-        flash(f"The same file is already the current file of “{duplicate['title']}”.", "warning")
+        flash(f"Kept both: the same file is also the current file of “{duplicate['title']}”.", "warning")
+    if request.accept_mimetypes.best == "application/json":
+        return jsonify({"id": result.asset.id, "url": target, "duplicates": duplicates}), 201
     return redirect(target)
+
+
+def _upload_page(values: dict, errors: dict, status: int = 200, duplicate=None):
+    values = {**values, "upload_token": values.get("upload_token") or secrets.token_urlsafe(24)}
+    return render_template("library/upload.html", content_types=CONTENT_TYPES, labels=CONTENT_TYPE_LABELS,
+                           values=values, errors=errors, duplicate=duplicate,
+                           content_type_by_extension=services.CONTENT_TYPE_BY_EXTENSION), status
 
 
 @bp.route("/assets/new", methods=["GET", "POST"])
 @allow(*PUBLISHER_ROLES)
 def upload():
+    """Uploads start as drafts: the asset page shows the processed result and a Publish button.
+    The form carries a one-time token, so sending it twice makes one item."""
     if request.method == "GET":
-        return render_template("library/upload.html", content_types=CONTENT_TYPES, labels=CONTENT_TYPE_LABELS,
-                               values={}, errors={})
+        return _upload_page({}, {})
     file = request.files.get("file")
     if file is None or not file.filename:
         raise InvalidInput("Choose a file to upload.", {"file": "A file is required."}, 400)
     max_bytes = current_app_settings().max_upload_bytes
-    result = services.create_asset(current_user, file.stream, file.filename, request.form.to_dict(), max_bytes)
-    return _upload_response(result, f"Uploaded “{result.asset.title}”. It is being processed.")
+    form = request.form.to_dict()
+    target = form.get("as_version_of", "").strip()
+    if target:
+        if not target.isdigit():
+            raise InvalidInput("Choose the item to add a version to.", {"as_version_of": "Not an id."}, 400)
+        item = services.get_asset_for(current_user, whole_number(target))
+        result = services.add_version(item, current_user, file.stream, file.filename, max_bytes,
+                                      publish=publishing.AS_DRAFT)
+        return _upload_response(result, _version_message(result.asset))
+    try:
+        result = services.create_asset(current_user, file.stream, file.filename, form, max_bytes,
+                                       publish=publishing.AS_DRAFT, allow_duplicate=form.get("allow_duplicate") == "true",
+                                       upload_token=form.get("upload_token") or None)
+    except services.DuplicateFile as duplicate:
+        if request.accept_mimetypes.best == "application/json":
+            raise
+        return _upload_page(form, {}, 409, duplicate=duplicate.existing)
+    if result.repeated:
+        return _upload_response(result, f"“{result.asset.title}” was uploaded once already (the form was sent twice).")
+    return _upload_response(result, f"Uploaded “{result.asset.title}” as a draft. Check it, then publish it.")
+
+
+def _version_message(item) -> str:
+    pending = item.pending_version
+    if pending is None:
+        return f"Version {item.current_version.number} is now current."
+    return (f"Version {pending.number} is uploaded as a draft: reps keep version {item.current_version.number} "
+            "until you publish it.")
 
 
 @bp.get("/assets/<int:asset_id>")
 @allow(*EVERYONE)
 def asset(asset_id: int):
+    withdrawn = services.withdrawn_for(current_user, asset_id)
+    if withdrawn is not None:  # a rep's old link: say what happened instead of a bare "Not found"
+        return render_template("library/withdrawn.html", withdrawn=withdrawn), 404
     item = services.get_asset_for(current_user, asset_id)
     services.record_usage(current_user, item, UsageKind.VIEW)
+    record_view(current_user, item)  # "Recently viewed" on the home page
     version = item.current_version
     pages = version.pages if version else []
     history = []
@@ -129,7 +172,7 @@ def edit(asset_id: int):
     item = services.get_asset_for(current_user, asset_id)
     if request.method == "POST":
         try:
-            services.update_metadata(item, request.form.to_dict())
+            services.update_metadata(item, request.form.to_dict(), current_user)
         except InvalidInput as error:
             db.session.rollback()
             return render_template("library/edit.html", asset=item, values=request.form, errors=error.fields,
@@ -154,8 +197,8 @@ def new_version(asset_id: int):
     if file is None or not file.filename:
         raise InvalidInput("Choose a file to upload.", {"file": "A file is required."}, 400)
     result = services.add_version(item, current_user, file.stream, file.filename,
-                                  current_app_settings().max_upload_bytes)
-    return _upload_response(result, f"Version {item.current_version.number} is now current.")
+                                  current_app_settings().max_upload_bytes, publish=publishing.AS_DRAFT)
+    return _upload_response(result, _version_message(result.asset))
 
 
 @bp.get("/assets/<int:asset_id>/download")
@@ -199,6 +242,10 @@ def retire(asset_id: int):
 def restore(asset_id: int):
     item = services.get_asset_for(current_user, asset_id)
     services.restore_asset(item, current_user, request.form.get("reason", ""))
-    flash("Restored: reps can find it again.", "success")
+    if item.is_expired():
+        flash(f"Restored, but it expired on {item.expires_on.isoformat()}: reps cannot find it until you set a "
+              "later expiry date (Edit).", "warning")
+    else:
+        flash("Restored: reps can find it again.", "success")
     return redirect(url_for("library.asset", asset_id=item.id))
 

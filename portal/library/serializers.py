@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask import url_for
+from flask_login import current_user
 
 from portal.library.stats import AssetStats
 from portal.models import Asset, AssetVersion, Page
@@ -66,7 +67,26 @@ def asset_json(asset: Asset, stats: AssetStats, versions_count: int | None = Non
         },
         "thumbnail_url": cover_url(asset),
         "preview_url": preview_url(asset),
+        **governance_json(asset),
     }
+
+
+def governance_json(asset: Asset) -> dict:
+    """Publishing and verification (portal/library/publishing.py); what waits for staff only to staff."""
+    verified = asset.last_verified_at
+    body = {
+        "publish_on": iso(asset.publish_on),
+        "published_at": iso(asset.published_at),
+        "review_by": iso(asset.review_by),
+        "verified_at": iso(verified),
+        "verified_by": asset.verified_by.email if asset.verified_by else None,
+        "needs_review": asset.needs_review(),
+    }
+    if current_user.is_authenticated and current_user.is_staff:
+        body["review_comment"] = asset.review_comment
+        body["pending_version"] = version_json(asset.pending_version)
+        body["pending_publish"] = asset.pending_publish
+    return body
 
 
 def preview_url(asset: Asset) -> str | None:

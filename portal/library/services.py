@@ -11,13 +11,16 @@ from dataclasses import dataclass
 from datetime import date
 from typing import BinaryIO
 
-from sqlalchemy import Select, and_, func, or_, select, update
+from sqlalchemy import Select, and_, func, or_, select
 from werkzeug.exceptions import NotFound
 
 from assets.storage import ObjectTooLarge, StoredObject, safe_key
 from portal.errors import InvalidInput
 from portal.extensions import db
 from portal.ids import MAX_ID, whole_number
+from portal.library import audit, publishing
+from portal.library.publishing import NOW, PublishChoice
+from portal.library.publishing import lock_asset as _lock_asset
 from portal.models import (
     CONTENT_TYPES,
     Asset,
@@ -29,7 +32,6 @@ from portal.models import (
     Page,
     Processing,
     Rating,
-    RetirementEvent,
     UsageEvent,
     UsageKind,
     User,
@@ -105,8 +107,12 @@ def parse_metadata(data: Mapping[str, object], *, partial: bool = False) -> dict
 # --- visibility ---------------------------------------------------------------
 
 def hidden_from_reps_clause(today: date | None = None):
+    """Not for reps: not published, expired, or its current file not processed (yet, or at all)."""
     today = today or date.today()
-    return or_(Asset.status != AssetStatus.PUBLISHED, and_(Asset.expires_on.is_not(None), Asset.expires_on < today))
+    processed = select(AssetVersion.id).where(AssetVersion.id == Asset.current_version_id,
+                                              AssetVersion.processing == Processing.READY).exists()
+    return or_(Asset.status != AssetStatus.PUBLISHED, and_(Asset.expires_on.is_not(None), Asset.expires_on < today),
+               ~processed)
 
 
 def visible_assets(user: User) -> Select:
@@ -123,6 +129,38 @@ def get_asset_for(user: User, asset_id: int) -> Asset:
     if asset is None or (not user.is_staff and asset.is_hidden_from_reps()):
         raise NotFound()
     return asset
+
+
+@dataclass
+class Withdrawn:
+    """Why an item a rep followed a link to is no longer offered, and what replaces it."""
+
+    asset: Asset
+    reason: str  # "retired" or "expired"
+    replacement: Asset | None
+
+
+def withdrawn_for(user: User, asset_id: int) -> Withdrawn | None:
+    """For someone who may not see this item: whether it was retired or expired (rather
+    than never there), with the newest item they may see of the same title or file."""
+    asset = db.session.get(Asset, asset_id)
+    if asset is None or user.is_staff:
+        return None
+    if asset.status == AssetStatus.RETIRED:
+        reason = "retired"
+    elif asset.status == AssetStatus.PUBLISHED and asset.is_expired():
+        reason = "expired"
+    else:
+        return None
+    same = [func.lower(Asset.title) == asset.title.strip().lower()]
+    if asset.current_version is not None:
+        same.append(Asset.current_version_id.in_(
+            select(AssetVersion.id).where(AssetVersion.sha256 == asset.current_version.sha256)))
+    replacement = db.session.scalars(
+        visible_assets(user).where(Asset.id != asset.id, or_(*same)).order_by(Asset.created_at.desc(), Asset.id.desc())
+        .limit(1)
+    ).first()
+    return Withdrawn(asset, reason, replacement)
 
 
 def cover_key_for(user: User, asset_id: int) -> str:
@@ -176,6 +214,31 @@ def get_version_for(user: User, asset: Asset, number: int | None) -> AssetVersio
 class UploadResult:
     asset: Asset
     duplicate_of: list[Asset]
+    repeated: bool = False  # the same form was sent again: this is the item the first one made
+
+
+class DuplicateFile(InvalidInput):
+    """The file is already the current file of another item (409, `duplicate_file`)."""
+
+    def __init__(self, existing: Asset):
+        super().__init__(
+            f"This file is already the current file of “{existing.title}” (#{existing.id}, {existing.status}). "
+            "Publish it as a new version of that item, keep both (allow_duplicate=true), or cancel.",
+            status=409, code="duplicate_file", extra={"existing": {"id": existing.id, "title": existing.title}})
+        self.existing = existing
+
+
+# The default content type from what the file is (by its name's extension); always editable.
+CONTENT_TYPE_BY_EXTENSION = {
+    "pptx": "deck", "ppt": "deck", "key": "deck", "odp": "deck",
+    "pdf": "datasheet", "docx": "datasheet", "doc": "datasheet", "odt": "datasheet",
+    "xlsx": "price_sheet", "xls": "price_sheet", "csv": "price_sheet", "ods": "price_sheet",
+    **dict.fromkeys(("mp4", "mov", "m4v", "webm", "avi", "mkv", "wmv", "mpeg", "mpg"), "video"),
+}
+
+
+def default_content_type(filename: str) -> str:
+    return CONTENT_TYPE_BY_EXTENSION.get(_extension(filename), "other")
 
 
 def _extension(filename: str) -> str:
@@ -224,19 +287,7 @@ def _new_version(asset: Asset, number: int, filename: str, key: str, stored: Sto
     )
     db.session.add(version)
     db.session.flush()
-    asset.current_version = version
     return version
-
-
-def _commit_or_discard(key: str) -> None:
-    """Commit the rows that point at a stored file; if that fails, remove the file
-    so that an upload is either fully stored or not at all."""
-    try:
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        get_storage().delete(key)
-        raise
 
 
 def _owner_from(data: Mapping, default: User | None) -> User | None:
@@ -254,47 +305,69 @@ def _owner_from(data: Mapping, default: User | None) -> User | None:
     return owner
 
 
-def create_asset(owner: User, stream: BinaryIO, filename: str, metadata: Mapping, max_bytes: int) -> UploadResult:
+UPLOAD_TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+
+
+def _by_upload_token(token: str | None) -> Asset | None:
+    return db.session.scalar(select(Asset).where(Asset.upload_token == token)) if token else None
+
+
+def create_asset(owner: User, stream: BinaryIO, filename: str, metadata: Mapping, max_bytes: int, *,
+                 publish: PublishChoice = NOW, allow_duplicate: bool = False, uploader: User | None = None,
+                 upload_token: str | None = None) -> UploadResult:
+    """A new item from an uploaded file. `publish` decides its first state (publishing.start);
+    a file identical to another item's current file is refused (DuplicateFile) unless
+    `allow_duplicate`; a form sent twice with one `upload_token` makes one item."""
+    uploader = uploader or owner
+    filename = clean_filename(filename)
+    if not str(metadata.get("content_type") or "").strip():
+        metadata = {**metadata, "content_type": default_content_type(filename)}
     values = parse_metadata(metadata)
     owner = _owner_from(metadata, owner)
-    filename = clean_filename(filename)
+    if upload_token is not None and not UPLOAD_TOKEN.match(upload_token):
+        raise InvalidInput("The form's upload token is malformed; reload the page.", {"upload_token": "Malformed."})
+    if (earlier := _by_upload_token(upload_token)) is not None:
+        return UploadResult(earlier, [], repeated=True)
     key, stored = _store_upload(stream, filename, max_bytes)
     duplicates = find_duplicates(stored.sha256)
+    if duplicates and not allow_duplicate:
+        get_storage().delete(key)
+        raise DuplicateFile(duplicates[0])
     tags = values.pop("tags")
-    asset = Asset(owner_id=owner.id, status=AssetStatus.PUBLISHED, **values)
+    asset = Asset(owner_id=owner.id, upload_token=upload_token, **values)
     asset.set_tags(tags)
+    publishing.start(asset, uploader, publish)
     db.session.add(asset)
     try:
         db.session.flush()
-        _new_version(asset, 1, filename, key, stored, owner)
-    except Exception:
+        asset.current_version = _new_version(asset, 1, filename, key, stored, uploader)
+        audit.record(asset.id, uploader, "created", "status", None, asset.status)
+        db.session.commit()
+    except Exception as error:
         db.session.rollback()
         get_storage().delete(key)
-        raise
-    _commit_or_discard(key)
-    after_file_change(asset)
+        if upload_token is not None and (earlier := _by_upload_token(upload_token)) is not None:
+            return UploadResult(earlier, [], repeated=True)  # the same form, sent twice at once
+        raise error
+    after_file_change(asset.current_version_id)
     return UploadResult(asset, duplicates)
 
 
-def _lock_asset(asset: Asset) -> None:
-    """Hold the asset's row until the commit, so versions of one asset are numbered one
-    at a time: the row is written first (a row lock on PostgreSQL, the write lock on
-    SQLite, whose reads take none), so a second upload waits here and then sees the
-    first one's number."""
-    db.session.execute(update(Asset).where(Asset.id == asset.id).values(updated_at=utcnow())
-                       .execution_options(synchronize_session=False))
-
-
-def add_version(asset: Asset, user: User, stream: BinaryIO, filename: str, max_bytes: int) -> UploadResult:
+def add_version(asset: Asset, user: User, stream: BinaryIO, filename: str, max_bytes: int, *,
+                publish: PublishChoice = NOW) -> UploadResult:
+    """A new version; versions of one asset are numbered one at a time under the row lock.
+    Where it goes (current at once, or waiting until processed, published, approved):
+    publishing.place_version."""
     filename = clean_filename(filename)
     key, stored = _store_upload(stream, filename, max_bytes)
     try:
-        _lock_asset(asset)
+        asset = _lock_asset(asset)
         duplicates = find_duplicates(stored.sha256, exclude_asset_id=asset.id)
         number = (db.session.scalar(
             select(func.max(AssetVersion.number)).where(AssetVersion.asset_id == asset.id)
         ) or 0) + 1
-        _new_version(asset, number, filename, key, stored, user)
+        version = _new_version(asset, number, filename, key, stored, user)
+        publishing.place_version(asset, version, user, publish)
         asset.updated_at = utcnow()
         db.session.commit()
     except BaseException:
@@ -302,23 +375,33 @@ def add_version(asset: Asset, user: User, stream: BinaryIO, filename: str, max_b
         db.session.rollback()
         get_storage().delete(key)
         raise
-    after_file_change(asset)
+    after_file_change(version.id)
     return UploadResult(asset, duplicates)
 
 
-def after_file_change(asset: Asset) -> None:
+def after_file_change(version_id: int) -> None:
     """A new file needs processing (text, pages, thumbnails); its commit indexes it."""
-    enqueue("process_version", asset.current_version_id)
+    enqueue("process_version", version_id)
 
 
-def update_metadata(asset: Asset, data: Mapping) -> Asset:
+def metadata_snapshot(asset: Asset) -> dict:
+    """The audited fields of an item, as they are now."""
+    snapshot = {name: getattr(asset, name) for name in METADATA_FIELDS if name != "tags"}
+    snapshot.update(tags=sorted(asset.tags), owner=asset.owner.email if asset.owner else None, review_by=asset.review_by)
+    return snapshot
+
+
+def update_metadata(asset: Asset, data: Mapping, user: User | None = None) -> Asset:
     values = parse_metadata(data, partial=True)
+    before = metadata_snapshot(asset)
     asset.owner = _owner_from(data, asset.owner)
     if "tags" in values:
         asset.set_tags(values.pop("tags"))
     for name, value in values.items():
         setattr(asset, name, value)
     asset.updated_at = utcnow()
+    after = metadata_snapshot(asset)
+    audit.record_changes(asset.id, user, before, {k: v for k, v in after.items() if v != before.get(k)})
     db.session.commit()
     return asset
 
@@ -334,25 +417,17 @@ def retire_assets(assets: list[Asset], user: User | None, reason: str) -> int:
     for asset in assets:
         if asset.status == AssetStatus.RETIRED:
             continue
-        asset.status = AssetStatus.RETIRED
-        asset.retired_at = utcnow()
-        asset.retired_reason = reason[:2000]
-        asset.updated_at = utcnow()
-        db.session.add(RetirementEvent(asset_id=asset.id, action="retired", reason=reason[:2000],
-                                       user_id=user.id if user else None))
+        try:
+            publishing.retire(asset, user, reason)
+        except publishing.TransitionRefused:
+            continue  # retired meanwhile by someone else
+        db.session.commit()  # each item on its own: audited per item
         changed.append(asset.id)
-    db.session.commit()
     return len(changed)
 
 
 def restore_asset(asset: Asset, user: User, reason: str = "") -> Asset:
-    if asset.status != AssetStatus.RETIRED:
-        raise InvalidInput("This item is not retired.", status=409)
-    asset.status = AssetStatus.PUBLISHED
-    asset.retired_at = None
-    asset.retired_reason = None
-    asset.updated_at = utcnow()
-    db.session.add(RetirementEvent(asset_id=asset.id, action="restored", reason=reason.strip(), user_id=user.id))
+    asset = publishing.restore(asset, user, reason)
     db.session.commit()
     return asset
 
@@ -369,9 +444,9 @@ def record_usage(user: User | None, asset: Asset, kind: UsageKind, version: Asse
 
 LIST_FILTERS = ("content_type", "product", "stage", "region", "persona")
 STATUS_FILTERS = {
-    AssetStatus.PUBLISHED.value: lambda: Asset.status == AssetStatus.PUBLISHED,
-    AssetStatus.RETIRED.value: lambda: Asset.status == AssetStatus.RETIRED,
+    **{status.value: (lambda status=status: Asset.status == status) for status in AssetStatus},
     "expired": lambda: Asset.expires_on < date.today(),
+    "needs_review": lambda: and_(Asset.status == AssetStatus.PUBLISHED, Asset.review_by < date.today()),
 }
 
 
@@ -395,7 +470,7 @@ def list_assets(user: User, filters: Mapping[str, str], sort: str = "newest", pa
         query = query.where(Asset.owner_id == owner)
     status = (filters.get("status") or "").strip()
     if status and status not in STATUS_FILTERS:
-        raise InvalidInput("status must be published, retired or expired.", {"status": "Unknown status."}, 400)
+        raise InvalidInput(f"status is one of {', '.join(STATUS_FILTERS)}.", {"status": "Unknown status."}, 400)
     if status and user.is_staff:  # reps only ever see published, unexpired items
         query = query.where(STATUS_FILTERS[status]())
     total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0

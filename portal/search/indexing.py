@@ -26,10 +26,12 @@ from sqlalchemy import delete, event, func, insert, inspect, select
 from portal.extensions import Session, after_commit, db
 from portal.models import (
     Asset,
+    AssetStatus,
     AssetTag,
     AssetVersion,
     IndexOutbox,
     Page,
+    Processing,
     Rating,
     ReportedUse,
     UsageEvent,
@@ -167,12 +169,23 @@ def _rating_averages(asset_ids: list[int]) -> dict[int, float]:
     return {asset_id: float(average) for asset_id, average in rows}
 
 
+def index_status(asset: Asset, processing: str | None) -> str:
+    """The status the index keeps: "published" only for what reps may see (apart from
+    expiry, which the index checks by date), so reps' searches never find a draft or an
+    item whose current file (its `processing`) is still processing or failed."""
+    if asset.status == AssetStatus.PUBLISHED and processing != Processing.READY:
+        return "unprocessed"
+    return asset.status
+
+
 def build_documents(assets: list[Asset]) -> list[tuple[AssetDocument, list[PageDocument]]]:
     """Index documents for these assets and the pages of their current versions."""
     ids = [a.id for a in assets]
     usage = _usage_counts(ids)
     averages = _rating_averages(ids)
     version_ids = [a.current_version_id for a in assets if a.current_version_id]
+    processing = dict(db.session.execute(
+        select(AssetVersion.id, AssetVersion.processing).where(AssetVersion.id.in_(version_ids))).all())
     pages_by_version: dict[int, list[Page]] = {}
     if version_ids:
         for page in db.session.scalars(
@@ -192,11 +205,12 @@ def build_documents(assets: list[Asset]) -> list[tuple[AssetDocument, list[PageD
                     text_parts.append(part)
                     size += len(part)
         owner = f"{asset.owner.name} {asset.owner.email}".strip()
+        status = index_status(asset, processing.get(asset.current_version_id))
         asset_document = AssetDocument(
             asset_id=asset.id, title=asset.title, description=asset.description or "",
             tags=asset.tags, content_type=asset.content_type, product=asset.product,
             stage=asset.stage, region=asset.region, persona=asset.persona, owner=owner,
-            text="\n".join(text_parts), status=asset.status, expires_on=asset.expires_on,
+            text="\n".join(text_parts), status=status, expires_on=asset.expires_on,
             rating_average=average, usage_count=usage.get(asset.id, 0),
             updated_at=asset.updated_at,
         )
@@ -205,7 +219,7 @@ def build_documents(assets: list[Asset]) -> list[tuple[AssetDocument, list[PageD
                 page_id=page.id, asset_id=asset.id, number=page.number, title=page.title or "",
                 text=page.text or "", notes=page.notes or "", asset_title=asset.title,
                 content_type=asset.content_type, product=asset.product, stage=asset.stage,
-                region=asset.region, persona=asset.persona, tags=asset.tags, status=asset.status,
+                region=asset.region, persona=asset.persona, tags=asset.tags, status=status,
                 expires_on=asset.expires_on, rating_average=average,
                 usage_count=usage.get(asset.id, 0), updated_at=asset.updated_at,
             )

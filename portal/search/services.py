@@ -20,6 +20,7 @@ from portal.library.services import get_asset_for
 from portal.library.stats import AssetStats, stats_for
 from portal.models import Asset, AssetVersion, Page, SearchLog, UsageEvent, UsageKind, User
 from portal.search.indexing import get_index, request_rebuild
+from portal.wording import page_label, without_titles
 from search.highlight import highlight
 from search.index import IndexDamaged
 
@@ -85,7 +86,7 @@ def _snippets(terms: list[str], texts: list[str], limit: int = 2) -> list[str]:
     for text in texts:
         if text:
             snippet = highlight(text, terms)
-            if snippet:
+            if snippet and snippet not in snippets:
                 snippets.append(snippet)
                 if len(snippets) >= limit:
                     break
@@ -134,7 +135,10 @@ def search_assets(user: User, query: str, filters: dict[str, str], sort: str, pa
         asset = rows.get(hit.asset_id)
         if asset is None or (not user.is_staff and asset.is_hidden_from_reps()):
             continue  # the index lags the database for a moment: trust the database
-        texts = [asset.description] + [f"{p.title}\n{p.text}\n{p.notes}" for p in pages_by_asset.get(asset.id, [])]
+        # The result shows the asset's title: snippets need not say it again.
+        texts = [without_titles(asset.description, asset.title)] + [
+            without_titles(f"{p.title}\n{without_titles(p.text, p.title)}\n{p.notes}", asset.title)
+            for p in pages_by_asset.get(asset.id, [])]
         items.append(AssetResult(asset, hit.score, stats[asset.id], _snippets(results.terms, texts)))
     return SearchOutcome(query, items, results.total, page, per_page, results.facets, results.suggestion, log_id)
 
@@ -148,13 +152,17 @@ def search_pages(user: User, query: str, filters: dict[str, str], page: int, per
                                            include_hidden=include_hidden and user.is_staff)
     log_id = _log(user, query, "pages", filters, results.total)
     ids = [hit.page_id for hit in results.hits]
-    rows = {p.id: p for p in db.session.scalars(select(Page).where(Page.id.in_(ids)).options(joinedload(Page.asset)))}
+    rows = {p.id: p for p in db.session.scalars(select(Page).where(Page.id.in_(ids)).options(
+        joinedload(Page.asset).joinedload(Asset.current_version)))}  # is_hidden_from_reps reads it
     items = []
     for hit in results.hits:
         row = rows.get(hit.page_id)
         if row is None or (not user.is_staff and row.asset.is_hidden_from_reps()):
             continue
-        items.append(PageResult(row, hit.score, _snippets(results.terms, [row.title, row.text, row.notes])))
+        # The tile shows the slide's name and its asset's title; the snippet shows the rest.
+        shown = (page_label(row), row.asset.title)
+        items.append(PageResult(row, hit.score, _snippets(results.terms, [without_titles(row.text, *shown),
+                                                                          without_titles(row.notes, *shown)])))
     return SearchOutcome(query, items, results.total, page, per_page, results.facets, results.suggestion, log_id)
 
 

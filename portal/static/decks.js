@@ -89,7 +89,7 @@
       bar.value = body.progress.done;
       status.textContent = body.status === "pending"
         ? "Waiting to assemble the deck…"
-        : "Assembling the deck: " + body.progress.done + " of " + body.progress.total + " slides…";
+        : "Assembling the deck: " + body.progress.done + " of " + body.progress.total + (body.progress.total === 1 ? " slide…" : " slides…");
     } else if (body.status === "ready") {
       status.textContent = "The deck is ready; the download starts now.";
     } else if (body.status === "failed") {

@@ -47,11 +47,13 @@ def browser():
 
 @pytest.fixture
 def new_page(browser, live_server):
-    """new_page() -> a fresh page in its own context (its own cookies), at the live server."""
+    """new_page() -> a fresh page in its own context (its own cookies), at the live server;
+    new_page(viewport={"width": 390, "height": 844}) at that size."""
     contexts = []
 
-    def make():
-        context = browser.new_context(base_url=live_server, accept_downloads=True)
+    def make(viewport: dict | None = None):
+        options = {"viewport": viewport} if viewport else {}
+        context = browser.new_context(base_url=live_server, accept_downloads=True, **options)
         context.set_default_timeout(15_000)
         contexts.append(context)
         return context.new_page()

@@ -23,8 +23,11 @@ def test_rep_rates_and_reports_then_lead_resolves(app, factories, new_page):
     page = new_page()
     sign_in(page, rep.email)
     page.goto(f"/assets/{asset.id}")
+    # The star first, then the comment: one form sends both (a star no longer submits by itself).
+    page.locator(".star-choice label").nth(1).click()
+    expect(page.get_by_test_id("rate-2")).to_be_checked()
     page.fill("#rating-comment", comment)
-    page.get_by_test_id("rate-2").click()
+    page.get_by_test_id("rate-submit").click()
     expect(page.get_by_text("Thanks: you rated this 2 stars.")).to_be_visible()
     expect(page.get_by_test_id("rating-count")).to_have_text("1")
     expect(page.get_by_test_id("comment").first).to_contain_text(comment)  # shown as typed, as text

@@ -34,6 +34,8 @@ def test_marketer_uploads_rep_finds_and_downloads(new_page, factories, tmp_path)
     page.wait_for_url(re.compile(r".*/assets/\d+$"))
     assert page.locator("h1").inner_text() == "Hospital pricing 2027"
     assert page.locator("text=Care Platform").count() >= 1
+    page.get_by_test_id("publish").click()  # uploads start as drafts (issue 15)
+    page.get_by_text("Published: reps can find it").wait_for()
     page.click("header >> text=Library")
     assert page.locator(".tile .title", has_text="Hospital pricing 2027").count() == 1
 

@@ -48,7 +48,7 @@ def test_marketer_retires_two_candidates_and_reps_lose_them(app, factories, new_
     page.fill("header input[name=q]", "zephyr")
     page.press("header input[name=q]", "Enter")
     page.wait_for_url("**/search?*")
-    expect(page.get_by_test_id("result-count")).to_have_text("1 results")
+    expect(page.get_by_test_id("result-count")).to_have_text("1 result")
     expect(page.locator("main")).to_contain_text("Zephyr current sheet")
     expect(page.locator("main")).not_to_contain_text("Zephyr 2019 sheet")
     page.get_by_role("link", name="Library").first.click()

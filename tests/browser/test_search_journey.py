@@ -31,7 +31,7 @@ def test_rep_searches_filters_and_finds_the_slide(new_page, factories, tmp_path)
     assert page.locator("[data-testid=result-count]").inner_text() == "2 results"
     page.click("[data-facet=region] >> a[data-facet-value='North America']")
     page.wait_for_url("**region=North+America*")
-    assert page.locator("[data-testid=result-count]").inner_text() == "1 results"
+    assert page.locator("[data-testid=result-count]").inner_text() == "1 result"
     assert page.locator("[data-asset-id] a.title").inner_text() == "Pricing overview - Healthcare"
     assert page.locator("[data-testid=highlight] mark").first.inner_text().lower().startswith("pric")
 

@@ -59,7 +59,7 @@ def test_versions_and_download(client, auth, factories):
     marketer = factories.user("marketer")
     headers = auth.token(marketer)
     asset_id = post_asset(client, headers, data=b"one").get_json()["id"]
-    second = client.post(f"/api/v1/assets/{asset_id}/versions", data={"file": (io.BytesIO(b"two"), "deck-v2.pptx")},
+    second = client.post(f"/api/v1/assets/{asset_id}/versions", data={"file": (io.BytesIO(b"two"), "deck-v2.txt")},
                          headers=headers, content_type="multipart/form-data")
     assert second.status_code == 201 and second.get_json()["current_version"]["number"] == 2
     versions = client.get(f"/api/v1/assets/{asset_id}/versions", headers=headers).get_json()
@@ -75,7 +75,7 @@ def test_versions_and_download(client, auth, factories):
 def test_retire_restore_visibility(client, auth, factories):
     headers = auth.token(factories.user("marketer"))
     rep = auth.token(factories.user("rep"))
-    asset_id = post_asset(client, headers).get_json()["id"]
+    asset_id = post_asset(client, headers, filename="deck.txt").get_json()["id"]  # a file that processes
     assert client.post(f"/api/v1/assets/{asset_id}/retire", json={}, headers=headers).status_code == 422
     retired = client.post(f"/api/v1/assets/{asset_id}/retire", json={"reason": "outdated"}, headers=headers)
     assert retired.status_code == 200 and retired.get_json()["status"] == "retired"

@@ -31,11 +31,21 @@ def test_marketer_uploads_with_metadata(client, auth, factories):
 
 
 def test_upload_shows_duplicate(client, auth, factories):
+    """Issue 15: the same file as another item's current file is caught before anything is
+    made; the page offers a new version of it, keeping both, or cancelling."""
     auth.login(factories.user("marketer"))
-    upload(client, title="First")
+    first = client.get(upload(client, title="First").location)
+    assert first.status_code == 200
     response = upload(client, title="Second")
-    page = client.get(response.location)
-    assert "already the current file of “First”" in page.get_data(as_text=True)
+    assert response.status_code == 409
+    text = response.get_data(as_text=True)
+    assert "This file is already the current file of" in text and "First" in text
+    assert "Publish as a new version of it" in text and "Keep both" in text and "Cancel" in text
+    assert db.session.scalar(db.select(db.func.count()).select_from(Asset)) == 1
+    kept = upload(client, title="Second", allow_duplicate="true")
+    assert kept.status_code == 302
+    assert "Kept both" in client.get(kept.location).get_data(as_text=True)
+    assert db.session.scalar(db.select(db.func.count()).select_from(Asset)) == 2
 
 
 def test_library_filters_sort_and_pagination(client, auth, factories):
@@ -60,6 +70,9 @@ def test_new_version_keeps_history(client, auth, factories):
                            data={"file": (io.BytesIO(b"version two"), "v2.txt")},
                            content_type="multipart/form-data")
     assert response.status_code == 302
+    db.session.refresh(asset)
+    assert asset.current_version.number == 1 and asset.pending_version.number == 2  # a draft version (issue 15)
+    assert client.post(f"/assets/{asset.id}/publish").status_code == 302
     db.session.refresh(asset)
     assert asset.current_version.number == 2
     assert client.get(f"/assets/{asset.id}/download?version=1").data == b"version one"

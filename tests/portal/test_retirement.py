@@ -34,7 +34,7 @@ def library(factories):
     L  used 05-25, 3 uses, rated 2                         -> low rated, little used
     H  used 05-31, 50 uses, rated 1                        -> not a candidate (used a lot: fix it, not retire)
     S1 "Pricing 2025" 03-01, S2 " pricing  2025" 04-01     -> S1 superseded by S2
-    D1 03-01 and D2 04-01, same bytes                      -> D1 duplicate of D2
+    D1 03-01 and D2 04-01, same bytes, D1 used more        -> D2 duplicate of D1 (more history, not newest)
     R  retired, never used                                 -> not listed
     """
     owner = factories.user("marketer", name="Olga Owner")
@@ -55,7 +55,7 @@ def library(factories):
     _used(assets["L"], 3, date(2026, 5, 25))
     _used(assets["H"], 50, date(2026, 5, 31))
     for name in ("S1", "S2", "D1", "D2"):
-        _used(assets[name], 10, date(2026, 5, 29) if name == "S1" else date(2026, 5, 30))
+        _used(assets[name], 12 if name == "D1" else 10, date(2026, 5, 29) if name == "S1" else date(2026, 5, 30))
     db.session.add_all([Rating(asset_id=assets["L"].id, user_id=rater.id, stars=2),
                         Rating(asset_id=assets["H"].id, user_id=rater.id, stars=1)])
     db.session.commit()
@@ -68,18 +68,18 @@ def _by_title(candidates):
 
 def test_candidates_and_their_reasons(library):
     candidates = retirement.retirement_candidates(today=TODAY)
-    s2, d2 = library["S2"], library["D2"]
+    s2, d1 = library["S2"], library["D1"]
     assert _by_title(candidates) == {
         "Item N": [("unused", "Never used in its 151 days")],
         "Item U": [("unused", "Not used in 120 days (last on 2026-02-01)")],
         "Item L": [("low_rated_low_use", "Rated 2.0 by 1, used 3 times")],
         "Item E": [("expired", "Expired on 2026-05-15")],
         "Pricing 2025": [("superseded", f"Superseded by the newer “pricing  2025” (#{s2.id})")],
-        "Datasheet A": [("duplicate", f"Same file as “Datasheet B” (#{d2.id})")],
+        "Datasheet B": [("duplicate", f"Same file as “Datasheet A” (#{d1.id}), which has more history")],
     }
     # Never used first, then the longest unused.
     assert [c.asset.title for c in candidates] == ["Item N", "Item U", "Item L", "Item E", "Pricing 2025",
-                                                   "Datasheet A"]
+                                                   "Datasheet B"]
     superseded = next(c for c in candidates if c.asset.title == "Pricing 2025")
     assert superseded.reasons[0].other_asset_id == s2.id and superseded.age_days == 92
 
@@ -170,9 +170,9 @@ def test_retirement_api(library, client, auth, factories):
     assert never["last_used_at"] is None and never["reason_codes"] == ["unused"]
     assert set(never) >= {"asset_id", "title", "last_used_at", "age_days", "rating_average", "reasons"}
     assert never["reasons"][0]["text"].startswith("Never used in its")
-    duplicate = next(item for item in listing["items"] if item["asset_id"] == library["D1"].id)
+    duplicate = next(item for item in listing["items"] if item["asset_id"] == library["D2"].id)
     assert duplicate["reason_codes"] == ["unused", "duplicate"]
-    assert duplicate["reasons"][1]["other_asset_id"] == library["D2"].id
+    assert duplicate["reasons"][1]["other_asset_id"] == library["D1"].id
     retired = client.post("/api/v1/analytics/retire", headers=headers,
                           json={"asset_ids": [library["N"].id, library["U"].id], "reason": "API clean-up"})
     assert retired.get_json() == {"retired": 2}

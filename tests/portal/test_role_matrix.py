@@ -20,6 +20,8 @@ def sample_ids(app, factories):
     from portal.extensions import db
     from portal.models import (
         ApiToken,
+        Collection,
+        CollectionItem,
         Deck,
         DeckSlide,
         Flag,
@@ -42,6 +44,9 @@ def sample_ids(app, factories):
         "use_id": ReportedUse(asset_id=asset.id, user_id=rep.id, kind="presented", occurred_on=date.today()),
         "deck_id": Deck(owner_id=rep.id, title="Matrix deck", slides=[DeckSlide(position=1, page_id=page.id)]),
         "notification_id": Notification(user_id=rep.id, message="hello"),
+        # A rep's own collection: others get 404 (admins may open it), never a 403 for an allowed role.
+        "collection_id": Collection(owner_id=rep.id, title="Matrix collection",
+                                    items=[CollectionItem(asset_id=asset.id, position=1)]),
     }
     db.session.add_all(rows.values())
     db.session.commit()
