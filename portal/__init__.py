@@ -76,6 +76,7 @@ def _register_areas(app: Flask) -> None:
         notifications,
         queue,
         search,
+        sharing,
         viewer,
     )
     from portal.admin import routes as admin_routes
@@ -97,6 +98,8 @@ def _register_areas(app: Flask) -> None:
     from portal.notifications import routes as notifications_routes
     from portal.search import api as search_api
     from portal.search import routes as search_routes
+    from portal.sharing import api as sharing_api
+    from portal.sharing import routes as sharing_routes
     from portal.viewer import api as viewer_api
     from portal.viewer import routes as viewer_routes
 
@@ -104,9 +107,11 @@ def _register_areas(app: Flask) -> None:
                   analytics_routes, decks_routes, notifications_routes, governance_routes, collections_routes,
                   viewer_routes):
         app.register_blueprint(pages.bp)
+    app.register_blueprint(sharing_routes.bp)
+    app.register_blueprint(sharing_routes.buyer)  # buyers' pages: no sign-in, no portal cookie
     api.register(app, (auth_api.bp, library_api.bp, search_api.bp, feedback_api.bp, analytics_api.bp,
-                       decks_api.bp, openapi.bp, governance_api.bp, collections_api.bp, viewer_api.bp))
-    for area in (governance, search, feedback, decks, notifications, collections, viewer):
+                       decks_api.bp, openapi.bp, governance_api.bp, collections_api.bp, viewer_api.bp, sharing_api.bp))
+    for area in (governance, search, feedback, decks, notifications, collections, viewer, sharing):
         area.init_app(app)
     for module in TASK_MODULES:
         importlib.import_module(module)
@@ -128,4 +133,4 @@ def _register_favicon(app: Flask) -> None:
 
 # Modules whose @task functions register with the queue.
 TASK_MODULES = ("portal.library.tasks", "portal.search.tasks", "portal.analytics.tasks", "portal.decks.tasks",
-                "portal.sweeper", "portal.governance.tasks", "portal.collections.tasks")
+                "portal.sweeper", "portal.governance.tasks", "portal.collections.tasks", "portal.sharing.tasks")

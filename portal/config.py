@@ -120,6 +120,14 @@ class Settings:
     deck_memory_mb: int = 1536      # the assembling child's address space
     deck_timeout_seconds: int = 180
     deck_wait_seconds: float = 20.0  # how long a download request waits for a build
+    # Share links (portal/sharing): default lifetime; gate failures (wrong passcode or email)
+    # within the window after which a link, or a client address at a link, is locked out;
+    # a visit after this many quiet days tells the rep the buyer came back.
+    share_days: int = 30
+    share_failures_per_address: int = 5
+    share_failures_per_link: int = 20
+    share_window_minutes: int = 15
+    share_revisit_days: int = 3
 
     @property
     def processing_deadline_seconds(self) -> int:
@@ -229,4 +237,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         deck_memory_mb=_positive_int(env, "DECK_MEMORY_MB", 1536),
         deck_timeout_seconds=_positive_int(env, "DECK_TIMEOUT_SECONDS", 180),
         deck_wait_seconds=_seconds(env, "DECK_WAIT_SECONDS", 20.0),
+        share_days=_positive_int(env, "SHARE_DAYS", 30),
+        share_failures_per_address=_positive_int(env, "SHARE_FAILURES_PER_ADDRESS", 5),
+        share_failures_per_link=_positive_int(env, "SHARE_FAILURES_PER_LINK", 20),
+        share_window_minutes=_positive_int(env, "SHARE_WINDOW_MINUTES", 15),
+        share_revisit_days=_positive_int(env, "SHARE_REVISIT_DAYS", 3),
     )

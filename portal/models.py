@@ -666,6 +666,121 @@ class IndexOutbox(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
+# --- sharing with buyers (portal/sharing) ------------------------------------------------
+
+class ShareKind(enum.StrEnum):
+    """What a share link shows a buyer."""
+
+    ASSET = "asset"  # one item of the library, its current version
+    DECK = "deck"    # one of the rep's saved decks, as assembled
+
+
+class ShareLink(db.Model):
+    """A tracked link a rep sends a buyer (portal/sharing). The token in its URL is
+    shown once; only its SHA-256 is kept, and links are found by that hash."""
+
+    __tablename__ = "share_links"
+    __table_args__ = (Index("ix_share_links_owner_created", "owner_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))
+    asset_id: Mapped[int | None] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"), index=True)
+    deck_id: Mapped[int | None] = mapped_column(ForeignKey("decks.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(300), default="")  # what was shared, as named then
+    expires_on: Mapped[date] = mapped_column(Date)
+    require_email: Mapped[bool] = mapped_column(Boolean, default=False)
+    passcode_hash: Mapped[str | None] = mapped_column(String(255))
+    allow_download: Mapped[bool] = mapped_column(Boolean, default=False)
+    notify: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The same fields as a reported use: outcomes of that opportunity join the link's evidence.
+    account: Mapped[str] = mapped_column(String(200), default="")
+    opportunity: Mapped[str] = mapped_column(String(200), default="")
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # Kept with each visit, so the rep's list reads one row per link.
+    visits_count: Mapped[int] = mapped_column(Integer, default=0)
+    last_visit_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # When the rep was told that what the link shows was retired or expired (once).
+    withdrawn_notice_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    owner: Mapped[User] = relationship()
+    asset: Mapped[Asset | None] = relationship()
+    deck: Mapped[Deck | None] = relationship()
+
+
+class ShareVisit(db.Model):
+    """A buyer's visit to a share link: from opening it until they leave."""
+
+    __tablename__ = "share_visits"
+    __table_args__ = (Index("ix_share_visits_link_started", "link_id", "started_at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    link_id: Mapped[int] = mapped_column(ForeignKey("share_links.id", ondelete="CASCADE"))
+    # The visit's own secret (a cookie scoped to the link's path); only its hash is kept.
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    email: Mapped[str | None] = mapped_column(String(254))
+    device: Mapped[str] = mapped_column(String(20), default="desktop")
+    started_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    downloaded: Mapped[bool] = mapped_column(Boolean, default=False)
+    # What the beacons brought so far: bounded per visit.
+    seconds: Mapped[int] = mapped_column(Integer, default=0)
+    beacons: Mapped[int] = mapped_column(Integer, default=0)
+
+    link: Mapped[ShareLink] = relationship()
+
+
+class SharePageView(db.Model):
+    """Time a visit spent on one page of what was shared: one row per visit and
+    page, added to by each beacon (never one row per beacon)."""
+
+    __tablename__ = "share_page_views"
+    __table_args__ = (Index("ix_share_page_views_asset_page", "asset_id", "page_number"),)
+
+    visit_id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), ForeignKey("share_visits.id", ondelete="CASCADE"),
+        primary_key=True)
+    number: Mapped[int] = mapped_column(Integer, primary_key=True)  # the page of the shared document
+    # The library page it shows (a deck's slide comes from some item's page), for analytics.
+    asset_id: Mapped[int | None] = mapped_column(ForeignKey("assets.id", ondelete="SET NULL"))
+    page_number: Mapped[int | None] = mapped_column(Integer)
+    seconds: Mapped[int] = mapped_column(Integer, default=0)
+    views: Mapped[int] = mapped_column(Integer, default=0)  # page-view events counted in
+
+
+class ShareGateFailure(db.Model):
+    """A wrong passcode or refused email at a link's gate, kept for the throttling
+    window (portal/sharing/gate.py): what every web worker counts."""
+
+    __tablename__ = "share_gate_failures"
+    __table_args__ = (
+        Index("ix_share_gate_failures_link_created", "link_id", "created_at"),
+        Index("ix_share_gate_failures_address_created", "address", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    link_id: Mapped[int] = mapped_column(ForeignKey("share_links.id", ondelete="CASCADE"))
+    address: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class PageAttention(db.Model):
+    """Seconds one user spent on one page of one version on one day, summed from the
+    viewer's beacons (portal/viewer/attention.py): one row per user, page and day."""
+
+    __tablename__ = "page_attention"
+    __table_args__ = (Index("ix_page_attention_asset_day", "asset_id", "day"),)
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("asset_versions.id", ondelete="CASCADE"), primary_key=True)
+    number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"))
+    seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
 class AssetAudit(db.Model):
     """The audit trail of an item: who changed which field, published, approved,
     retired, restored or verified it, when, with the old and new values.
@@ -801,19 +916,3 @@ class SlideBucket(db.Model):
 
     key: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     page_id: Mapped[int] = mapped_column(ForeignKey("pages.id", ondelete="CASCADE"), primary_key=True, index=True)
-
-
-class PageAttention(db.Model):
-    """Seconds one user spent on one page of one version on one day, summed from the
-    viewer's beacons (portal/viewer/attention.py): one row per user, page and day."""
-
-    __tablename__ = "page_attention"
-    __table_args__ = (Index("ix_page_attention_asset_day", "asset_id", "day"),)
-
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
-    version_id: Mapped[int] = mapped_column(ForeignKey("asset_versions.id", ondelete="CASCADE"), primary_key=True)
-    number: Mapped[int] = mapped_column(Integer, primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
-    asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"))
-    seconds: Mapped[float] = mapped_column(Float, default=0.0)
-    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

@@ -6,7 +6,15 @@ from flask import Blueprint, request
 from flask_login import current_user
 
 from portal.access import allow
-from portal.analytics import asset_report, asset_table, overview, ranges, retirement, search_gaps
+from portal.analytics import (
+    asset_report,
+    asset_table,
+    buyers,
+    overview,
+    ranges,
+    retirement,
+    search_gaps,
+)
 from portal.analytics.asset_table import LEADERBOARD_LABELS, AssetRow
 from portal.analytics.ranges import DateRange
 from portal.analytics.usage import KINDS
@@ -47,7 +55,8 @@ RANGE_QUERY = {"since": DATE, "until": DATE, "days": {"type": "integer", "minimu
 RANGE = obj({"since": DATE, "until": DATE, "granularity": enum("day", "week")})
 ASSET_ROW = obj({
     "asset_id": INTEGER, "title": STRING, "status": STRING, "views": INTEGER, "downloads": INTEGER,
-    "search_clicks": INTEGER, "reported_uses": INTEGER, "deck_inclusions": INTEGER, "uses": INTEGER,
+    "search_clicks": INTEGER, "reported_uses": INTEGER, "deck_inclusions": INTEGER, "buyer_opens": INTEGER,
+    "uses": INTEGER,
     "rating_average": nullable(NUMBER), "rating_count": INTEGER, "last_used_at": nullable(DATE), "score": NUMBER,
     "quadrant": nullable(STRING),
 })
@@ -70,6 +79,7 @@ def asset_row_json(row: AssetRow, quadrant: str | None) -> dict:
         "search_clicks": row.counts["search_click"],
         "reported_uses": row.counts["reported"],
         "deck_inclusions": row.counts["deck_inclusion"],
+        "buyer_opens": row.buyer_opens,
         "uses": row.uses,
         "rating_average": row.rating_average,
         "rating_count": row.rating_count,
@@ -174,6 +184,40 @@ def _gaps_listing(unclicked: bool):
     items = [{"query": gap.query, "searches": gap.searches, "last_searched_at": iso(gap.last_searched_at)}
              for gap in gaps[(page - 1) * per_page: page * per_page]]
     return listing(items, len(gaps), page, per_page, range=_range_json(window))
+
+
+RATE = nullable(NUMBER)
+BUYERS = obj({
+    "range": RANGE, "shares": INTEGER, "opened": INTEGER, "open_rate": RATE, "visits": INTEGER,
+    "outcomes": obj({"won": INTEGER, "lost": INTEGER}),
+    "teams": array(obj({"team": STRING, "shares": INTEGER, "opened": INTEGER, "open_rate": RATE})),
+    "items": array(obj({"asset_id": INTEGER, "title": STRING, "shares": INTEGER, "opened": INTEGER, "open_rate": RATE,
+                        "visits": INTEGER, "seconds": INTEGER,
+                        "pages": array(obj({"number": INTEGER, "visits": INTEGER, "seconds": INTEGER,
+                                            "average_seconds": NUMBER, "reach": NUMBER}))})),
+})
+
+
+@bp.get("/analytics/buyers")
+@allow(*ANALYTICS_ROLES)
+@api_doc(query=RANGE_QUERY, responses={200: BUYERS})
+def analytics_buyers():
+    """Buyer attention through share links in the range: shares, opens, outcomes, per team, per item and page."""
+    window = ranges.parse_range(request.args)
+    sharing = buyers.sharing_overview(window)
+    items = buyers.with_pages(buyers.item_attention(window, limit=200), window)
+    return {
+        "range": _range_json(window),
+        "shares": sharing.shares, "opened": sharing.opened, "open_rate": sharing.open_rate,
+        "visits": sharing.visits, "outcomes": sharing.outcomes,
+        "teams": [{"team": t.team, "shares": t.shares, "opened": t.opened, "open_rate": t.open_rate}
+                  for t in sharing.teams],
+        "items": [{"asset_id": i.asset_id, "title": i.title, "shares": i.shares, "opened": i.opened,
+                   "open_rate": i.open_rate, "visits": i.visits, "seconds": i.seconds,
+                   "pages": [{"number": p.number, "visits": p.visits, "seconds": p.seconds,
+                              "average_seconds": p.average_seconds, "reach": p.reach} for p in i.pages]}
+                  for i in items],
+    }
 
 
 @bp.get("/analytics/search-gaps")

@@ -68,10 +68,12 @@ class AssetRow:
     last_used_on: date | None = None
     total_events: int = 0
     score: int = 0
+    buyer_opens: int = 0  # buyers' visits through share links (portal/analytics/buyers.py)
 
     @property
     def uses(self) -> int:
-        return sum(self.counts.values())
+        """Uses in the range, buyers' opens of shared links included."""
+        return sum(self.counts.values()) + self.buyer_opens
 
 
 QUADRANTS = {
@@ -160,12 +162,21 @@ def _complete_rows(rows: dict[int, AssetRow], counts: dict[int, dict[str, int]],
                                   file_age_days=(today - uploaded).days, today=today)
 
 
+def _add_buyer_opens(rows: dict[int, AssetRow], window: DateRange, asset_id: int | None = None) -> None:
+    from portal.analytics.buyers import buyer_opens
+
+    for row_id, opens in buyer_opens(window, asset_id).items():
+        if row_id in rows:
+            rows[row_id].buyer_opens = opens
+
+
 def asset_table(window: DateRange, today: date | None = None, *, include_retired: bool = False) -> AssetTable:
     """One row per asset in the library during the range, with its uses in the
     range, its rating, last use and content score as of the end of the range."""
     today = today or window.until
     condition = library_in(window) if include_retired else and_(library_in(window), Asset.status == "published")
     rows = _asset_rows(condition)
+    _add_buyer_opens(rows, window)
     _complete_rows(rows, usage_counts(window), today)
     used_threshold = max(1, math.ceil(_median([row.uses for row in rows.values() if row.uses > 0])))
     quadrant_of = {}
@@ -186,5 +197,6 @@ def asset_row(asset_id: int, window: DateRange, today: date | None = None,
     if not rows:
         return None
     per_asset = usage_counts(window, asset_id) if counts is None else {asset_id: counts}
+    _add_buyer_opens(rows, window, asset_id)
     _complete_rows(rows, per_asset, today or window.until, asset_id)
     return rows[asset_id]

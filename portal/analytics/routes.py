@@ -10,6 +10,7 @@ from portal.access import allow
 from portal.analytics import (
     asset_report,
     asset_table,
+    buyers,
     overview,
     ranges,
     retirement,
@@ -70,7 +71,19 @@ def asset(asset_id: int):
     return render_template("analytics/asset.html",
                            **_context(window, data=asset_report.asset_analytics(item, window), evidence=rows,
                                       evidence_chart=evidence.chart_data(rows),
-                                      attention=asset_report.page_attention(item, window)))
+                                      attention=asset_report.page_attention(item, window),
+                                      buyer_pages=buyers.page_attention(item.id, window),
+                                      buyer_shares=buyers.sharing_overview(window, item.id)))
+
+
+@bp.get("/buyers")
+@allow(*ANALYTICS_ROLES)
+def buyers_page():
+    """What buyers read through share links: per item and page, per team, opens and outcomes."""
+    window = _window()
+    return render_template("analytics/buyers.html",
+                           **_context(window, sharing=buyers.sharing_overview(window),
+                                      items=buyers.with_pages(buyers.item_attention(window, limit=50), window)))
 
 
 @bp.get("/search-gaps", endpoint="search_gaps")
@@ -86,6 +99,7 @@ EXPORTS = {
     "overview": lambda window: tables.overview_table(window),
     "assets": lambda window: tables.assets_table(window),
     "search-gaps": lambda window: tables.search_gaps_table(window),
+    "buyers": lambda window: buyers.attention_table(window),
     "unclicked-searches": lambda window: tables.search_gaps_table(window, unclicked=True),
     **{board.replace("_", "-"): (lambda window, board=board: tables.assets_table(window, board))
        for board in LEADERBOARD_LABELS},

@@ -37,7 +37,9 @@ NEEDS_KNOWN_VALUES = {"POST /tokens", "POST /analytics/retire", "POST /assets/bu
                       # succeed only on an item in another state (a draft, an item in review): the
                       # records here are published; tests/portal/test_governance.py walks those states
                       "POST /assets/{asset_id}/publish", "POST /assets/{asset_id}/approve",
-                      "POST /assets/{asset_id}/send-back"}
+                      "POST /assets/{asset_id}/send-back",
+                      # an existing item id in the body; a date from today to a year ahead (and a link not revoked)
+                      "POST /shares", "PATCH /shares/{link_id}"}
 
 
 def _api_rules(app):
@@ -113,6 +115,7 @@ def live_api(settings, tmp_path):
                                    json={"reason_kind": "wrong", "reason": "old prices"}, headers=rep).get_json()["id"],
             "collection_id": client.post(f"{PREFIX}/collections", json={"title": "Mine", "asset_ids": [guide.id]},
                                          headers=rep).get_json()["id"],
+            "link_id": client.post(f"{PREFIX}/shares", json={"asset_id": guide.id}, headers=rep).get_json()["id"],
         }
         db.session.remove()
         db.engine.dispose()

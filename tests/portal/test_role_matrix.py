@@ -52,6 +52,11 @@ def sample_ids(app, factories):
     db.session.commit()
     ids = {"asset_id": asset.id, "page_id": page.id, "user_id": admin.id}
     ids.update({name: row.id for name, row in rows.items()})
+    # Sharing: a link of the rep's (the walk's own users own none of it; buyers' /s/<token> routes are public).
+    from portal.sharing import links
+
+    link, _ = links.create_link(rep, links.parse_options({"asset_id": asset.id}, default_days=30))
+    ids["link_id"] = link.id
     return ids
 
 
