@@ -27,6 +27,9 @@ VIEWPORTS = ({"width": 1366, "height": 768}, {"width": 390, "height": 844})
 ANONYMOUS = "anonymous"
 # What `axe.run` reports that we hold every page to.
 BLOCKING = ("serious", "critical")
+# Page routes that answer a file, never a page, and only for some items (a video's or an
+# image's bytes: a deck has none, so the seeded deck answers 404 there).
+FILES_ONLY = {"viewer.media"}
 AXE_RUN = """async () => {
   const result = await axe.run(document, {resultTypes: ["violations"]});
   return result.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
@@ -89,6 +92,7 @@ def _seed(factories, tmp_path) -> Seed:
     from portal.library.services import retire_assets
     from portal.models import ApiToken, Page
     from portal.notifications.services import notify
+    from portal.sharing.links import ShareOptions, create_link
 
     seed = Seed()
     users = {}
@@ -129,15 +133,22 @@ def _seed(factories, tmp_path) -> Seed:
         kept = create_collection(user, CollectionInput(f"{role} shortlist", "For the Acme renewal", [brief.id, deck.id],
                                                        Audience(teams=["Enterprise"]) if user.is_staff else None))
         add_favorite(user, deck.id)
+        # A share link of one's own; the rep's is the one the anonymous buyer opens.
+        link, buyer_token = create_link(user, ShareOptions(
+            kind="asset", target_id=deck.id, expires_on=date.today() + timedelta(days=30), require_email=False,
+            passcode=None, allow_download=True, notify=True, account="Acme", opportunity="Acme renewal"))
+        if role == "rep":
+            seed.shared.update(token=buyer_token, number=1)
         seed.ids[role] = {"use_id": use.id, "deck_id": own_deck.id, "notification_id": note.id,
-                          "collection_id": kept.id}
+                          "collection_id": kept.id, "link_id": link.id}
     return seed
 
 
 def _pages(app):
     """(rule, roles) for every GET page outside the JSON API."""
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
-        if "GET" not in rule.methods or rule.endpoint == "static" or rule.endpoint.startswith("api."):
+        if ("GET" not in rule.methods or rule.endpoint == "static" or rule.endpoint.startswith("api.")
+                or rule.endpoint in FILES_ONLY):
             continue
         roles = getattr(app.view_functions[rule.endpoint], "allowed_roles", ())
         yield rule, ((ANONYMOUS,) if tuple(roles) == (PUBLIC,) else tuple(roles))
