@@ -72,7 +72,10 @@ def test_rep_reads_a_slide_hit_pages_with_keys_and_attention_reaches_analytics(n
     assert _drawn(page)
     # The text layer holds the slide's words, so they can be selected.
     assert "Payback in nine months" in page.locator("[data-viewer-pagebox] .textLayer").inner_text()
-    box = page.locator("[data-viewer]").bounding_box()  # the viewer fits the screen's width
+    viewer = page.locator("[data-viewer]")
+    viewer.wait_for(state="visible")
+    box = viewer.bounding_box()  # the viewer fits the screen's width (None would mean it is not shown)
+    assert box is not None, "the viewer is not shown"
     assert box["x"] >= 0 and box["x"] + box["width"] <= SCREENS[screen]["width"]
 
     # Keys page through: arrows, Page Up/Down, Home and End.
