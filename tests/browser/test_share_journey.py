@@ -119,7 +119,11 @@ def test_rep_shares_a_deck_and_sees_what_the_buyer_read(browser, live_server, fa
         reader = reader_context.new_page()
         reader.goto(item_url)
         reader.wait_for_function("() => /of 4/.test(document.querySelector('[data-viewer]').textContent)")
-        assert reader.locator("[data-viewer-pagebox] canvas").bounding_box()["width"] > 200
+        reader.wait_for_selector("[data-viewer][data-rendered='1']")  # page 1 drawn, not only counted
+        canvas = reader.locator("[data-viewer-pagebox] canvas")
+        canvas.wait_for(state="visible")
+        box = canvas.bounding_box()
+        assert box is not None and box["width"] > 200
         reader.wait_for_timeout(1500)
         reader.goto("about:blank")  # the viewer's beacon goes to the link's own endpoint
         item_link = db.session.scalar(select(ShareLink).where(ShareLink.asset_id == item.id))
