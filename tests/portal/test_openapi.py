@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -28,6 +27,7 @@ from assets.sample_files import make_pdf, make_pptx
 from portal import create_app
 from portal.api import PREFIX
 from portal.extensions import db
+from tests.support.servers import stop_server
 
 # Examples per operation and generation mode: ~45 operations x 2 modes x this x 4 roles x 2 calls.
 EXAMPLES = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "5"))
@@ -143,15 +143,7 @@ def live_api(settings, tmp_path):
                 time.sleep(0.3)
         yield base, tokens, ids
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
-        log.seek(0)
-        output = log.read()
-        log.close()
+        output = stop_server(server, log)
     lines = output.splitlines()
     # Known, reported to search/'s owner: the merge child of search/merging.py sometimes reads a
     # TOC that a concurrent commit already replaced (FileNotFoundError; logged, the merge is retried).

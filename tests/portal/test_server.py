@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -18,6 +17,7 @@ import pytest
 from assets.sample_files import make_pdf
 from portal import create_app
 from portal.config import load_settings
+from tests.support.servers import stop_server
 
 
 def _free_port() -> int:
@@ -71,15 +71,7 @@ def test_serve_runs_gunicorn_and_processes_queued_work_without_a_request(tmp_pat
             assert response.status == 200
             assert response.headers["Server"].startswith("gunicorn")
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
-        log.seek(0)
-        output = log.read()
-        log.close()
+        output = stop_server(server, log)
     assert "Using worker: gthread" in output, output[-3000:]
     assert "development server" not in output
     assert "Traceback" not in output, output[-3000:]
@@ -128,14 +120,6 @@ def test_gunicorn_conf_answers_while_slow_clients_hold_connections(tmp_path):
     finally:
         for connection in slow:
             connection.close()
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
-        log.seek(0)
-        output = log.read()
-        log.close()
+        output = stop_server(server, log)
     assert "Using worker: gthread" in output, output[-3000:]
     assert "Traceback" not in output, output[-3000:]
