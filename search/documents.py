@@ -52,6 +52,8 @@ class PageDocument:
     rating_average: float | None = None
     usage_count: int = 0
     updated_at: datetime = field(default_factory=datetime.now)
+    group_id: int | None = None  # its lineage group (None: not grouped, a group of its own)
+    version_created: datetime | None = None  # when its deck's version was added (None: updated_at)
 
 
 def stamp(value: datetime) -> int:
@@ -99,5 +101,7 @@ def page_fields(doc: PageDocument) -> dict:
         "number": doc.number,
         "title": doc.title or "",
         "body": body,
+        "group": doc.group_id or doc.page_id,
+        "version_created": stamp(doc.version_created or doc.updated_at),
         **_common_fields(doc),
     }

@@ -14,6 +14,7 @@ from whoosh import query as q
 from whoosh.reading import ReaderClosed
 
 from search import spelling
+from search.grouping import top_groups
 from search.matching import (
     CollectionStats,
     Match,
@@ -74,12 +75,15 @@ class QueryRunner:
 
     def search(self, indexname: str, fields: dict, text: str, *, filters: dict[str, str] | None,
                visible_on: int | None, sort: str, page: int, per_page: int,
-               hit: Callable[[dict, float], object]) -> SearchResults:
-        """One page of results; `hit` makes a result's hit from its stored fields and score."""
+               hit: Callable[..., object], grouped_on: int | None = None) -> SearchResults:
+        """One page of results; `hit` makes a result's hit from its stored fields and score
+        (and, grouped, the other copies' page ids). `grouped_on`: a day, to show each
+        lineage group once, as its copy published that day (search/grouping.py)."""
         for attempt in (1, 2):
             try:
                 with self.searchers.lend(indexname) as searcher:
-                    return self._search(searcher, fields, text, filters, visible_on, sort, page, per_page, hit)
+                    return self._search(searcher, fields, text, filters, visible_on, sort, page, per_page, hit,
+                                        grouped_on)
             except ReaderClosed:
                 # A searcher went stale in a way up_to_date() did not show (it was
                 # closed, not given back): drop the idle ones too and search once more.
@@ -87,7 +91,8 @@ class QueryRunner:
                     raise
                 self.searchers.close()
 
-    def _search(self, searcher, fields, text, filters, visible_on, sort, page, per_page, hit) -> SearchResults:
+    def _search(self, searcher, fields, text, filters, visible_on, sort, page, per_page, hit,
+                grouped_on) -> SearchResults:
         schema = searcher.schema
         parsed = parse(text, schema, fields)
         if searcher.doc_count_all() == 0:
@@ -107,14 +112,22 @@ class QueryRunner:
             wider_total = count_matches(wider_matches)
             if wider_total:
                 parsed, matches, total = wider, wider_matches, wider_total
-        if column:
-            ranked = [(docnum, 0.0) for docnum in top_by_column(matches, column, depth)]
+        start = (page - 1) * per_page
+        excess = None
+        if grouped_on is not None:
+            grouped = top_groups(matches, depth, grouped_on, column)
+            total, excess = grouped.total, grouped.facet_excess
+            hits = [hit(ids_of(matches, group.docnum), group.score if not column else 0.0, group.others)
+                    for group in grouped.hits[start:]]
         else:
-            ranked = top_by_relevance(matches, depth)
-        hits = [hit(ids_of(matches, docnum), score) for docnum, score in ranked[(page - 1) * per_page: page * per_page]]
+            if column:
+                ranked = [(docnum, 0.0) for docnum in top_by_column(matches, column, depth)]
+            else:
+                ranked = top_by_relevance(matches, depth)
+            hits = [hit(ids_of(matches, docnum), score) for docnum, score in ranked[start:]]
         suggestion = spelling.suggest(searcher, parsed.text, total, fields, self.searchers.lend,
                                       lambda speller, name, stem: self._occurs(speller, name, stem, visible_on))
-        return SearchResults(hits, total, facet_counts(matches), suggestion, parsed.terms)
+        return SearchResults(hits, total, facet_counts(matches, excess), suggestion, parsed.terms)
 
     def _occurs(self, searcher, fieldname: str, stem: str, visible_on: int | None) -> bool:
         """Whether a live document visible on that day has the word in that field."""

@@ -116,10 +116,13 @@ class SearchIndex:
     def search_pages(self, q_text: str, *, filters: dict[str, str] | None = None, page: int = 1,
                      per_page: int = 24, include_hidden: bool = False,
                      today: date | None = None) -> SearchResults[PageHit]:
+        """One hit per lineage group of slides (copies of one slide across decks): the group
+        ranks by its best copy and shows its newest published one; `total` counts groups."""
         with self._reading():
             return self.queries.search(PAGES, PAGE_FIELDS, q_text, filters=filters,
                                        visible_on=visible_day(include_hidden, today), sort="relevance", page=page,
-                                       per_page=per_page, hit=PageHit.from_stored)
+                                       per_page=per_page, hit=PageHit.from_stored,
+                                       grouped_on=(today or date.today()).toordinal())
 
     def more_like_this(self, asset_id: int, *, limit: int = 5, include_hidden: bool = False,
                        today: date | None = None) -> list[int]:

@@ -217,13 +217,16 @@ def count_matches(matches: list[Match]) -> int:
     return sum(int(np.count_nonzero(match.mask)) for match in matches)
 
 
-def facet_counts(matches: list[Match]) -> dict[str, dict[str, int]]:
+def facet_counts(matches: list[Match], excess: np.ndarray | None = None) -> dict[str, dict[str, int]]:
     """Counts per facet value over the whole filtered result, most frequent first:
     one bincount per segment over the codes of its matches' facet values and
-    tags (every segment's values have codes once its data is read)."""
+    tags (every segment's values have codes once its data is read). `excess`:
+    per code, what to take off (copies counted beyond one per lineage group)."""
     keys = FACET_CODES.keys
     size = len(keys)
     total = np.zeros(size, dtype=np.int64)
+    if excess is not None:
+        total[:len(excess)] -= excess
     for match in matches:
         data = match.data
         local = np.flatnonzero(match.mask)
@@ -250,10 +253,7 @@ def top_by_relevance(matches: list[Match], depth: int) -> list[tuple[int, float]
         local = np.flatnonzero(match.mask)
         if not len(local):
             continue
-        relevance = match.scores[local] if match.scores is not None else np.zeros(len(local), np.float32)
-        rating = match.data.columns["rating"][local] / 100.0
-        usage = match.data.columns["usage"][local]
-        blended = relevance * (1 + 0.04 * rating + 0.05 * np.log1p(usage))
+        blended = blended_relevance(match, local)
         keep = _best(blended, depth)
         docnums.append(local[keep] + match.offset)
         scores.append(blended[keep])
@@ -262,6 +262,14 @@ def top_by_relevance(matches: list[Match], depth: int) -> list[tuple[int, float]
     docnums, scores = np.concatenate(docnums), np.concatenate(scores)
     order = np.lexsort((docnums, -scores))[:depth]  # best first; ties in index order
     return list(zip(docnums[order].tolist(), scores[order].tolist(), strict=True))
+
+
+def blended_relevance(match: Match, local: np.ndarray) -> np.ndarray:
+    """Text relevance of these documents of a segment, nudged by rating and usage."""
+    relevance = match.scores[local] if match.scores is not None else np.zeros(len(local), np.float32)
+    rating = match.data.columns["rating"][local] / 100.0
+    usage = match.data.columns["usage"][local]
+    return relevance * (1 + 0.04 * rating + 0.05 * np.log1p(usage))
 
 
 def top_by_column(matches: list[Match], column: str, depth: int) -> list[int]:

@@ -21,19 +21,20 @@ class AssetHit:
 
 @dataclass
 class PageHit:
-    page_id: int
+    page_id: int  # the copy shown: the newest published one of its lineage group that matched
     asset_id: int
-    score: float
+    score: float  # the group's: its best-ranked copy's
+    others: list[int] = field(default_factory=list)  # page ids of the group's other matching copies
 
     @classmethod
-    def from_stored(cls, stored: dict, score: float) -> PageHit:
-        return cls(int(stored["page_id"]), int(stored["asset_id"]), round(score, 4))
+    def from_stored(cls, stored: dict, score: float, others: list[int] | None = None) -> PageHit:
+        return cls(int(stored["page_id"]), int(stored["asset_id"]), round(score, 4), others or [])
 
 
 @dataclass
 class SearchResults(Generic[Hit]):
     hits: list[Hit]  # this page of results, best first
-    total: int  # every match, not just this page
+    total: int  # every match, not just this page (slides: every lineage group)
     facets: dict[str, dict[str, int]]  # facet -> value -> count over every match
     suggestion: str | None  # "did you mean", when results are few
     terms: list[str]  # stemmed words and prefixes ("pric*") to highlight

@@ -8,7 +8,7 @@ from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, Schema
 
 from search.sequences import SequencedText
 
-SCHEMA_VERSION = "9"
+SCHEMA_VERSION = "10"
 
 # A generation holds two indexes: assets and their pages (slides).
 ASSETS, PAGES = "assets", "pages"
@@ -59,6 +59,8 @@ def _common() -> dict:
 
 # The ids again as columns: a page of hits reads them in bulk, not document by document.
 ID_COLUMNS = {"asset_id": "asset_key", "page_id": "page_key"}
+# What slide search reads to show each lineage group once (pages only).
+GROUP_COLUMNS = ("group", "version_created")
 
 
 def asset_schema() -> Schema:
@@ -83,5 +85,9 @@ def page_schema() -> Schema:
         title=_text(field_boost=3.0, spelling=True),
         # Slide text, speaker notes, the deck's title; its unstemmed words feed "did you mean".
         body=_text(spelling=True),
+        # Slide lineage: copies of one slide share a group (a slide alone is its own
+        # group), and slide search shows each group once, as its newest published copy.
+        group=_column(64),
+        version_created=_column(64),
         **_common(),
     )

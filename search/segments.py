@@ -14,7 +14,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from search.schema import ID_COLUMNS, SCORED_FIELDS, SINGLE_FACETS
+from search.schema import GROUP_COLUMNS, ID_COLUMNS, SCORED_FIELDS, SINGLE_FACETS
 from search.sequences import SEQUENCE_DTYPE
 from search.whoosh_internals import (
     EMPTY_IDS,
@@ -116,7 +116,7 @@ class SegmentData:
         self.tag_docs = np.concatenate(tag_docs) if tag_docs else EMPTY_IDS
         self.tag_codes = np.concatenate(tag_codes) if tag_codes else EMPTY_IDS
         self.columns = {name: numeric_field_column(reader, name)
-                        for name in ("rating", "usage", "updated", "expires", *ID_COLUMNS.values())
+                        for name in ("rating", "usage", "updated", "expires", *GROUP_COLUMNS, *ID_COLUMNS.values())
                         if name in reader.schema}
         # Each document's facet values, and each tag posting's, as codes of FACET_CODES.
         self.facet_matrix = np.array([FACET_CODES.codes(name, self.facet_values[name])[self.facet_codes[name]]

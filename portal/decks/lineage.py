@@ -28,6 +28,7 @@ from sqlalchemy import delete, func, insert, select, update
 from assets.fingerprints import Print, bucket_keys, minhash, phash, same_slide
 from portal.extensions import db
 from portal.models import Asset, AssetStatus, AssetVersion, Deck, DeckSlide, Page, SlideBucket, User
+from portal.search.indexing import mark_for_indexing
 from portal.storage import get_storage
 
 log = logging.getLogger(__name__)
@@ -81,7 +82,7 @@ def group_pages(page_ids: Iterable[int]) -> int:
     page_ids = sorted(set(page_ids))
     if not page_ids:
         return 0
-    columns = (Page.id, Page.phash, Page.minhash, Page.title, Page.text, Page.group_id)
+    columns = (Page.id, Page.asset_id, Page.phash, Page.minhash, Page.title, Page.text, Page.group_id)
     new = {row.id: row for row in db.session.execute(select(*columns).where(Page.id.in_(page_ids)))}
     keys_of = {pid: bucket_keys(row.phash, row.minhash) for pid, row in new.items()}
     all_keys = {k for keys in keys_of.values() for k in keys}
@@ -130,12 +131,25 @@ def group_pages(page_ids: Iterable[int]) -> int:
     for pid in page_ids:
         db.session.execute(update(Page).where(Page.id == pid).values(group_id=groups.find(pid)))
     old_groups = {row.group_id for row in old.values() if row.group_id is not None}
-    for group in old_groups:
-        root = groups.find(group)
-        if root != group:
-            db.session.execute(update(Page).where(Page.group_id == group).values(group_id=root))
+    merged = {group: groups.find(group) for group in old_groups if groups.find(group) != group}
+    # Slide search shows each group once: the index learns the new groups through the outbox,
+    # one entry per asset whose indexed slides moved (a slide without a group is its own).
+    regrouped = {new[pid].asset_id for pid in page_ids if (new[pid].group_id or pid) != groups.find(pid)}
+    mark_for_indexing(db.session, regrouped | _assets_showing(list(merged)))
+    for group, root in merged.items():
+        db.session.execute(update(Page).where(Page.group_id == group).values(group_id=root))
     db.session.commit()
     return joined
+
+
+def _assets_showing(group_ids: list[int]) -> set[int]:
+    """Assets whose current version holds a slide of these groups (the slides the index has)."""
+    found: set[int] = set()
+    for chunk in _chunks(sorted(group_ids), 2000):
+        found.update(db.session.scalars(
+            select(Page.asset_id).join(Asset, Asset.id == Page.asset_id)
+            .where(Page.group_id.in_(chunk), Asset.current_version_id == Page.version_id).distinct()))
+    return found
 
 
 def _chunks(items: list, size: int):

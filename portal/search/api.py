@@ -67,7 +67,7 @@ def api_search_pages():
         "page_id": r.page.id, "asset_id": r.page.asset_id, "asset_title": r.page.asset.title,
         "number": r.page.number, "title": r.page.title, "highlights": r.highlights, "score": round(r.score, 4),
         "thumbnail_url": page_thumbnail_url(r.page),
-        # Copies of the same slide on this page of results, collapsed into this one (slide lineage).
+        # The other copies of the slide (its lineage group) that matched, collapsed into this one.
         "copies": [{"page_id": o.id, "asset_id": o.asset_id, "asset_title": o.asset.title, "number": o.number}
                    for o in r.others],
     } for r in outcome.items]

@@ -93,7 +93,12 @@ def _changed_asset_ids(session: Session) -> set[int]:
 
 @event.listens_for(Session, "after_flush")
 def _write_outbox(session: Session, _flush_context) -> None:
-    asset_ids = _changed_asset_ids(session)
+    mark_for_indexing(session, _changed_asset_ids(session))
+
+
+def mark_for_indexing(session: Session, asset_ids: set[int]) -> None:
+    """Put these assets in the outbox, in the session's transaction: for changes
+    the flush does not see, such as bulk UPDATEs (slide lineage regrouping pages)."""
     if not asset_ids:
         return
     now = utcnow()
@@ -184,8 +189,9 @@ def build_documents(assets: list[Asset]) -> list[tuple[AssetDocument, list[PageD
     usage = _usage_counts(ids)
     averages = _rating_averages(ids)
     version_ids = [a.current_version_id for a in assets if a.current_version_id]
-    processing = dict(db.session.execute(
-        select(AssetVersion.id, AssetVersion.processing).where(AssetVersion.id.in_(version_ids))).all())
+    versions = {row.id: row for row in db.session.execute(
+        select(AssetVersion.id, AssetVersion.processing, AssetVersion.created_at)
+        .where(AssetVersion.id.in_(version_ids)))}
     pages_by_version: dict[int, list[Page]] = {}
     if version_ids:
         for page in db.session.scalars(
@@ -205,7 +211,8 @@ def build_documents(assets: list[Asset]) -> list[tuple[AssetDocument, list[PageD
                     text_parts.append(part)
                     size += len(part)
         owner = f"{asset.owner.name} {asset.owner.email}".strip()
-        status = index_status(asset, processing.get(asset.current_version_id))
+        version = versions.get(asset.current_version_id or -1)
+        status = index_status(asset, version.processing if version else None)
         asset_document = AssetDocument(
             asset_id=asset.id, title=asset.title, description=asset.description or "",
             tags=asset.tags, content_type=asset.content_type, product=asset.product,
@@ -221,7 +228,8 @@ def build_documents(assets: list[Asset]) -> list[tuple[AssetDocument, list[PageD
                 content_type=asset.content_type, product=asset.product, stage=asset.stage,
                 region=asset.region, persona=asset.persona, tags=asset.tags, status=status,
                 expires_on=asset.expires_on, rating_average=average,
-                usage_count=usage.get(asset.id, 0), updated_at=asset.updated_at,
+                usage_count=usage.get(asset.id, 0), updated_at=asset.updated_at, group_id=page.group_id,
+                version_created=version.created_at if version else None,
             )
             for page in pages
         ]

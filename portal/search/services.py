@@ -53,7 +53,7 @@ class PageResult:
     page: Page
     score: float
     highlights: list[str] = field(default_factory=list)
-    others: list[Page] = field(default_factory=list)  # copies of the same slide, collapsed into this one
+    others: list[Page] = field(default_factory=list)  # other copies of the slide that matched (slide lineage)
 
 
 @dataclass
@@ -152,45 +152,24 @@ def search_pages(user: User, query: str, filters: dict[str, str], page: int, per
         results = get_index().search_pages(query, filters=filters, page=page, per_page=per_page,
                                            include_hidden=include_hidden and user.is_staff)
     log_id = _log(user, query, "pages", filters, results.total)
-    ids = [hit.page_id for hit in results.hits]
+    ids = [page_id for hit in results.hits for page_id in (hit.page_id, *hit.others)]
     rows = {p.id: p for p in db.session.scalars(select(Page).where(Page.id.in_(ids)).options(
         joinedload(Page.asset).joinedload(Asset.current_version)))}  # is_hidden_from_reps reads it
     items = []
     for hit in results.hits:
-        row = rows.get(hit.page_id)
-        if row is None or (not user.is_staff and row.asset.is_hidden_from_reps()):
+        # The index put the group's newest published copy first; the index lags the
+        # database for a moment: trust the database on what this user may see.
+        copies = [row for page_id in (hit.page_id, *hit.others) if (row := rows.get(page_id)) is not None
+                  and (user.is_staff or not row.asset.is_hidden_from_reps())]
+        if not copies:
             continue
+        row, others = copies[0], copies[1:]
         # The tile shows the slide's name and its asset's title; the snippet shows the rest.
         shown = (page_label(row), row.asset.title)
         items.append(PageResult(row, hit.score, _snippets(results.terms, [without_titles(row.text, *shown),
-                                                                          without_titles(row.notes, *shown)])))
-    items = collapse_copies(items)
+                                                                          without_titles(row.notes, *shown)]),
+                                others))
     return SearchOutcome(query, items, results.total, page, per_page, results.facets, results.suggestion, log_id)
-
-
-def collapse_copies(items: list[PageResult]) -> list[PageResult]:
-    """Copies of one slide (slide lineage, portal/decks/lineage.py) on this page of hits become one
-    result, shown as the newest published copy, at the place of the best-ranked; the others are kept
-    in `others`, one click away."""
-    groups: dict[int, list[PageResult]] = {}
-    for item in items:
-        if item.page.group_id is not None:
-            groups.setdefault(item.page.group_id, []).append(item)
-    collapsed = []
-    for item in items:
-        members = groups.get(item.page.group_id) if item.page.group_id is not None else None
-        if not members:
-            collapsed.append(item)
-            continue
-        if item is not members[0]:
-            continue
-        def rank(r: PageResult):
-            published = r.page.asset.status == "published" and not r.page.asset.is_hidden_from_reps()
-            return (published, r.page.version.created_at, r.page.id)
-        shown = max(members, key=rank)
-        shown.others = [m.page for m in members if m is not shown]
-        collapsed.append(shown)
-    return collapsed
 
 
 def more_like_this(user: User, asset: Asset, limit: int = 5) -> list[Asset]:
