@@ -94,9 +94,33 @@ def _accumulate(values):
         yield total
 
 
+class SlideCopies:
+    """Slide lineage groups: about 10% of slides are copies of a slide in a nearby deck,
+    in groups of 2-5 (slide search shows each group once)."""
+
+    def __init__(self, rng: random.Random):
+        self.rng = rng
+        self.open: list[list[int]] = []  # [group id, copies still to come]
+
+    def group(self, pages: list[PageDocument]) -> None:
+        for page in pages:
+            if self.rng.random() >= 0.1:
+                continue
+            if self.open and self.rng.random() < 0.75:
+                slot = self.rng.randrange(len(self.open))
+                page.group_id = self.open[slot][0]
+                self.open[slot][1] -= 1
+                if not self.open[slot][1]:
+                    self.open.pop(slot)
+            else:
+                page.group_id = page.page_id
+                self.open.append([page.page_id, self.rng.randint(1, 4)])
+
+
 def corpus(assets: int, pages: int, seed: int = 7, batch: int = BATCH_ASSETS, first_id: int = 1):
     """Batches of (asset, its pages), the same for a given seed and size."""
     rng = random.Random(seed)
+    copies = SlideCopies(random.Random(seed + 1))  # its own generator: the text stays the same
     words = Vocabulary(rng)
     pages_per_asset = max(1, pages // assets)
     base = datetime(2026, 1, 1)
@@ -118,6 +142,7 @@ def corpus(assets: int, pages: int, seed: int = 7, batch: int = BATCH_ASSETS, fi
                              updated_at=updated, **facets)
                 for n in range(1, pages_per_asset + 1)
             ]
+            copies.group(page_docs)
             # As portal/search/indexing.py build_documents makes it: every page's title, text and notes.
             text = "\n".join(part for p in page_docs for part in (p.title, p.text, p.notes) if part)
             items.append((AssetDocument(
@@ -294,6 +319,8 @@ QUERY_MIX = {
                                   ("hipaa", {"stage": "proposal", "tag": "healthcare"})]),
     "slide search": ("pages", [("pricing", {}), ("security compliance", {}), ('"patient care"', {}),
                                ("hipaa", {"region": "APAC"}), ("payback", {})]),
+    # Every slide matches: the most copies to group.
+    "slide browsing": ("pages", [("", {})]),
 }
 
 
