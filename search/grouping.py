@@ -115,11 +115,10 @@ def _facet_excess(matches: list[Match], found: _Matched, by_group: np.ndarray, s
     subtracted from the per-document counts, each facet value counts groups.
     Only documents sharing a group with another match are read."""
     excess = np.zeros(len(FACET_CODES.keys), dtype=np.int64)
-    shared_runs = np.flatnonzero(sizes > 1)
-    if not len(shared_runs):
+    if not (sizes > 1).any():
         return excess
     run_of = np.repeat(np.arange(len(starts)), sizes)
-    shared = np.isin(run_of, shared_runs)
+    shared = (sizes > 1)[run_of]
     members, runs = by_group[shared], run_of[shared]
     pairs = []
     for ordinal in np.unique(found.segment[members]).tolist():
@@ -134,8 +133,8 @@ def _facet_excess(matches: list[Match], found: _Matched, by_group: np.ndarray, s
             tagged = run_of_local[data.tag_docs]
             keep = tagged >= 0
             pairs.append(np.stack([tagged[keep], data.tag_facet_codes[keep]]))
-    pairs = np.concatenate(pairs, axis=1)
-    distinct = np.unique(pairs, axis=1)
+    runs, codes = np.concatenate(pairs, axis=1)
     size = len(excess)
-    excess += np.bincount(pairs[1], minlength=size)[:size] - np.bincount(distinct[1], minlength=size)[:size]
+    distinct = np.unique(runs * size + codes) % size  # each (group, value) once
+    excess += np.bincount(codes, minlength=size)[:size] - np.bincount(distinct, minlength=size)[:size]
     return excess

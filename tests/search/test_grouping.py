@@ -74,7 +74,8 @@ def test_a_published_copy_is_shown_before_a_newer_retired_or_expired_one(index):
 
 
 def test_facets_count_groups(index):
-    na, na_too, other = asset(1, "One", region="NA"), asset(2, "Two", region="NA"), asset(3, "Three", region="EMEA")
+    na, na_too = asset(1, "One", region="NA", tags=["pricing"]), asset(2, "Two", region="NA", tags=["pricing"])
+    other = asset(3, "Three", region="EMEA", tags=["pricing", "emea"])
     index.update_assets([(na, [copy_of(10, na, "Tiers", "tiers", 10, 1)]),
                          (na_too, [copy_of(20, na_too, "Tiers", "tiers", 10, 2)])])
     index.update_assets([(other, [copy_of(30, other, "Tiers", "tiers", 10, 3),
@@ -84,6 +85,7 @@ def test_facets_count_groups(index):
     # Group 10 has copies in NA (twice) and EMEA: it counts once for each; the other slide once for EMEA.
     assert results.facets["region"] == {"EMEA": 2, "NA": 1}
     assert results.facets["content_type"] == {"deck": 2}
+    assert results.facets["tag"] == {"emea": 2, "pricing": 2}
     filtered = index.search_pages("tiers", filters={"region": "NA"})
     assert filtered.total == 1 and filtered.facets["region"] == {"NA": 1}
 
