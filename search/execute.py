@@ -115,10 +115,10 @@ class QueryRunner:
         start = (page - 1) * per_page
         excess = None
         if grouped_on is not None:
-            grouped = top_groups(matches, depth, grouped_on, column)
+            grouped = top_groups(matches, depth, grouped_on, column, start)
             total, excess = grouped.total, grouped.facet_excess
             hits = [hit(ids_of(matches, group.docnum), group.score if not column else 0.0, group.others)
-                    for group in grouped.hits[start:]]
+                    for group in grouped.hits]
         else:
             if column:
                 ranked = [(docnum, 0.0) for docnum in top_by_column(matches, column, depth)]
