@@ -46,9 +46,12 @@ class _Matched:
             local = np.flatnonzero(match.mask)
             columns = match.data.columns
             rank = columns[rank_column][local].astype(np.float64) if rank_column else blended_relevance(match, local)
-            parts.append((local + match.offset, rank, columns["group"][local]))
-        arrays = [np.concatenate(part) for part in zip(*parts, strict=True)] if parts else [np.zeros(0)] * 3
-        self.docnums, self.rank, self.groups = arrays
+            groups = columns["group"][local]
+            # A copy whose group is another slide's id (a group's first slide has its own).
+            parts.append((local + match.offset, rank, groups, groups != columns["page_key"][local]))
+        arrays = ([np.concatenate(part) for part in zip(*parts, strict=True)] if parts
+                  else [np.zeros(0, dtype=dtype) for dtype in (np.int64, np.float64, np.int64, bool)])
+        self.docnums, self.rank, self.groups, self.follows = arrays
         self.offsets = np.array([match.offset for match in self.matches], dtype=np.int64)
 
     def by_segment(self, members: np.ndarray):
@@ -83,30 +86,38 @@ def top_groups(matches: list[Match], depth: int, newest_on: int, rank_column: st
     found = _Matched(matches, rank_column)
     if not len(found.docnums):
         return GroupedResult([], 0, np.zeros(len(FACET_CODES.keys), dtype=np.int64))
-    # Stable, so members stay in docnum order within their group (groups are mostly
-    # a slide's own id, nearly in docnum order already: this sort is cheap).
-    by_group = np.argsort(found.groups, kind="stable")
+    # Most slides have no copy among the matches: only the groups where a copy
+    # matched (a slide whose group is another's id) are sorted.
+    copied = _distinct(found.groups[found.follows])
+    at = np.minimum(np.searchsorted(copied, found.groups), max(len(copied) - 1, 0))
+    in_copied = copied[at] == found.groups if len(copied) else np.zeros(len(found.groups), dtype=bool)
+    alone, grouped = np.flatnonzero(~in_copied), np.flatnonzero(in_copied)
+    # Stable: members stay in docnum order within their group.
+    by_group = grouped[np.argsort(found.groups[grouped], kind="stable")]
     starts = _run_starts(found.groups[by_group])
-    sizes = np.diff(np.r_[starts, len(by_group)])
+    sizes = np.diff(starts, append=len(by_group))
     run_of = np.repeat(np.arange(len(starts)), sizes)
-    ranks = found.rank[by_group]
-    # Each group's best-ranked member (the first in docnum order on a tie).
-    leaders = np.flatnonzero(ranks == np.maximum.reduceat(ranks, starts)[run_of])
-    leaders = leaders[_run_starts(run_of[leaders])]
-    best = by_group[leaders]
-    top = _ranked(found.rank[best], found.docnums[best], depth)[start:]
+    leaders = np.zeros(0, dtype=np.int64)
+    if len(by_group):  # each group's best-ranked member (the first in docnum order on a tie)
+        ranks = found.rank[by_group]
+        leaders = np.flatnonzero(ranks == np.maximum.reduceat(ranks, starts)[run_of])
+        leaders = leaders[_run_starts(run_of[leaders])]
+    heads = np.concatenate([alone, by_group[leaders]])  # one per group, its rank the group's
+    top = _ranked(found.rank[heads], found.docnums[heads], depth)[start:]
     # The members of this page's groups only, in one pass.
-    runs = run_of[leaders[top]]
-    members = np.concatenate([by_group[starts[run]:starts[run] + sizes[run]] for run in runs.tolist()] or [runs])
-    place = np.repeat(np.arange(len(runs)), sizes[runs])
+    parts = [heads[[place]] if place < len(alone) else by_group[starts[place - len(alone)]:][
+        :sizes[place - len(alone)]] for place in top.tolist()]
+    counts = np.array([len(part) for part in parts], dtype=np.int64)
+    members = np.concatenate(parts) if parts else top
+    place = np.repeat(np.arange(len(parts)), counts)
     order = np.argsort(members)
     members, ordered_place, page_ids = found.newest_first(members[order], place[order], newest_on)
     hits = []
     for position, first in enumerate(_run_starts(ordered_place).tolist()):
-        end = first + int(sizes[runs[position]])
-        hits.append(GroupHit(int(found.docnums[members[first]]), float(found.rank[best[top[position]]]),
+        end = first + int(counts[position])
+        hits.append(GroupHit(int(found.docnums[members[first]]), float(found.rank[heads[top[position]]]),
                              page_ids[first + 1:min(end, first + 1 + MAX_OTHERS)].tolist()))
-    return GroupedResult(hits, len(starts), _facet_excess(found, by_group, run_of, sizes))
+    return GroupedResult(hits, len(alone) + len(starts), _facet_excess(found, by_group, run_of, sizes))
 
 
 def _ranked(values: np.ndarray, docnums: np.ndarray, depth: int) -> np.ndarray:
@@ -121,7 +132,9 @@ def _ranked(values: np.ndarray, docnums: np.ndarray, depth: int) -> np.ndarray:
 
 def _run_starts(values: np.ndarray) -> np.ndarray:
     """Where each run of equal values starts, in an array sorted by them."""
-    return np.flatnonzero(np.r_[True, values[1:] != values[:-1]]) if len(values) else np.zeros(0, dtype=np.int64)
+    edges = np.ones(len(values), dtype=bool)
+    np.not_equal(values[1:], values[:-1], out=edges[1:])
+    return np.flatnonzero(edges)
 
 
 def _distinct(values: np.ndarray) -> np.ndarray:
@@ -147,11 +160,12 @@ def _facet_excess(found: _Matched, by_group: np.ndarray, run_of: np.ndarray, siz
         codes = data.facet_matrix[:, local]
         pairs.append(np.stack([np.tile(run, codes.shape[0]), codes.ravel()]))
         if len(data.tag_docs):
-            run_of_local = np.full(data.size, -1, dtype=np.int64)
+            wanted = np.zeros(data.size, dtype=bool)
+            wanted[local] = True
+            keep = np.flatnonzero(wanted[data.tag_docs])
+            run_of_local = np.empty(data.size, dtype=np.int64)
             run_of_local[local] = run
-            tagged = run_of_local[data.tag_docs]
-            keep = tagged >= 0
-            pairs.append(np.stack([tagged[keep], data.tag_facet_codes[keep]]))
+            pairs.append(np.stack([run_of_local[data.tag_docs[keep]], data.tag_facet_codes[keep]]))
     runs, codes = np.concatenate(pairs, axis=1)
     size = len(excess)
     distinct = _distinct(runs * size + codes) % size  # each (group, value) once
