@@ -2,11 +2,12 @@
 portal/decks/lineage.py), over the whole result rather than one page of it.
 
 Every page document carries its group as a column (a slide alone is a group of
-its own, search/documents.py). Over the matched documents of every segment, in
-numpy: a stable sort by group, then by rank, gives each group's best member,
-whose rank is the group's; the best groups are cut for the page asked for; the
-members of those groups only are then ordered newest published copy first. The
-total and the facet counts count groups, not copies.
+its own id, search/documents.py). Over the matched documents of every segment,
+in numpy: a slide whose group is another slide's id is a copy; only the groups
+where a copy matched are sorted (most slides stand alone), and each group's
+best-ranked member gives the group its rank; the best groups are cut for the
+page asked for; the members of that page's groups only are then ordered newest
+published copy first. The total and the facet counts count groups, not copies.
 """
 
 from __future__ import annotations
