@@ -1,7 +1,8 @@
 """A deck with hidden slides in the middle (real LibreOffice): slide N's thumbnail, its search
 hit, its deep link `?page=N`, the viewer's page N and attention on page N are the same slide.
 LibreOffice's PDF export skips hidden slides unless told otherwise, which shifted every later
-page of the rendition. One test, because every conversion costs seconds."""
+page of the rendition and every later thumbnail; `flask make-previews` redoes decks rendered so.
+Few tests, because every conversion costs seconds."""
 
 from __future__ import annotations
 
@@ -112,3 +113,53 @@ def test_hidden_slides_keep_slide_n_and_page_n_the_same(client, factories, auth,
     stored = tmp_path / "kept.pdf"
     get_storage().download_to(version.preview_key, str(stored))
     assert Path(stored).read_bytes() == rendition.data
+
+
+def _as_rendered_before_the_fix(version, tmp_path: Path) -> None:
+    """What processing left before hidden slides were exported: a PDF without them, and
+    thumbnails 1, 2, 3 drawn from its pages 1, 2, 3 (slides 1, 4, 5), none for 4 and 5."""
+    storage = get_storage()
+    kept = tmp_path / "old.pdf"
+    storage.download_to(version.preview_key, str(kept))
+    document = pypdfium2.PdfDocument(str(kept))
+    for number in sorted(HIDDEN, reverse=True):
+        document.del_page(number - 1)
+    old = tmp_path / "old-without-hidden.pdf"
+    document.save(str(old))
+    document.close()
+    with open(old, "rb") as stream:
+        storage.save(version.preview_key, stream, content_type="application/pdf")
+    shown = [number for number in range(1, len(SLIDES) + 1) if number not in HIDDEN]
+    keys = {page.number: page.thumbnail_key for page in version.pages}
+    for page in version.pages:
+        page.thumbnail_key = keys[shown[page.number - 1]] if page.number <= len(shown) else None
+    version.preview_pages = len(shown)
+    db.session.commit()
+
+
+def test_make_previews_redraws_decks_rendered_without_their_hidden_slides(client, factories, auth, runner, tmp_path):
+    asset = factories.asset(factories.user("marketer"), title="Quarterly deck", filename="quarterly.pptx",
+                            content=_deck_with_hidden_slides())
+    plain = factories.asset(title="Plain deck", filename="plain.pptx", content=_deck_with_hidden_slides())
+    db.session.refresh(asset)
+    version = asset.current_version
+    _as_rendered_before_the_fix(version, tmp_path)
+    page_ids = sorted(page.id for page in version.pages)
+    token = auth.token(factories.user("rep"))
+    thumbnail = client.get(f"/api/v1/assets/{asset.id}/pages", headers=token).get_json()["items"][1]["thumbnail_url"]
+    assert _slide_shown(Image.open(io.BytesIO(client.get(thumbnail, headers=token).data))) == 4  # the old fault
+
+    result = runner.invoke(args=["make-previews"])  # the tests' queue runs each job as it is queued
+    assert result.exit_code == 0 and "Queued 1 rendition" in result.output, result.output
+    db.session.expire_all()
+    version = db.session.get(type(version), version.id)
+    assert version.preview_pages == version.page_count == len(SLIDES)
+    assert sorted(page.id for page in version.pages) == page_ids  # decks and favourites still point at them
+    rendition = client.get(f"/api/v1/assets/{asset.id}/preview", headers=token)
+    assert [slide for slide, _ in _rendition_pages(rendition.data)] == [1, 2, 3, 4, 5]
+    for page in client.get(f"/api/v1/assets/{asset.id}/pages", headers=token).get_json()["items"]:
+        image = client.get(page["thumbnail_url"], headers=token)
+        assert _slide_shown(Image.open(io.BytesIO(image.data))) == page["number"]
+    assert all(page.phash for page in version.pages)  # lineage fingerprints from the right pictures
+    assert "Queued 0 rendition" in runner.invoke(args=["make-previews"]).output  # nothing left to do
+    assert plain.current_version.preview_pages == len(SLIDES)
