@@ -98,7 +98,7 @@ def content_of(link: ShareLink, today: date | None = None) -> SharedContent:
         if reason:
             return SharedContent(link.title, [], withdrawn=reason)
         pages.append(SharedPage(slide.position, slide.page))
-    return _deck_content(deck.title or link.title, pages, renditions.current(link.owner, deck))
+    return _deck_content(deck.title or link.title, pages, renditions.current(deck.owner, deck))
 
 
 def _deck_content(title: str, pages: list[SharedPage], rendition: renditions.Rendition) -> SharedContent:
@@ -112,7 +112,7 @@ def _deck_content(title: str, pages: list[SharedPage], rendition: renditions.Ren
 def prepare_deck(link: ShareLink) -> None:
     """Have a deck link's current build and its PDF made (the queue does it), as a download would."""
     if link.kind == ShareKind.DECK and link.deck.slides:
-        renditions.prepare(link.owner, link.deck)
+        renditions.prepare(link.deck.owner, link.deck)
 
 
 @dataclass
