@@ -133,16 +133,16 @@ def deck_download(deck: Deck) -> tuple[object | None, DeckBuild]:
 
 
 def deck_preview(deck: Deck):
-    """The PDF of the deck as it is now (inline), or 202 with the build's status while it
-    is made; None when there is none (never asked for, or it failed: the status says why)."""
-    rendition = renditions.current(current_user, deck)
+    """The PDF of the deck as it is now (inline), asked for if it is not: 202 with the build's
+    status while it is made; 404 with the reason when it cannot be made."""
+    rendition = renditions.prepare(current_user, deck)
     if rendition.ready:
         name = services.download_name(deck).removesuffix(".pptx") + ".pdf"
         return send_stored(rendition.pdf_key, filename=name, mime="application/pdf", as_attachment=False)
     if rendition.state == renditions.PENDING:
         build = building.current_build(current_user, deck)
         return build_json(deck, build, _download_url(deck)), 202, {"Retry-After": str(RETRY_AFTER_SECONDS)}
-    return None
+    raise NotFound(rendition.error or "There is no readable copy of this deck.")
 
 
 @bp.get("/decks")
@@ -241,12 +241,7 @@ def start_build(deck_id: int):
 def preview_deck(deck_id: int):
     """The deck as it is now as PDF, for a viewer; asks for it to be made when it is not: 202 with the
     build's status (see its "rendition") and Retry-After; 404 when it cannot be made (the status says why)."""
-    deck = services.get_deck_for(current_user, deck_id)
-    rendition = renditions.prepare(current_user, deck)
-    response = deck_preview(deck)
-    if response is None:
-        raise NotFound(rendition.error or "There is no readable copy of this deck.")
-    return response
+    return deck_preview(services.get_deck_for(current_user, deck_id))
 
 
 @bp.get("/pages/<int:page_id>/lineage")

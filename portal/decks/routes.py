@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
-from werkzeug.exceptions import NotFound
 
 from portal.access import EVERYONE, allow
 from portal.decks import building, renditions, services
@@ -220,11 +219,7 @@ def view(deck_id: int):
 @allow(*EVERYONE)
 def preview(deck_id: int):
     """The PDF of the deck as it is now, shown in the viewer (202 while it is made)."""
-    deck = services.get_deck_for(current_user, deck_id)
-    response = deck_preview(deck)
-    if response is None:
-        raise NotFound("There is no readable copy of this deck; open it from the deck's page.")
-    return response
+    return deck_preview(services.get_deck_for(current_user, deck_id))
 
 
 @bp.get("/analytics/assets/<int:asset_id>/slides.csv")
