@@ -129,11 +129,11 @@ def test_a_pdf_that_cannot_be_made_keeps_the_pictures_and_the_reason(app, client
     headers = auth.token(rep)
     deck = make_deck(client, headers, library)
     assert client.get(f"/api/v1/decks/{deck['id']}/download", headers=headers).status_code == 200
-    # LibreOffice given no time at all: a real timeout, its processes stopped.
+    # LibreOffice given no time at all: a real timeout (soffice stopped, or never given a profile slot).
     app.config["SETTINGS"] = replace(app.config["SETTINGS"], deck_timeout_seconds=0.01)
     token = token_of(share(client, headers, deck_id=deck["id"]))
     build = build_of(deck["id"])
-    assert build.pdf_status == "failed" and "did not finish" in build.pdf_error
+    assert build.pdf_status == "failed" and "could not be made readable" in build.pdf_error
     assert build.status == "ready"  # the deck itself is still there to download
 
     buyer = open_as_buyer(app, token)
@@ -142,14 +142,14 @@ def test_a_pdf_that_cannot_be_made_keeps_the_pictures_and_the_reason(app, client
     assert buyer.get(f"/s/{token}/document.pdf").status_code == 404
     assert buyer.get(f"/s/{token}/pages/1.png").status_code == 200
     state = client.get(f"/api/v1/decks/{deck['id']}/build", headers=headers).get_json()["rendition"]
-    assert state["status"] == "failed" and "did not finish" in state["error"]
+    assert state["status"] == "failed" and "could not be made readable" in state["error"]
     api = client.get(f"/api/v1/decks/{deck['id']}/preview", headers=headers)
-    assert api.status_code == 404 and "did not finish" in api.get_data(as_text=True)
+    assert api.status_code == 404 and "could not be made readable" in api.get_data(as_text=True)
     auth.login(rep)
     view = client.get(f"/decks/{deck['id']}/view")
     assert view.status_code == 200
     text = view.get_data(as_text=True)
-    assert "cannot be shown in the viewer" in text and "did not finish" in text and "data-rendition-poll" not in text
+    assert "cannot be shown in the viewer" in text and "could not be made readable" in text and "data-rendition-poll" not in text
     assert client.get(f"/decks/{deck['id']}/preview.pdf").status_code == 404
 
 
