@@ -14,6 +14,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from assets.sample_files import make_pptx
+from portal.decks import renditions
 from portal.decks import services as decks
 from portal.extensions import db
 from portal.library.services import retire_assets
@@ -72,6 +73,9 @@ def test_rep_shares_a_deck_and_sees_what_the_buyer_read(browser, live_server, fa
         .order_by(Page.number).all()
     assert len(pages) == 4 and all(p.thumbnail_key for p in pages)
     deck = decks.create_deck(rep, "Acme kickoff", [pages[1].id, pages[2].id, pages[3].id, pages[0].id])
+    # Assembled and made into a PDF ahead, as the queue's worker does while the rep copies the link
+    # (the tests' queue runs inline, so sharing would otherwise wait for LibreOffice in the request).
+    assert renditions.prepare(rep, deck).ready
 
     rep_context = _context(browser, live_server, DESKTOP)
     buyer_context = _context(browser, live_server, PHONE, user_agent=IPHONE, is_mobile=True, has_touch=True)
