@@ -3,16 +3,20 @@
 Gunicorn workers and the queue worker all write the same index. Whoosh's own
 lock fails at once with LockError; this one waits (bounded) on `fcntl.flock` of
 a file beside the index, so concurrent writes queue up instead of failing, and
-a write is never lost. The kernel drops the lock when a process dies, so a
+a write is never lost. The kernel drops a process's locks when it dies, so a
 crashed writer never leaves the index locked.
 
-Waiters wait inside the kernel (a blocking flock), which wakes them the moment
-the lock is released. Waiters that polled instead (sleep, try again) lost the
-lock to the writer that had just released it, which took it again for its next
-commit before any sleeper woke: under load one writer waited out its whole
-timeout while three others committed in turn. A blocking flock cannot be given
-a timeout, so it runs in a thread of its own; a waiter that gives up leaves
-that thread to release the lock at once if it gets it later.
+Writers queue in the order they came (first come, first served). A flock has
+no order: the kernel wakes every waiter when it is released, and the writer that
+just released it, still running, took it again for its next commit before they
+ran. Under load one writer waited out its whole 60 s while three others
+committed in turn (polling waiters lost even more often). So each writer first
+draws a ticket (a number, from a counter file) and holds a flock on a file of
+its own named by it, `write.queue/<ticket>`, until its write is done; it waits
+for the writer before it by taking a shared flock on that writer's file, which
+the kernel grants when that writer is done or dead, and only then takes the
+write lock itself. A blocking flock cannot be given a timeout, so the waits run
+in a thread; a waiter that gives up leaves that thread to close the file.
 """
 
 from __future__ import annotations
@@ -21,9 +25,12 @@ import contextlib
 import fcntl
 import os
 import threading
+import time
 from collections.abc import Iterator
 
 LOCK_NAME = "write.lock"
+QUEUE = "write.queue"  # a file per writer waiting or writing, named by its ticket
+COUNTER = "next-ticket"
 
 
 class IndexBusy(Exception):
@@ -33,8 +40,9 @@ class IndexBusy(Exception):
 class _Waiter:
     """One blocking flock in a thread, which the caller waits for at most so long."""
 
-    def __init__(self, fd: int):
+    def __init__(self, fd: int, operation: int):
         self.fd = fd
+        self.operation = operation
         self.got = threading.Event()
         self.failure: OSError | None = None
         self.abandoned = False
@@ -43,7 +51,7 @@ class _Waiter:
 
     def _take(self) -> None:
         try:
-            fcntl.flock(self.fd, fcntl.LOCK_EX)
+            fcntl.flock(self.fd, self.operation)
         except OSError as error:
             self.failure = error
         with self.guard:
@@ -73,20 +81,77 @@ class _Waiter:
         return True
 
 
-@contextlib.contextmanager
-def write_lock(directory: str, timeout: float) -> Iterator[None]:
-    os.makedirs(directory, exist_ok=True)
-    fd = os.open(os.path.join(directory, LOCK_NAME), os.O_RDWR | os.O_CREAT, 0o644)
+def _flock(path: str, operation: int, deadline: float, *, create: bool = True) -> int | None:
+    """The file's descriptor with the flock held; None when the time ran out
+    (or the file is gone, with create=False)."""
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fd = os.open(path, os.O_RDWR | (os.O_CREAT if create else 0), 0o644)
+    except FileNotFoundError:
+        return None
+    try:
+        fcntl.flock(fd, operation | fcntl.LOCK_NB)
+        return fd
     except BlockingIOError:
-        if not _Waiter(fd).wait(timeout):  # the file is the waiter's now
-            raise IndexBusy(f"The search index was busy for {timeout:.0f} s.") from None
+        if _Waiter(fd, operation).wait(max(0.0, deadline - time.monotonic())):
+            return fd
+        return None  # the waiter's thread closes the file
     except BaseException:
         os.close(fd)
         raise
+
+
+def _ticket(queue: str, deadline: float) -> int:
+    fd = _flock(os.path.join(queue, COUNTER), fcntl.LOCK_EX, deadline)
+    if fd is None:
+        raise IndexBusy("The search index's writer queue was busy.")
     try:
-        yield
+        with os.fdopen(os.dup(fd), "r+") as counter:
+            text = counter.read().strip()
+            ticket = int(text) if text.isdigit() else 0
+            counter.seek(0)
+            counter.truncate()
+            counter.write(str(ticket + 1))
+        return ticket
     finally:
-        fcntl.flock(fd, fcntl.LOCK_UN)
         os.close(fd)
+
+
+def _writers_before(queue: str, ticket: int) -> list[int]:
+    return sorted((int(name) for name in os.listdir(queue) if name.isdigit() and int(name) < ticket), reverse=True)
+
+
+@contextlib.contextmanager
+def write_lock(directory: str, timeout: float) -> Iterator[None]:
+    queue = os.path.join(directory, QUEUE)
+    os.makedirs(queue, exist_ok=True)
+    deadline = time.monotonic() + timeout
+    busy = f"The search index was busy for {timeout:.0f} s."
+    ticket = _ticket(queue, deadline)
+    mine = os.path.join(queue, str(ticket))
+    place = _flock(mine, fcntl.LOCK_EX, deadline)  # nobody else takes a ticket's file exclusively
+    try:
+        if place is None:
+            raise IndexBusy(busy)
+        for before in _writers_before(queue, ticket):  # the nearest first: the others went before it
+            path = os.path.join(queue, str(before))
+            fd = _flock(path, fcntl.LOCK_SH, deadline, create=False)
+            if fd is None:
+                if os.path.exists(path):
+                    raise IndexBusy(busy)
+                continue  # done meanwhile
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)  # done, or died without removing it
+            os.close(fd)
+        lock = _flock(os.path.join(directory, LOCK_NAME), fcntl.LOCK_EX, deadline)
+        if lock is None:
+            raise IndexBusy(busy)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+            os.close(lock)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(mine)
+        if place is not None:
+            os.close(place)
