@@ -9,6 +9,7 @@ import io
 from datetime import date, timedelta
 
 import pytest
+from sqlalchemy import select
 
 from portal.decks.evidence import wilson
 from portal.extensions import db
@@ -95,3 +96,115 @@ def test_analytics_page_table_chart_and_csv(client, auth, evidence_data):
     auth.logout()
     auth.login(evidence_data["rep"])
     assert client.get(f"/analytics/assets/{alpha.id}/slides.csv").status_code == 403
+
+
+@pytest.fixture
+def attention_data(evidence_data, factories):
+    """Reps' reading time and buyers' visits on Alpha (slides 1 and 2) and on Beta's copy of slide 1."""
+    from portal.models import Deck, DeckSlide, PageAttention, SharePageView, ShareVisit
+    from portal.sharing import links
+
+    pa, alpha = evidence_data["pa"], evidence_data["alpha"]
+    pb = db.session.scalars(select(Page).where(Page.group_id == pa[0].id, Page.asset_id != alpha.id)).one()
+    rep, other, third = (factories.user("rep") for _ in range(3))
+    today = date.today()
+    db.session.add_all([
+        PageAttention(day=today - timedelta(days=1), version_id=pa[0].version_id, number=1, user_id=rep.id,
+                      asset_id=alpha.id, seconds=30.0),
+        PageAttention(day=today, version_id=pa[0].version_id, number=1, user_id=rep.id, asset_id=alpha.id,
+                      seconds=10.0),
+        PageAttention(day=today, version_id=pa[0].version_id, number=1, user_id=other.id, asset_id=alpha.id,
+                      seconds=20.0),
+        PageAttention(day=today, version_id=pb.version_id, number=1, user_id=third.id, asset_id=pb.asset_id,
+                      seconds=15.0)])
+    item_link, _ = links.create_link(rep, links.parse_options({"asset_id": alpha.id}, default_days=30))
+    deck = Deck(owner_id=rep.id, title="Pitch", slides=[DeckSlide(position=1, page_id=pb.id),
+                                                        DeckSlide(position=2, page_id=pa[1].id)])
+    db.session.add(deck)
+    db.session.commit()
+    deck_link, _ = links.create_link(rep, links.parse_options({"deck_id": deck.id}, default_days=30))
+
+    def visit(link, n, pages):
+        row = ShareVisit(link_id=link.id, key_hash=f"{n:064d}", seconds=sum(s for _, _, s in pages))
+        db.session.add(row)
+        db.session.flush()
+        db.session.add_all(SharePageView(visit_id=row.id, number=shown, asset_id=source.asset_id,
+                                         page_number=source.number, seconds=seconds, views=1)
+                           for shown, source, seconds in pages)
+
+    visit(item_link, 1, [(1, pa[0], 40), (2, pa[1], 10)])
+    visit(item_link, 2, [(2, pa[1], 20)])       # read slide 2 only: skipped slide 1
+    visit(item_link, 3, [])                     # opened, read nothing: not counted as skipping
+    visit(deck_link, 4, [(1, pb, 30)])          # Beta's copy of slide 1; skipped Alpha's slide 2
+    db.session.commit()
+    return evidence_data
+
+
+def test_attention_per_slide_and_group(attention_data):
+    from portal.decks.evidence import slide_evidence
+
+    first, second = slide_evidence(attention_data["alpha"])
+    assert (first.attention.reader_seconds, first.attention.readers) == (60.0, 2)
+    assert (first.group_attention.reader_seconds, first.group_attention.readers) == (75.0, 3)
+    assert (first.attention.buyer_seconds, first.attention.buyer_visits, first.attention.buyer_views) == (40, 1, 1)
+    assert (first.attention.counted_visits, first.attention.skipped) == (2, 1)
+    assert first.attention.buyer_sentence == \
+        "Buyers spend 40 s on average on this slide. Skipped by 1 of 2 buyer visits."
+    assert first.attention.reader_sentence == "Reps read it 1 min 00 s in all (2 reps)."
+    group = first.group_attention
+    assert (group.buyer_seconds, group.buyer_visits, group.counted_visits, group.skipped) == (70, 2, 3, 1)
+    assert group.buyer_average == 35.0
+    assert (second.attention.buyer_visits, second.attention.buyer_average) == (2, 15.0)
+    assert (second.attention.counted_visits, second.attention.skipped) == (3, 1)
+    assert second.attention.reader_sentence == "No rep has read it in the viewer yet."
+
+
+def test_attention_on_page_csv_and_api(client, auth, attention_data):
+    alpha = attention_data["alpha"]
+    auth.login(attention_data["marketer"])
+    page = client.get(f"/analytics/assets/{alpha.id}").get_data(as_text=True)
+    assert "Buyers spend 40 s on average on this slide. Skipped by 1 of 2 buyer visits." in page
+    assert "Buyers spend 35 s on average on this slide. Skipped by 1 of 3 buyer visits." in page  # its group
+    rows = list(csv.DictReader(io.StringIO(client.get(f"/analytics/assets/{alpha.id}/slides.csv")
+                                           .get_data(as_text=True))))
+    assert (rows[0]["buyer_average_seconds"], rows[0]["buyer_visits_skipped"], rows[0]["readers"]) == ("40.0", "1", "2")
+    assert (rows[0]["group_buyer_visits_shown"], rows[0]["group_reader_seconds"]) == ("3", "75.0")
+    headers = auth.token(attention_data["marketer"])
+    answer = client.get(f"/api/v1/analytics/assets/{alpha.id}/slides", headers=headers).get_json()
+    first = answer["items"][0]
+    assert first["attention"]["buyer_average_seconds"] == 40.0 and first["attention"]["buyer_visits_skipped"] == 1
+    assert first["group_attention"]["readers"] == 3 and first["other_decks"] == 1
+    assert first["outcomes"]["won"] == 1 and round(first["outcomes"]["interval_95"][0], 2) == 0.09
+    assert client.get("/api/v1/analytics/assets/987654/slides", headers=headers).status_code == 404
+    rep = auth.token(attention_data["rep"])
+    assert client.get(f"/api/v1/analytics/assets/{alpha.id}/slides", headers=rep).status_code == 403
+
+
+def test_a_thousand_slides_cost_a_bounded_number_of_queries(app, factories):
+    """Every figure is grouped in SQL a chunk at a time: statements do not grow with the slides."""
+    from sqlalchemy import event
+
+    from portal.decks.evidence import slide_evidence
+
+    marketer = factories.user("marketer")
+    statements = {}
+    for count in (10, 1000):
+        asset, pages = _slides(factories, marketer, f"Deck of {count}", count)
+        for page in pages:
+            page.group_id = page.id
+        db.session.commit()
+        db.session.expire_all()
+        executed = []
+
+        def count_statement(*args, executed=executed):
+            executed.append(1)
+
+        event.listen(db.engine, "before_cursor_execute", count_statement)
+        try:
+            rows = slide_evidence(db.session.get(type(asset), asset.id))
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count_statement)
+        assert len(rows) == count
+        statements[count] = len(executed)
+    # Two chunks of 500 slides instead of one: a few more statements, never one per slide.
+    assert statements[1000] <= statements[10] + 12, statements
