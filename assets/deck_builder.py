@@ -83,7 +83,8 @@ def _refuse_missing_parts(slide_part: Part, where: str) -> None:
             if name.startswith(f"{{{R_NS}}}") and value and value not in known:
                 missing.setdefault(value, REFERENCE_NAMES.get(etree.QName(element).localname, "a part"))
     if missing:
-        what = ", ".join(f"{kind} ({rid})" for rid, kind in sorted(missing.items()))
+        named = [f"{kind} ({rid})" for rid, kind in sorted(missing.items())]
+        what = " and ".join(filter(None, (", ".join(named[:-1]), named[-1])))
         raise DeckAssemblyError(f"{where[0].upper()}{where[1:]} refers to {what} missing from the file, so it cannot be copied "
                                 "faithfully; open the deck in PowerPoint, save it again and upload it.")
 
