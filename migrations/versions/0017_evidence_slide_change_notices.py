@@ -1,16 +1,16 @@
 """Stale-copy notices are sent once: a record of each (new version, changed slide,
 holder, recipient) told, so processing the same version again repeats none.
 
-Revision ID: 0016_evidence
-Revises: 0015
+Revision ID: 0017_evidence
+Revises: 0016_deckview
 Create Date: 2026-11-30
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0016_evidence'
-down_revision = '0015'
+revision = '0017_evidence'
+down_revision = '0016_deckview'
 branch_labels = None
 depends_on = None
 
