@@ -66,6 +66,29 @@ DIAGRAM_DRAWING = "drawingml.diagramDrawing+xml"
 MIN_SLIDE_EMU, MAX_SLIDE_EMU = 914400, 51206400
 
 
+# What a slide's reference to another part is, by the element holding it (for the message).
+REFERENCE_NAMES = {"oleObj": "an embedded object", "blip": "a picture", "videoFile": "a video",
+                   "audioFile": "a sound", "media": "a media file", "relIds": "a SmartArt graphic",
+                   "chart": "a chart", "hlinkClick": "a link"}
+
+
+def _refuse_missing_parts(slide_part: Part, where: str) -> None:
+    """A part the slide refers to but the file lacks is left out when the source is read, so
+    the copy would silently lose it (an embedded workbook, a video): refuse, naming it."""
+    known = set(slide_part.rels.keys())
+    missing = {}
+    for element in slide_part._element.iter():
+        for name, value in element.attrib.items():
+            # An empty id is how PowerPoint writes actions that need no part (r:id="" on a jump).
+            if name.startswith(f"{{{R_NS}}}") and value and value not in known:
+                missing.setdefault(value, REFERENCE_NAMES.get(etree.QName(element).localname, "a part"))
+    if missing:
+        named = [f"{kind} ({rid})" for rid, kind in sorted(missing.items())]
+        what = " and ".join(filter(None, (", ".join(named[:-1]), named[-1])))
+        raise DeckAssemblyError(f"{where[0].upper()}{where[1:]} refers to {what} missing from the file, so it cannot be copied "
+                                "faithfully; open the deck in PowerPoint, save it again and upload it.")
+
+
 class DeckAssemblyError(Exception):
     """A human-readable reason why the deck cannot be built."""
 
@@ -300,6 +323,7 @@ class _Assembler:
         except KeyError:
             raise DeckAssemblyError(f"The layout or master of {where} is missing, so it cannot be copied "
                                     "faithfully; open the deck in PowerPoint, save it again and upload it.") from None
+        _refuse_missing_parts(slide_part, where)
         try:
             new_layout = self._layout_for(ref.source, layout_part)
         except (ValueError, KeyError) as error:

@@ -173,16 +173,25 @@ def _scale_frames(tree: etree._Element, fit: Fit) -> None:
         xfrm = shape
         for step in path:
             xfrm = xfrm.find(step) if xfrm is not None else None
-        if xfrm is None:
-            continue
-        offset = xfrm.find(_q(A, "off"))
-        extent = xfrm.find(_q(A, "ext"))
-        if offset is not None:
-            offset.set("x", str(round(int(offset.get("x", "0")) * fit.scale) + fit.dx))
-            offset.set("y", str(round(int(offset.get("y", "0")) * fit.scale) + fit.dy))
-        if extent is not None:
-            extent.set("cx", fit.length(extent.get("cx", "0")))
-            extent.set("cy", fit.length(extent.get("cy", "0")))
+        _scale_frame(xfrm, fit)
+        if shape.tag == _q(P, "graphicFrame"):
+            # An embedded object's picture (its icon or last view) has its own frame in slide
+            # space, and LibreOffice draws the object there, not in the graphic frame.
+            for picture in shape.iterfind(f".//{_q(P, 'oleObj')}/{_q(P, 'pic')}"):
+                _scale_frame(picture.find(f"{_q(P, 'spPr')}/{_q(A, 'xfrm')}"), fit)
+
+
+def _scale_frame(xfrm: etree._Element | None, fit: Fit) -> None:
+    if xfrm is None:
+        return
+    offset = xfrm.find(_q(A, "off"))
+    extent = xfrm.find(_q(A, "ext"))
+    if offset is not None:
+        offset.set("x", str(round(int(offset.get("x", "0")) * fit.scale) + fit.dx))
+        offset.set("y", str(round(int(offset.get("y", "0")) * fit.scale) + fit.dy))
+    if extent is not None:
+        extent.set("cx", fit.length(extent.get("cx", "0")))
+        extent.set("cy", fit.length(extent.get("cy", "0")))
 
 
 def _level_of(paragraph: etree._Element) -> int:

@@ -915,6 +915,20 @@ class AssetCoUsage(db.Model):
     users: Mapped[int] = mapped_column(Integer)
 
 
+class SlideChangeNotice(db.Model):
+    """That a holder's owner was told a version changed or removed one of its slides
+    (portal/decks/lineage.py): processing the same version again tells no one twice.
+    `holder` is "asset:<id>" (another deck of the library) or "deck:<id>" (a saved deck)."""
+
+    __tablename__ = "slide_change_notices"
+
+    version_id: Mapped[int] = mapped_column(ForeignKey("asset_versions.id", ondelete="CASCADE"), primary_key=True)
+    slide_number: Mapped[int] = mapped_column(Integer, primary_key=True)  # of the version before it
+    holder: Mapped[str] = mapped_column(String(40), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    notified_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
 class SlideBucket(db.Model):
     """Slide lineage's index (portal/decks/lineage.py): one row per band of a slide's
     MinHash and per part of its perceptual hash. Slides sharing a bucket are the only

@@ -19,6 +19,7 @@ from portal.analytics import (
 )
 from portal.analytics.asset_table import LEADERBOARD_LABELS, QUADRANTS, SCORE_WEIGHTS
 from portal.analytics.usage import KIND_LABELS, KINDS
+from portal.decks import evidence
 from portal.errors import InvalidInput
 from portal.library.services import get_asset_for
 from portal.models import ANALYTICS_ROLES, PUBLISHER_ROLES
@@ -65,8 +66,6 @@ def content():
 def asset(asset_id: int):
     item = get_asset_for(current_user, asset_id)
     window = _window(90)
-    from portal.decks import evidence  # slide-level evidence (issue 18)
-
     rows = evidence.slide_evidence(item)
     return render_template("analytics/asset.html",
                            **_context(window, data=asset_report.asset_analytics(item, window), evidence=rows,

@@ -17,6 +17,7 @@ from portal.api.spec import (
     DATETIME,
     ID,
     INTEGER,
+    NUMBER,
     PAGING,
     STRING,
     api_doc,
@@ -27,11 +28,12 @@ from portal.api.spec import (
     nullable,
     obj,
 )
-from portal.decks import building, renditions, services
+from portal.decks import building, evidence, renditions, services
 from portal.extensions import db
 from portal.files import send_stored
 from portal.library.serializers import iso, page_thumbnail_url
-from portal.models import BuildStatus, Deck, DeckBuild, Page
+from portal.library.services import get_asset_for
+from portal.models import ANALYTICS_ROLES, BuildStatus, Deck, DeckBuild, Page
 
 bp = Blueprint("decks", __name__)  # mounted under /api/v1 by create_app
 
@@ -251,10 +253,48 @@ def page_lineage(page_id: int):
     """The slide's copies across decks (identical and near-identical slides, grouped at processing):
     {group_id, copies: [{page_id, asset_id, asset_title, number, status, newest}]}."""
     from portal.decks import lineage
-    from portal.library.services import get_asset_for
 
     page = db.session.get(Page, page_id)
     if page is None:
         raise NotFound()
     get_asset_for(current_user, page.asset_id)  # 404 for what this user may not see
     return lineage.lineage_json(page, current_user)
+
+
+OUTCOMES = obj({"won": INTEGER, "lost": INTEGER, "open": INTEGER, "win_rate": nullable(NUMBER),
+                "interval_95": nullable(array(NUMBER)), "warning": STRING})
+ATTENTION = obj({"reader_seconds": NUMBER, "readers": INTEGER, "buyer_seconds": INTEGER, "buyer_views": INTEGER,
+                 "buyer_visits": INTEGER, "buyer_average_seconds": nullable(NUMBER), "buyer_visits_shown": INTEGER,
+                 "buyer_visits_skipped": INTEGER, "summary": STRING})
+SLIDE_EVIDENCE = obj({"asset_id": INTEGER, "items": array(obj({
+    "page_id": INTEGER, "number": INTEGER, "title": STRING, "deck_inclusions": INTEGER,
+    "group_deck_inclusions": INTEGER, "other_decks": INTEGER, "outcomes": OUTCOMES, "group_outcomes": OUTCOMES,
+    "attention": ATTENTION, "group_attention": ATTENTION}))})
+
+
+def _outcomes_json(outcomes) -> dict:
+    return {"won": outcomes.won, "lost": outcomes.lost, "open": outcomes.open, "win_rate": outcomes.rate,
+            "interval_95": list(outcomes.interval) if outcomes.interval else None, "warning": outcomes.warning}
+
+
+def _attention_json(seen) -> dict:
+    return {"reader_seconds": round(seen.reader_seconds, 1), "readers": seen.readers,
+            "buyer_seconds": seen.buyer_seconds, "buyer_views": seen.buyer_views, "buyer_visits": seen.buyer_visits,
+            "buyer_average_seconds": None if seen.buyer_average is None else round(seen.buyer_average, 1),
+            "buyer_visits_shown": seen.counted_visits, "buyer_visits_skipped": seen.skipped,
+            "summary": f"{seen.buyer_sentence} {seen.reader_sentence}"}
+
+
+@bp.get("/analytics/assets/<int:asset_id>/slides")
+@allow(*ANALYTICS_ROLES)
+@api_doc(responses={200: SLIDE_EVIDENCE})
+def slide_evidence(asset_id: int):
+    """Slide-level evidence of an item's current version: deck inclusions, outcomes and attention per
+    slide and summed over its copies in other decks (the CSV's numbers)."""
+    rows = evidence.slide_evidence(get_asset_for(current_user, asset_id))
+    return {"asset_id": asset_id, "items": [
+        {"page_id": r.page.id, "number": r.page.number, "title": r.page.title, "deck_inclusions": r.inclusions,
+         "group_deck_inclusions": r.group_inclusions, "other_decks": r.copies,
+         "outcomes": _outcomes_json(r.slide), "group_outcomes": _outcomes_json(r.group),
+         "attention": _attention_json(r.attention), "group_attention": _attention_json(r.group_attention)}
+        for r in rows]}

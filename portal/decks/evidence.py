@@ -7,7 +7,10 @@ the sample is small.
 "Used for an opportunity": a rep downloaded a deck holding the slide and
 reported a use of the slide's item (with an opportunity and its outcome) on or
 after that day; each opportunity (account and opportunity name, per rep) counts
-once per slide."""
+once per slide.
+
+Attention (slide_attention.py): reps' reading time in the viewer and buyers' time on
+share links, per slide and summed over the copies of its group."""
 
 from __future__ import annotations
 
@@ -17,11 +20,12 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import func, select, tuple_
 
+from portal.decks.slide_attention import SlideAttention, buyer_attention, viewer_attention
 from portal.extensions import db
 from portal.models import Asset, Page, ReportedUse, UsageEvent, UsageKind
 
 SMALL_SAMPLE = 10   # fewer decided (won or lost) opportunities than this: say the rate says little
-MAX_SLIDES = 300
+MAX_SLIDES = 1000  # a deck's most; every query below is grouped and chunked
 Z = 1.96            # 95%
 
 
@@ -76,6 +80,8 @@ class SlideEvidence:
     copies: int  # other decks holding a copy of this slide
     slide: Outcomes = field(default_factory=Outcomes)
     group: Outcomes = field(default_factory=Outcomes)
+    attention: SlideAttention = field(default_factory=SlideAttention)
+    group_attention: SlideAttention = field(default_factory=SlideAttention)
 
 
 def _counts(pairs: set[tuple[int, int]], asset_of: dict[tuple[int, int], int]) -> tuple[dict, dict]:
@@ -136,6 +142,8 @@ def slide_evidence(asset: Asset) -> list[SlideEvidence]:
                 ReportedUse.asset_id.in_(set(asset_of.values())), ReportedUse.user_id.in_(users),
                 ReportedUse.outcome.is_not(None))):
             uses_by[(use.asset_id, use.user_id)].append(use)
+    viewer = viewer_attention(pairs)
+    buyers = buyer_attention({(asset_of[key], key[1]) for key in pairs})
     found = []
     for page in pages:
         own = (page.version_id, page.number)
@@ -145,18 +153,42 @@ def slide_evidence(asset: Asset) -> list[SlideEvidence]:
             page=page, inclusions=inclusions.get(own, 0),
             group_inclusions=sum(inclusions.get(k, 0) for k in set(group_keys)), copies=copies,
             slide=_outcomes([own], first_use, asset_of, uses_by),
-            group=_outcomes(sorted(set(group_keys)), first_use, asset_of, uses_by)))
+            group=_outcomes(sorted(set(group_keys)), first_use, asset_of, uses_by),
+            attention=_attention([own], [(page.asset_id, page.number)], viewer, buyers),
+            group_attention=_attention(set(group_keys), {(asset_of[k], k[1]) for k in group_keys}, viewer, buyers)))
     return found
+
+
+def _attention(version_keys, item_keys, viewer: dict, buyers: dict) -> SlideAttention:
+    """The viewer's figures are keyed by version and the buyers' by item: each source
+    fills only its own fields, so adding both gives the slide's (or group's) whole."""
+    total = SlideAttention()
+    for key in version_keys:
+        total += viewer.get(key, SlideAttention())
+    for key in item_keys:
+        total += buyers.get(key, SlideAttention())
+    return total
 
 
 def _percent(value: float | None) -> str:
     return "" if value is None else f"{value:.0%}"
 
 
+ATTENTION_COLUMNS = ["reader_seconds", "readers", "buyer_seconds", "buyer_views", "buyer_visits",
+                     "buyer_average_seconds", "buyer_visits_shown", "buyer_visits_skipped"]
+
+
+def _attention_cells(seen: SlideAttention) -> list:
+    average = seen.buyer_average
+    return [round(seen.reader_seconds, 1), seen.readers, seen.buyer_seconds, seen.buyer_views, seen.buyer_visits,
+            "" if average is None else round(average, 1), seen.counted_visits, seen.skipped]
+
+
 def evidence_table(rows: list[SlideEvidence]) -> tuple[list[str], list[list]]:
     header = ["slide", "title", "deck_inclusions", "group_deck_inclusions", "other_decks", "won", "lost", "open",
               "win_rate", "win_rate_low_95", "win_rate_high_95", "group_won", "group_lost", "group_open",
-              "group_win_rate", "group_low_95", "group_high_95", "note"]
+              "group_win_rate", "group_low_95", "group_high_95", "note", *ATTENTION_COLUMNS,
+              *(f"group_{name}" for name in ATTENTION_COLUMNS)]
     body = []
     for r in rows:
         low, high = r.slide.interval or (None, None)
@@ -164,11 +196,14 @@ def evidence_table(rows: list[SlideEvidence]) -> tuple[list[str], list[list]]:
         body.append([r.page.number, r.page.title, r.inclusions, r.group_inclusions, r.copies,
                      r.slide.won, r.slide.lost, r.slide.open, _percent(r.slide.rate), _percent(low), _percent(high),
                      r.group.won, r.group.lost, r.group.open, _percent(r.group.rate), _percent(group_low),
-                     _percent(group_high), r.slide.warning])
+                     _percent(group_high), r.slide.warning, *_attention_cells(r.attention),
+                     *_attention_cells(r.group_attention)])
     return header, body
 
 
 def chart_data(rows: list[SlideEvidence]) -> dict:
     return {"labels": [f"{r.page.number}. {r.page.title or 'Slide'}"[:40] for r in rows],
             "won": [r.slide.won for r in rows], "lost": [r.slide.lost for r in rows],
-            "open": [r.slide.open for r in rows], "inclusions": [r.inclusions for r in rows]}
+            "open": [r.slide.open for r in rows], "inclusions": [r.inclusions for r in rows],
+            "buyer_average_seconds": [round(r.attention.buyer_average or 0, 1) for r in rows],
+            "skipped": [r.attention.skipped for r in rows]}

@@ -9,7 +9,8 @@ the only candidates (one indexed look-up for the whole version, never all
 pairs), and those that are the same slide join one group (a group's id is the
 smallest page id in it; groups that a new slide bridges are merged). Then the
 owners of other decks and reps with saved decks holding an older copy of a
-slide this version changed or removed are notified.
+slide this version changed or removed are notified, once: each notice sent is
+recorded (SlideChangeNotice), so processing the same version again repeats none.
 
 `backfill` does the same for pages processed before lineage existed (the
 `lineage-backfill` command queues it in batches)."""
@@ -27,7 +28,17 @@ from sqlalchemy import delete, func, insert, select, update
 
 from assets.fingerprints import Print, bucket_keys, minhash, phash, same_slide
 from portal.extensions import db
-from portal.models import Asset, AssetStatus, AssetVersion, Deck, DeckSlide, Page, SlideBucket, User
+from portal.models import (
+    Asset,
+    AssetStatus,
+    AssetVersion,
+    Deck,
+    DeckSlide,
+    Page,
+    SlideBucket,
+    SlideChangeNotice,
+    User,
+)
 from portal.search.indexing import mark_for_indexing
 from portal.storage import get_storage
 
@@ -252,7 +263,22 @@ def notify_changes(version: AssetVersion) -> int:
     new_groups = {p.group_id for p in version.pages if p.group_id is not None}
     by_number = {p.number: p for p in version.pages}
     sent = 0
-    told: set[tuple[int, str]] = set()
+    told: set[tuple[int, str]] = set()  # (recipient, holder:group): one notice per holder and group
+    already = set(db.session.execute(
+        select(SlideChangeNotice.slide_number, SlideChangeNotice.holder, SlideChangeNotice.user_id)
+        .where(SlideChangeNotice.version_id == version.id)).tuples())
+
+    def first_time(user_id: int, holder: str, group_id: int, slide_number: int) -> bool:
+        """Whether to tell this recipient about this holder now; records it when so."""
+        key = (user_id, f"{holder}:{group_id}")
+        if key in told or sent >= MAX_NOTICES:
+            return False
+        told.add(key)
+        if (slide_number, holder, user_id) in already:
+            return False
+        db.session.add(SlideChangeNotice(version_id=version.id, slide_number=slide_number, holder=holder,
+                                         user_id=user_id))
+        return True
     for old in previous.pages:
         if old.group_id is None or old.group_id in new_groups:
             continue  # unchanged (or never fingerprinted)
@@ -267,10 +293,8 @@ def notify_changes(version: AssetVersion) -> int:
             .where(Page.group_id == old.group_id, Asset.id != asset.id,
                    Asset.current_version_id == Page.version_id)).all()
         for page, other in holders:
-            key = (other.owner_id, f"a{other.id}:{old.group_id}")
-            if key in told or sent >= MAX_NOTICES:
+            if not first_time(other.owner_id, f"asset:{other.id}", old.group_id, old.number):
                 continue
-            told.add(key)
             notify(other.owner_id, f"{change} Your deck “{other.title}” holds an older copy as slide "
                                    f"{page.number}.", _link("library.asset", asset_id=asset.id))
             sent += 1
@@ -282,10 +306,8 @@ def notify_changes(version: AssetVersion) -> int:
         for deck, position in decks:
             positions.setdefault(deck.id, (deck, []))[1].append(position)
         for deck, where in positions.values():
-            key = (deck.owner_id, f"d{deck.id}:{old.group_id}")
-            if key in told or sent >= MAX_NOTICES:
+            if not first_time(deck.owner_id, f"deck:{deck.id}", old.group_id, old.number):
                 continue
-            told.add(key)
             slides = f"slide {where[0]}" if len(where) == 1 else "slides " + ", ".join(map(str, where))
             notify(deck.owner_id, f"{change} Your saved deck “{deck.title}” holds an older copy as {slides}.",
                    _link("decks.edit", deck_id=deck.id))

@@ -7,9 +7,11 @@ from flask import Blueprint, flash, jsonify, redirect, render_template, request,
 from flask_login import current_user
 
 from portal.access import EVERYONE, allow
-from portal.decks import building, renditions, services
+from portal.analytics.tables import csv_response
+from portal.decks import building, evidence, renditions, services
 from portal.decks.api import build_json, deck_download, deck_preview
 from portal.errors import InvalidInput, wants_json
+from portal.library.services import get_asset_for
 from portal.models import ANALYTICS_ROLES, Deck
 from portal.wording import plural
 
@@ -226,9 +228,5 @@ def preview(deck_id: int):
 @allow(*ANALYTICS_ROLES)
 def slide_evidence_csv(asset_id: int):
     """Slide-level evidence of an item (portal/decks/evidence.py) as CSV."""
-    from portal.analytics.tables import csv_response
-    from portal.decks import evidence
-    from portal.library.services import get_asset_for
-
     item = get_asset_for(current_user, asset_id)
     return csv_response(f"asset-{item.id}-slides.csv", evidence.evidence_table(evidence.slide_evidence(item)))

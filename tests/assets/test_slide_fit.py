@@ -12,6 +12,8 @@ Each source deck and each assembled deck is rendered once for the module."""
 
 from __future__ import annotations
 
+import os
+
 import pypdfium2
 import pytest
 from PIL import Image, ImageChops, ImageStat
@@ -192,15 +194,14 @@ def test_a_slide_without_its_layout_is_refused_by_name(rendered, tmp_path):
     assert len(Presentation(str(out)).slides) == 2
 
 
-def test_embedded_objects_and_media_travel_fitted(rendered, tmp_path):
-    """An OLE object (an embedded workbook) and a video keep their parts; their frames are fitted."""
+def _ole_deck(path: str) -> tuple[str, bytes]:
+    """A 16:9 deck whose slide holds an embedded workbook shown as an icon; returns the workbook too."""
     import io
-    import zipfile
 
     from openpyxl import Workbook
     from pptx.util import Inches
 
-    from tests.assets.deck_fixtures import make_green_deck, picture
+    from tests.assets.deck_fixtures import picture
 
     workbook = io.BytesIO()
     sheet = Workbook()
@@ -211,21 +212,86 @@ def test_embedded_objects_and_media_travel_fitted(rendered, tmp_path):
     slide = ole_deck.slides.add_slide(ole_deck.slide_layouts[6])
     slide.shapes.add_ole_object(io.BytesIO(workbook.getvalue()), "Excel.Sheet.12", Inches(1), Inches(1),
                                 Inches(4), Inches(3), icon_file=picture("#555555", "icon"))
-    ole_path = str(tmp_path / "ole.pptx")
-    ole_deck.save(ole_path)
+    ole_deck.save(path)
+    return path, workbook.getvalue()
+
+
+def test_embedded_objects_and_media_travel_fitted(rendered, tmp_path):
+    """An OLE object (an embedded workbook) and a video keep their parts; their frames are fitted."""
+    import zipfile
+
+    from pptx.util import Inches
+
+    from tests.assets.deck_fixtures import make_green_deck
+
+    ole_path, workbook = _ole_deck(str(tmp_path / "ole.pptx"))
     green = make_green_deck(str(tmp_path / "green.pptx"))  # 16:9 with a video on slide 2
     out = str(tmp_path / "objects.pptx")
     build_deck([SlideRef(rendered["decks"]["4:3"], 1), SlideRef(ole_path, 1), SlideRef(green, 2)], out)
     assert validate_package(out) == []
     with zipfile.ZipFile(out) as archive:
         names = archive.namelist()
-        assert any(n.startswith("ppt/embeddings/") and archive.read(n) == workbook.getvalue() for n in names)
+        assert any(n.startswith("ppt/embeddings/") and archive.read(n) == workbook for n in names)
         assert any(n.startswith("ppt/media/") and archive.read(n).startswith(b"\x00\x00\x00\x18ftyp") for n in names)
     deck = Presentation(out)
     scale = SIZES["4:3"][0] / SIZES["16:9"][0]
     frame = deck.slides[1].shapes[0]
     assert frame.width == round(Inches(4) * scale) and frame.top == round(Inches(1) * scale) + round(
         (SIZES["4:3"][1] - SIZES["16:9"][1] * scale) / 2)
+
+
+def test_smartart_ole_and_media_slides_render_fitted(rendered, tmp_path):
+    """Rendered by LibreOffice, a SmartArt slide (drawn from the drawing PowerPoint caches), an
+    embedded workbook's slide (its icon) and a video's slide (its poster) fitted from 16:9 into
+    4:3 match their sources letterboxed, within the bound of the other size mixes."""
+    from tests.assets.deck_fixtures import make_green_deck
+
+    picks = [(_with_smartart(str(tmp_path / "smartart.pptx"), SIZES["16:9"]), 1),
+             (_ole_deck(str(tmp_path / "ole.pptx"))[0], 1), (make_green_deck(str(tmp_path / "green.pptx")), 2)]
+    out = str(tmp_path / "fitted.pptx")
+    build_deck([SlideRef(rendered["decks"]["4:3"], 1), *(SlideRef(path, number) for path, number in picks)], out)
+    pdf = convert_to_pdf(out, str(tmp_path / "fitted"))
+    pages = _render(pdf)
+    assert len(pages) == 1 + len(picks)
+    for n, ((path, number), page) in enumerate(zip(picks, pages[1:], strict=True)):
+        source = _render(convert_to_pdf(path, str(tmp_path / f"source-{n}")))[number - 1]
+        if n == 0:  # LibreOffice really draws the SmartArt: far from an empty slide
+            assert difference(source, Image.new("RGB", source.size, "white")) > 2 * FIT_BOUND
+        off = difference(page, letterboxed(source, page.size))
+        assert off <= FIT_BOUND, f"{path.rsplit('/', 1)[1]} slide {number} is off by {off:.2f}"
+    smartart_text = _text_boxes(pdf)[1][0]
+    assert all(step in smartart_text for step, _, _ in STEPS)
+
+
+def _without_parts(source: str, out: str, dropped) -> str:
+    """A copy of the deck less the parts whose names `dropped` accepts (their relationships stay)."""
+    import zipfile
+
+    with zipfile.ZipFile(source) as old, zipfile.ZipFile(out, "w") as new:
+        for item in old.infolist():
+            if not dropped(item.filename):
+                new.writestr(item, old.read(item.filename))
+    return out
+
+
+@pytest.mark.parametrize("kind", ["embedded object", "video"])
+def test_a_slide_missing_its_embedded_part_is_refused_by_name(rendered, tmp_path, kind):
+    """Reading a file drops relationships to parts it lacks: the copy would lose the workbook or
+    the video without a word. The build is refused, naming the slide and what is missing."""
+    from tests.assets.deck_fixtures import make_green_deck
+
+    if kind == "embedded object":
+        source, number = _ole_deck(str(tmp_path / "ole.pptx"))[0], 1
+        broken = _without_parts(source, str(tmp_path / "broken-ole.pptx"), lambda n: n.startswith("ppt/embeddings/"))
+    else:
+        source, number = make_green_deck(str(tmp_path / "green.pptx")), 2
+        broken = _without_parts(source, str(tmp_path / "broken-video.pptx"), lambda n: n.endswith(".mp4"))
+    out = tmp_path / "out.pptx"
+    with pytest.raises(DeckAssemblyError, match=rf"Slide {number} of {os.path.basename(broken)} refers to (.* and )?an? {kind} \(rId\d+\)"):
+        build_deck([SlideRef(rendered["decks"]["4:3"], 1), SlideRef(broken, number)], str(out))
+    assert not out.exists()
+    build_deck([SlideRef(rendered["decks"]["4:3"], 1), SlideRef(source, number)], str(out))  # the intact file is fine
+    assert validate_package(str(out)) == []
 
 
 def test_a_thousand_slide_source(tmp_path):
@@ -246,9 +312,14 @@ def test_a_thousand_slide_source(tmp_path):
         build_deck([SlideRef(source, 1001)], out)
 
 
+STEPS = [("Step one", "4472C4", 100000), ("Step two", "ED7D31", 2200000), ("Step three", "70AD47", 4300000)]
+
+
 def _with_smartart(path: str, size: tuple[int, int]) -> str:
-    """A deck whose slide holds a SmartArt frame: its data, layout, style and colour parts and
-    the drawing PowerPoint caches (what LibreOffice shows)."""
+    """A deck whose slide holds a SmartArt process of three steps, assembled from the parts
+    PowerPoint writes (python-pptx cannot author SmartArt): data, layout, style and colours,
+    and the drawing PowerPoint caches, which the data names through its `dsp:dataModelExt`
+    (LibreOffice draws that drawing; without it, it draws nothing for this layout)."""
     from lxml import etree
     from pptx.opc.package import Part
     from pptx.opc.packuri import PackURI
@@ -260,24 +331,33 @@ def _with_smartart(path: str, size: tuple[int, int]) -> str:
     a = "http://schemas.openxmlformats.org/drawingml/2006/main"
     dsp = "http://schemas.microsoft.com/office/drawing/2008/diagram"
     office = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    shapes = "".join(
+        f'<dsp:sp modelId="{{{n}}}"><dsp:nvSpPr><dsp:cNvPr id="0" name=""/><dsp:cNvSpPr/></dsp:nvSpPr><dsp:spPr>'
+        f'<a:xfrm><a:off x="{x}" y="200000"/><a:ext cx="1800000" cy="1000000"/></a:xfrm>'
+        f'<a:prstGeom prst="roundRect"><a:avLst/></a:prstGeom><a:solidFill><a:srgbClr val="{colour}"/></a:solidFill>'
+        '</dsp:spPr><dsp:txBody><a:bodyPr anchor="ctr"/><a:lstStyle/><a:p><a:pPr algn="ctr"/><a:r>'
+        '<a:rPr lang="en-US" sz="2000"><a:solidFill><a:srgbClr val="FFFFFF"/></a:solidFill></a:rPr>'
+        f'<a:t>{text}</a:t></a:r></a:p></dsp:txBody></dsp:sp>' for n, (text, colour, x) in enumerate(STEPS, 1))
+    drawing = Part(PackURI("/ppt/diagrams/drawing1.xml"), "application/vnd.ms-office.drawingml.diagramDrawing+xml",
+                   deck.part.package,
+                   (f'<dsp:drawing xmlns:dsp="{dsp}" xmlns:a="{a}"><dsp:spTree><dsp:nvGrpSpPr><dsp:cNvPr id="0" '
+                    f'name=""/><dsp:cNvGrpSpPr/></dsp:nvGrpSpPr><dsp:grpSpPr/>{shapes}</dsp:spTree></dsp:drawing>')
+                   .encode())
+    drawing_id = slide.part.relate_to(drawing, "http://schemas.microsoft.com/office/2007/relationships/diagramDrawing")
+    points = "".join(f'<dgm:pt modelId="{{{n}}}"><dgm:prSet/><dgm:spPr/><dgm:t><a:bodyPr/><a:p><a:r><a:t>{text}'
+                     '</a:t></a:r></a:p></dgm:t></dgm:pt>' for n, (text, _, _) in enumerate(STEPS, 1))
     kinds = {
         "data": ("application/vnd.openxmlformats-officedocument.drawingml.diagramData+xml", f"{office}/diagramData",
                  f'<dgm:dataModel xmlns:dgm="{dgm}" xmlns:a="{a}"><dgm:ptLst><dgm:pt modelId="0" type="doc"/>'
-                 '</dgm:ptLst><dgm:cxnLst/><dgm:bg/><dgm:whole/></dgm:dataModel>'),
+                 f'{points}</dgm:ptLst><dgm:cxnLst/><dgm:bg/><dgm:whole/><dgm:extLst><a:ext uri="{dsp}">'
+                 f'<dsp:dataModelExt xmlns:dsp="{dsp}" relId="{drawing_id}" minVer="{dgm}"/></a:ext></dgm:extLst>'
+                 '</dgm:dataModel>'),
         "layout": ("application/vnd.openxmlformats-officedocument.drawingml.diagramLayout+xml",
                    f"{office}/diagramLayout", f'<dgm:layoutDef xmlns:dgm="{dgm}"><dgm:layoutNode/></dgm:layoutDef>'),
         "quickStyle": ("application/vnd.openxmlformats-officedocument.drawingml.diagramStyle+xml",
                        f"{office}/diagramQuickStyle", f'<dgm:styleDef xmlns:dgm="{dgm}"/>'),
         "colors": ("application/vnd.openxmlformats-officedocument.drawingml.diagramColors+xml",
                    f"{office}/diagramColors", f'<dgm:colorsDef xmlns:dgm="{dgm}"/>'),
-        "drawing": ("application/vnd.ms-office.drawingml.diagramDrawing+xml",
-                    "http://schemas.microsoft.com/office/2007/relationships/diagramDrawing",
-                    f'<dsp:drawing xmlns:dsp="{dsp}" xmlns:a="{a}"><dsp:spTree><dsp:nvGrpSpPr><dsp:cNvPr id="0" name=""/>'
-                    '<dsp:cNvGrpSpPr/></dsp:nvGrpSpPr><dsp:grpSpPr/><dsp:sp modelId="{1}"><dsp:nvSpPr><dsp:cNvPr id="0" '
-                    'name=""/><dsp:cNvSpPr/></dsp:nvSpPr><dsp:spPr><a:xfrm><a:off x="100000" y="200000"/>'
-                    '<a:ext cx="3000000" cy="1000000"/></a:xfrm><a:prstGeom prst="rect"><a:avLst/></a:prstGeom>'
-                    '</dsp:spPr><dsp:txBody><a:bodyPr/><a:lstStyle/><a:p><a:r><a:rPr lang="en-US" sz="2400"/>'
-                    '<a:t>Step one</a:t></a:r></a:p></dsp:txBody></dsp:sp></dsp:spTree></dsp:drawing>'),
     }
     ids = {}
     for name, (content_type, reltype, xml) in kinds.items():
@@ -286,7 +366,7 @@ def _with_smartart(path: str, size: tuple[int, int]) -> str:
     frame = etree.fromstring(
         f'<p:graphicFrame xmlns:p="http://schemas.openxmlformats.org/presentationml/2006/main" xmlns:a="{a}" '
         f'xmlns:r="{office}"><p:nvGraphicFramePr><p:cNvPr id="9" name="Diagram"/><p:cNvGraphicFramePr/><p:nvPr/>'
-        '</p:nvGraphicFramePr><p:xfrm><a:off x="914400" y="914400"/><a:ext cx="6000000" cy="3000000"/></p:xfrm>'
+        '</p:nvGraphicFramePr><p:xfrm><a:off x="914400" y="914400"/><a:ext cx="6200000" cy="1400000"/></p:xfrm>'
         f'<a:graphic><a:graphicData uri="{dgm}"><dgm:relIds xmlns:dgm="{dgm}" r:dm="{ids["data"]}" '
         f'r:lo="{ids["layout"]}" r:qs="{ids["quickStyle"]}" r:cs="{ids["colors"]}"/></a:graphicData></a:graphic>'
         '</p:graphicFrame>')
@@ -308,6 +388,6 @@ def test_smartart_travels_with_its_parts_and_its_drawing_fitted(rendered, tmp_pa
         assert sorted(n.rsplit("/", 1)[1] for n in names) == ["colors1.xml", "data1.xml", "drawing1.xml",
                                                               "layout1.xml", "quickStyle1.xml"]
         drawing = archive.read("ppt/diagrams/drawing1.xml").decode()
-    assert f'cx="{round(3000000 * scale)}"' in drawing and f'sz="{round(2400 * scale)}"' in drawing
+    assert f'cx="{round(1800000 * scale)}"' in drawing and f'sz="{round(2000 * scale)}"' in drawing
     frame = Presentation(out).slides[1].shapes[0]
-    assert frame.width == round(6000000 * scale)
+    assert frame.width == round(6200000 * scale)

@@ -12,9 +12,10 @@ import pytest
 from pptx import Presentation
 from sqlalchemy import select
 
+from portal.decks.lineage import after_processing
 from portal.extensions import db
 from portal.library.services import add_version
-from portal.models import Notification, Page, SlideBucket
+from portal.models import Notification, Page, SlideBucket, SlideChangeNotice
 from tests.support.lineage_decks import base_slides, write_deck
 from tests.support.sized_decks import LOOKS, SIZES, make_sized_deck
 
@@ -171,3 +172,12 @@ def test_lineage_api_asset_page_and_the_stale_copy_notice(client, auth, factorie
     assert f"replaced by slide 1 “{base[6]['title']}”" in told and "“Beta” holds an older copy as slide 1" in told
     assert "saved deck “Pitch” holds an older copy as slide 1" in notices[rep.id].message
     assert len([n for n in db.session.scalars(select(Notification)) if n.user_id == rep.id]) == 1  # only slide 1
+
+    # Processing the same version again (a re-run or retried job) tells no one twice.
+    before = sorted((n.user_id, n.message) for n in db.session.scalars(select(Notification)))
+    recorded = db.session.scalars(select(SlideChangeNotice)).all()
+    assert {(r.slide_number, r.holder, r.user_id) for r in recorded} == {
+        (1, f"asset:{beta.id}", other_owner.id), (1, f"deck:{saved.get_json()['id']}", rep.id)}
+    after_processing(alpha.current_version_id)
+    db.session.expire_all()
+    assert sorted((n.user_id, n.message) for n in db.session.scalars(select(Notification))) == before

@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, timedelta
 
 import pytest
 
 from portal.decks.evidence import wilson
 from portal.extensions import db
-from portal.models import Page, ReportedUse, UsageEvent
+from tests.support.slide_evidence import add_attention, deck_of_slides, make_evidence_data
 
 
 def test_wilson_interval_known_values():
@@ -23,48 +22,9 @@ def test_wilson_interval_known_values():
     assert wilson(0, 0) is None
 
 
-def _slides(factories, owner, title: str, count: int, group_base: int | None = None):
-    asset = factories.asset(owner, title=title)
-    version = asset.current_version
-    version.kind = "pptx"
-    pages = [Page(version_id=version.id, asset_id=asset.id, number=n, title=f"{title} slide {n}")
-             for n in range(1, count + 1)]
-    db.session.add_all(pages)
-    db.session.commit()
-    return asset, pages
-
-
 @pytest.fixture
 def evidence_data(factories):
-    marketer = factories.user("marketer")
-    reps = [factories.user("rep") for _ in range(3)]
-    alpha, pa = _slides(factories, marketer, "Alpha", 2)
-    beta, pb = _slides(factories, marketer, "Beta", 1)
-    # Alpha slide 1 and Beta slide 1 are copies of one slide (one lineage group).
-    pa[0].group_id = pb[0].group_id = pa[0].id
-    pa[1].group_id = pa[1].id
-    today = date.today()
-
-    def include(rep, page, days_ago=5):
-        db.session.add(UsageEvent(asset_id=page.asset_id, version_id=page.version_id, user_id=rep.id,
-                                  kind="deck_inclusion", page_number=page.number, deck_id=1))
-
-    def report(rep, asset, opportunity, outcome, days_ago=0):
-        db.session.add(ReportedUse(asset_id=asset.id, user_id=rep.id, kind="presented", account="Acme",
-                                   opportunity=opportunity, outcome=outcome,
-                                   occurred_on=today - timedelta(days=days_ago)))
-
-    include(reps[0], pa[0])
-    include(reps[0], pa[0])  # twice: two inclusions, one opportunity
-    include(reps[1], pa[0])
-    include(reps[2], pb[0])  # the copy in Beta
-    report(reps[0], alpha, "Renewal", "won")
-    report(reps[0], alpha, "Renewal", "won")  # the same opportunity reported twice counts once
-    report(reps[1], alpha, "Expansion", "lost")
-    report(reps[1], alpha, "Old deal", "won", days_ago=30)  # before the slide was used: not counted
-    report(reps[2], beta, "Pilot", "open")
-    db.session.commit()
-    return {"marketer": marketer, "rep": reps[0], "alpha": alpha, "pa": pa}
+    return make_evidence_data(factories)
 
 
 def test_per_slide_and_per_group_counts(client, auth, evidence_data):
@@ -95,3 +55,78 @@ def test_analytics_page_table_chart_and_csv(client, auth, evidence_data):
     auth.logout()
     auth.login(evidence_data["rep"])
     assert client.get(f"/analytics/assets/{alpha.id}/slides.csv").status_code == 403
+
+
+@pytest.fixture
+def attention_data(evidence_data, factories):
+    return add_attention(evidence_data, factories)
+
+
+def test_attention_per_slide_and_group(attention_data):
+    from portal.decks.evidence import slide_evidence
+
+    first, second = slide_evidence(attention_data["alpha"])
+    assert (first.attention.reader_seconds, first.attention.readers) == (60.0, 2)
+    assert (first.group_attention.reader_seconds, first.group_attention.readers) == (75.0, 3)
+    assert (first.attention.buyer_seconds, first.attention.buyer_visits, first.attention.buyer_views) == (40, 1, 1)
+    assert (first.attention.counted_visits, first.attention.skipped) == (2, 1)
+    assert first.attention.buyer_sentence == \
+        "Buyers spend 40 s on average on this slide. Skipped by 1 of 2 buyer visits."
+    assert first.attention.reader_sentence == "Reps read it 1 min 00 s in all (2 reps)."
+    group = first.group_attention
+    assert (group.buyer_seconds, group.buyer_visits, group.counted_visits, group.skipped) == (70, 2, 3, 1)
+    assert group.buyer_average == 35.0
+    assert (second.attention.buyer_visits, second.attention.buyer_average) == (2, 15.0)
+    assert (second.attention.counted_visits, second.attention.skipped) == (3, 1)
+    assert second.attention.reader_sentence == "No rep has read it in the viewer yet."
+
+
+def test_attention_on_page_csv_and_api(client, auth, attention_data):
+    alpha = attention_data["alpha"]
+    auth.login(attention_data["marketer"])
+    page = client.get(f"/analytics/assets/{alpha.id}").get_data(as_text=True)
+    assert "Buyers spend 40 s on average on this slide. Skipped by 1 of 2 buyer visits." in page
+    assert "Buyers spend 35 s on average on this slide. Skipped by 1 of 3 buyer visits." in page  # its group
+    rows = list(csv.DictReader(io.StringIO(client.get(f"/analytics/assets/{alpha.id}/slides.csv")
+                                           .get_data(as_text=True))))
+    assert (rows[0]["buyer_average_seconds"], rows[0]["buyer_visits_skipped"], rows[0]["readers"]) == ("40.0", "1", "2")
+    assert (rows[0]["group_buyer_visits_shown"], rows[0]["group_reader_seconds"]) == ("3", "75.0")
+    headers = auth.token(attention_data["marketer"])
+    answer = client.get(f"/api/v1/analytics/assets/{alpha.id}/slides", headers=headers).get_json()
+    first = answer["items"][0]
+    assert first["attention"]["buyer_average_seconds"] == 40.0 and first["attention"]["buyer_visits_skipped"] == 1
+    assert first["group_attention"]["readers"] == 3 and first["other_decks"] == 1
+    assert first["outcomes"]["won"] == 1 and round(first["outcomes"]["interval_95"][0], 2) == 0.09
+    assert client.get("/api/v1/analytics/assets/987654/slides", headers=headers).status_code == 404
+    rep = auth.token(attention_data["rep"])
+    assert client.get(f"/api/v1/analytics/assets/{alpha.id}/slides", headers=rep).status_code == 403
+
+
+def test_a_thousand_slides_cost_a_bounded_number_of_queries(app, factories):
+    """Every figure is grouped in SQL a chunk at a time: statements do not grow with the slides."""
+    from sqlalchemy import event
+
+    from portal.decks.evidence import slide_evidence
+
+    marketer = factories.user("marketer")
+    statements = {}
+    for count in (10, 1000):
+        asset, pages = deck_of_slides(factories, marketer, f"Deck of {count}", count)
+        for page in pages:
+            page.group_id = page.id
+        db.session.commit()
+        db.session.expire_all()
+        executed = []
+
+        def count_statement(*args, executed=executed):
+            executed.append(1)
+
+        event.listen(db.engine, "before_cursor_execute", count_statement)
+        try:
+            rows = slide_evidence(db.session.get(type(asset), asset.id))
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count_statement)
+        assert len(rows) == count
+        statements[count] = len(executed)
+    # Two chunks of 500 slides instead of one: a few more statements, never one per slide.
+    assert statements[1000] <= statements[10] + 12, statements
