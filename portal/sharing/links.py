@@ -138,7 +138,7 @@ def create_link(user: User, options: ShareOptions) -> tuple[ShareLink, str]:
     else:
         collection = get_collection_for(user, options.target_id)
         link.collection, link.title = collection, collection.title
-        link.items = [ShareLinkItem(position=n, asset_id=asset.id)
+        link.items = [ShareLinkItem(position=n, asset=asset)
                       for n, asset in enumerate(_room_assets([item.asset for item in collection.items]), 1)]
     content = content_of(link)
     if content.withdrawn:
