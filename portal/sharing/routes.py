@@ -83,7 +83,8 @@ def _new_form(*, asset_id: int | None = None, collection_id: int | None = None, 
     asset = get_asset_for(current_user, asset_id) if asset_id else None
     collection = get_collection_for(current_user, collection_id) if collection_id else None
     decks, _ = list_decks(current_user, include_tray=False)
-    return render_template("sharing/new.html", asset=asset, collection=collection, decks=[d for d in decks if d.slides], chosen_deck=chosen_deck,
+    return render_template("sharing/new.html", asset=asset, collection=collection,
+                           decks=[d for d in decks if d.slides], chosen_deck=chosen_deck,
                            default_expiry=_default_expiry(), values=values, errors=errors), status
 
 

@@ -215,8 +215,9 @@ def record_beacon(link: ShareLink, target: BeaconTarget, beacon: Beacon, cookie_
         row[1] += 1
     if totals:
         insert = _upsert(connection.dialect.name)
-        rows = [{"visit_id": visit.id, "number": target.first_number + number, "asset_id": target.library_page(number)[0],
-                 "page_number": target.library_page(number)[1], "seconds": seconds, "views": views}
+        rows = [{"visit_id": visit.id, "number": target.first_number + number,
+                 "asset_id": target.library_page(number)[0], "page_number": target.library_page(number)[1],
+                 "seconds": seconds, "views": views}
                 for number, (seconds, views) in sorted(totals.items())]
         table = SharePageView.__table__
         statement = insert(table).values(rows)
