@@ -14,7 +14,14 @@ from assets.sample_files import make_pdf
 from portal.extensions import db
 from portal.models import Collection, CollectionItem
 from tests.browser.conftest import sign_in
-from tests.browser.test_share_journey import DESKTOP, IPHONE, PHONE, _context, _reload_until
+from tests.browser.test_share_journey import (
+    DESKTOP,
+    IPHONE,
+    PHONE,
+    _context,
+    _reload_until,
+    create_gated_link,
+)
 
 
 def _pdf(factories, owner, tmp_path, title: str, pages: int):
@@ -50,11 +57,7 @@ def test_rep_shares_a_room_and_sees_the_pages_of_the_item_read(browser, live_ser
         rep_page.click("[data-testid=share-collection]")
         assert rep_page.locator("select[name=target] option:checked").inner_text() == \
             "Collection: Acme evaluation (2 items)"
-        rep_page.check("input[name=require_email]")
-        rep_page.click("button:has-text('Create link')")
-        url = rep_page.locator("[data-testid=share-url] input").input_value()
-        assert re.fullmatch(r"http://127\.0\.0\.1:\d+/s/[A-Za-z0-9_-]{43}", url)
-        detail_url = rep_page.url
+        url, detail_url = create_gated_link(rep_page)
 
         buyer = buyer_context.new_page()
         buyer.goto(url)
