@@ -18,6 +18,7 @@ from whoosh.reading import ReaderClosed
 
 from search.generations import Generations
 from search.schema import ASSETS, PAGES
+from search.whoosh_internals import searcher_reusing
 
 IDLE_SEARCHERS = 8  # per index, kept open between searches
 OPEN_ATTEMPTS = 5  # a commit may delete the segment files of the TOC a reader just read
@@ -57,22 +58,34 @@ class SearcherPool:
             if entry is None:
                 return generation, self._open(indexname)
             lent_generation, searcher = entry
-            # Reopen rather than searcher.refresh(): refresh reuses segment readers
-            # and misses deletions made since (updates would show twice).
-            if lent_generation == generation and searcher.up_to_date():
+            if lent_generation != generation:
+                _close(searcher)  # a rebuild swapped in: none of its segments are live
+                continue
+            # Not searcher.refresh(): it keeps the old deletions (updates would show twice).
+            if searcher.up_to_date():
                 return generation, searcher
-            _close(searcher)
+            return generation, self._open(indexname, searcher)
 
-    def _open(self, indexname: str):
-        """A new searcher on the last commit. A concurrent commit can remove the
-        segments named by the TOC this reader just read: read the new TOC again."""
+    def _open(self, indexname: str, previous=None):
+        """A new searcher on the last commit, keeping the segment readers of
+        `previous` (an outdated idle searcher) that are still live. A concurrent
+        commit can remove the segments named by the TOC this reader just read:
+        read the new TOC again."""
         for attempt in range(1, OPEN_ATTEMPTS + 1):
             try:
-                return self.generations.open(indexname).searcher()
+                ix = self.generations.open(indexname)
+                return ix.searcher() if previous is None else searcher_reusing(ix, previous)
             except FileNotFoundError:
-                if attempt == OPEN_ATTEMPTS:
-                    raise
-                time.sleep(0.01 * attempt)
+                if attempt < OPEN_ATTEMPTS:
+                    time.sleep(0.01 * attempt)
+                    continue
+                if previous is not None:
+                    _close(previous)
+                raise
+            except BaseException:
+                if previous is not None:
+                    _close(previous)
+                raise
         raise AssertionError("unreachable")
 
     def _give_back(self, indexname: str, generation: str | None, searcher) -> None:

@@ -3,7 +3,8 @@
 A Whoosh segment never changes after its commit, so its facet codes, sort
 columns, field lengths and filter masks are read once (SegmentData) and kept
 for every searcher that holds the segment (SegmentCache); postings go through
-one memory-bounded cache per index (PostingsCache).
+one memory-bounded cache per index (PostingsCache). The writer finds the
+documents an update replaces through the id columns of SegmentKeys.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from search.whoosh_internals import (
     field_lengths,
     numeric_field_column,
     read_postings,
+    segment_column,
 )
 
 POSTINGS_CACHE_BYTES = 128 * 2**20  # per process, over every segment
@@ -213,3 +215,29 @@ class SegmentCache:
     def drop_cached_postings(self) -> None:
         """Forget the postings kept in memory; the next searches read them from disk."""
         self._postings.clear()
+
+
+class SegmentKeys:
+    """The id columns (asset_key, page_key) of committed segments, by segment:
+    what the writer needs to find the documents an update replaces, read once
+    per segment and process instead of opening every segment per write."""
+
+    LIMIT = 512  # columns kept; past it the cache starts again (segments merged away)
+
+    def __init__(self):
+        self._columns: dict[tuple[str, str], np.ndarray] = {}
+        self._lock = threading.Lock()
+
+    def column(self, writer, segment, name: str) -> np.ndarray:
+        key = (segment.segment_id(), name)
+        found = self._columns.get(key)
+        if found is None:
+            found = segment_column(writer, segment, name)
+            with self._lock:
+                if len(self._columns) >= self.LIMIT:
+                    self._columns.clear()
+                self._columns[key] = found
+        return found
+
+
+SEGMENT_KEYS = SegmentKeys()

@@ -24,7 +24,8 @@ from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import TOC, clean_files
 from whoosh.matching.wrappers import FilterMatcher
-from whoosh.reading import SegmentReader, TermNotFound
+from whoosh.reading import EmptyReader, MultiReader, SegmentReader, TermNotFound
+from whoosh.searching import Searcher
 from whoosh.util.numeric import byte_to_length
 from whoosh.writing import SegmentWriter
 
@@ -189,6 +190,78 @@ def last_commit(ix) -> tuple[int, list]:
     Relies on: FileIndex._read_toc() returning the TOC (`generation`, `segments`)."""
     toc = ix._read_toc()
     return toc.generation, list(toc.segments)
+
+
+def searcher_reusing(ix, previous):
+    """A searcher on the index's last commit that keeps the segment readers of
+    `previous` (a searcher nobody else uses, never to be used again) for the
+    segments still there, with their deletions as of that commit; only the
+    segments new since are opened. Reopening every segment after each commit
+    read each one's term table and columns again: 10 ms of CPU per segment.
+
+    Relies on: SegmentReader and its whoosh3 per-document reader reading a
+    segment's deletions (and live count) from the Segment object they keep in
+    `_segment` (the TOC's, unpickled per commit), cached only by the
+    `deleted_docs_set` cached_property, and the reader's generation from `_gen`; MultiReader(readers, generation); Searcher(reader, fromindex)
+    as FileIndex.searcher() makes it. Whoosh's own refresh() reuses readers but
+    keeps their old deletions and adds the segments merged away. When this
+    raises, `previous` still owns its readers (the caller closes it)."""
+    toc = ix._read_toc()
+    reusable = {leaf.segment().segment_id(): leaf for leaf, _ in previous.reader().leaf_readers()
+                if leaf.segment() is not None}
+    readers, opened = [], []
+    try:
+        for segment in toc.segments:
+            reader = reusable.pop(segment.segment_id(), None)
+            if reader is None:
+                reader = SegmentReader(ix.storage, toc.schema, segment, generation=toc.generation)
+                opened.append(reader)
+            else:
+                reader._segment = reader._perdoc._segment = segment
+                reader._gen = toc.generation
+                reader.__dict__.pop("deleted_docs_set", None)  # a cached_property of the old deletions
+            readers.append(reader)
+    except BaseException:  # the caller closes `previous`, and with it the readers taken from it
+        for reader in opened:
+            reader.close()
+        raise
+    for reader in reusable.values():  # segments merged away
+        reader.close()
+    if not readers:
+        reader = EmptyReader(toc.schema)
+    elif len(readers) == 1:
+        reader = readers[0]
+    else:
+        reader = MultiReader(readers, generation=toc.generation)
+    return Searcher(reader, fromindex=ix)
+
+
+def delete_by_key(writer, column: str, keys: Iterable[int], segment_keys) -> None:
+    """Delete, in the writer's commit, the documents of the committed segments
+    whose numeric column `column` holds one of `keys`; `segment_keys(writer,
+    segment, column)` gives a segment's column (read once per segment: they never
+    change). Whoosh's delete_by_term opens a reader on every segment per write.
+
+    Relies on: SegmentWriter.segments (the last commit's Segment objects, which
+    its commit writes back with their deletions, as its delete_document does),
+    Segment.delete_document / is_deleted."""
+    keys = np.fromiter(keys, dtype=np.int64)
+    for segment in writer.segments:
+        for docnum in np.flatnonzero(np.isin(segment_keys(writer, segment, column), keys)).tolist():
+            if not segment.is_deleted(docnum):
+                segment.delete_document(docnum)
+
+
+def segment_column(writer, segment, column: str) -> np.ndarray:
+    """A numeric column of one committed segment of the writer's index (see
+    numeric_field_column).
+
+    Relies on: SegmentWriter.storage and .schema."""
+    reader = SegmentReader(writer.storage, writer.schema, segment)
+    try:
+        return numeric_field_column(reader, column)
+    finally:
+        reader.close()
 
 
 @dataclass

@@ -27,7 +27,9 @@ from search.documents import AssetDocument, PageDocument, asset_fields, page_fie
 from search.generations import Generations
 from search.merging import BackgroundMerges
 from search.schema import ASSETS, PAGES
+from search.segments import SEGMENT_KEYS
 from search.sequences import SequencedText
+from search.whoosh_internals import delete_by_key
 
 Items = Iterable[tuple[AssetDocument, list[PageDocument] | None]]
 Batch = list[tuple[AssetDocument, list[PageDocument]]]
@@ -81,20 +83,17 @@ def _writers(assets_ix, pages_ix, **options) -> Iterator[tuple[object, object]]:
 
 
 def _apply_items(asset_writer, page_writer, items: Items, *, replace: bool = True) -> int:
-    """Write the items; `replace=False` for a new, empty generation, where there
-    is nothing to delete (each delete makes Whoosh's writer look the id up in
-    every segment written so far)."""
-    write_asset = asset_writer.update_document if replace else asset_writer.add_document
-    count = 0
+    """Write the items, replacing what the index holds of them; `replace=False`
+    for a new, empty generation, where there is nothing to replace."""
+    items = list(items)
+    if replace:
+        _delete(asset_writer, None, [asset.asset_id for asset, _ in items])
+        _delete(None, page_writer, [asset.asset_id for asset, pages in items if pages is not None])
     for asset, pages in items:
-        write_asset(**asset_fields(asset))
-        if pages is not None:
-            if replace:
-                page_writer.delete_by_term("asset_id", str(asset.asset_id))
-            for page in pages:
-                page_writer.add_document(**page_fields(page))
-        count += 1
-    return count
+        asset_writer.add_document(**asset_fields(asset))
+        for page in pages or ():
+            page_writer.add_document(**page_fields(page))
+    return len(items)
 
 
 class IndexWriter:
@@ -144,10 +143,14 @@ class IndexWriter:
         return rebuild.done
 
 
-def _delete(asset_writer, page_writer, asset_ids) -> None:
-    for asset_id in asset_ids:
-        asset_writer.delete_by_term("asset_id", str(asset_id))
-        page_writer.delete_by_term("asset_id", str(asset_id))
+def _delete(asset_writer, page_writer, asset_ids: list[int]) -> None:
+    """Delete the assets (with asset_writer) and their pages (with page_writer)
+    from the committed segments."""
+    if not asset_ids:
+        return
+    for writer in (asset_writer, page_writer):
+        if writer is not None:
+            delete_by_key(writer, "asset_key", asset_ids, SEGMENT_KEYS.column)
 
 
 class Rebuild:

@@ -4,8 +4,11 @@ worker): no LockError reaches anyone and no write is lost; readers keep going.""
 from __future__ import annotations
 
 import multiprocessing
+import time
 import traceback
 from datetime import datetime
+
+import pytest
 
 from search.documents import AssetDocument, PageDocument
 from search.index import SearchIndex
@@ -53,8 +56,13 @@ def test_concurrent_writers_and_readers(tmp_path):
     processes += [context.Process(target=_reader, args=(directory, 60, errors)) for _ in range(2)]
     for process in processes:
         process.start()
+    # A safety net only: on a loaded machine the 200 commits take minutes of wall
+    # clock (the former 240 s per join was reached with every process still working).
+    deadline = time.monotonic() + 900
     for process in processes:
-        process.join(timeout=240)
+        process.join(timeout=max(0.0, deadline - time.monotonic()))
+        if process.exitcode is None:
+            pytest.fail(f"{process.name} was still running after 15 minutes")
         assert process.exitcode == 0
     problems = []
     while not errors.empty():
@@ -68,8 +76,6 @@ def test_concurrent_writers_and_readers(tmp_path):
 def test_a_held_lock_times_out_with_a_clear_error(tmp_path):
     import fcntl
     import os
-
-    import pytest
 
     from search.index import IndexBusy
 

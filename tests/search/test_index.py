@@ -338,3 +338,19 @@ def test_searchers_are_reused_across_threads_and_never_shared(index):
     for thread in threads:
         thread.join()
     assert not errors and len(results) == 120 and all(found == [1, 3] for found in results)
+
+
+def test_a_searcher_reopened_after_a_commit_keeps_the_unchanged_segments_and_sees_their_deletions(tmp_path):
+    index = SearchIndex(str(tmp_path / "ix"))
+    index.ensure()
+    index.update_assets([(doc, []) for doc in CORPUS])
+    with index.searchers.lend("assets") as searcher:
+        before = [leaf for leaf, _ in searcher.reader().leaf_readers()]
+    index.update_asset(asset(1, "Renamed deck", "pricing"), [])  # deletes asset 1 from the first segment
+    with index.searchers.lend("assets") as searcher:
+        after = [leaf for leaf, _ in searcher.reader().leaf_readers()]
+    assert len(before) == 1 and len(after) == 2 and after[0] is before[0]  # read once, not opened again
+    assert index.search_assets("overview", include_hidden=True).total == 0
+    assert ids(index.search_assets("renamed", include_hidden=True)) == [1]
+    assert index.search_assets("", include_hidden=True).total == 6
+    index.close()

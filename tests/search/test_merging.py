@@ -101,3 +101,21 @@ def test_a_merge_whose_segments_went_meanwhile_changes_nothing(tmp_path):
         assert not swap_in_merged_segment(ix, second)  # two of its segments were merged by the first
     assert last_commit(ix)[0] == before[0]
     assert index.search_assets("pricing", include_hidden=True).total == 10
+
+
+def test_a_searcher_kept_across_merges_shows_each_document_once(tmp_path):
+    index = SearchIndex(str(tmp_path / "ix"))
+    index.ensure()
+    index.merges = index.writer.merges = BackgroundMerges(index.generations, {ASSETS: 40, PAGES: 80})
+    for n in range(1, 25):
+        _commit_one_asset_at_a_time(index, [n, max(1, n - 3)])  # new ones, and replaced ones
+        assert index.search_assets("pricing", include_hidden=True, per_page=200).total == n
+    assert index.wait_for_merges(timeout=120)
+    assert index.merges.merged >= 2
+    with index.searchers.lend(ASSETS) as searcher:
+        leaves = [leaf.segment().segment_id() for leaf, _ in searcher.reader().leaf_readers()]
+    assert leaves == [segment.segment_id() for segment in last_commit(index.generations.open(ASSETS))[1]]
+    results = index.search_assets("pricing", include_hidden=True, per_page=200)
+    assert sorted(hit.asset_id for hit in results.hits) == list(range(1, 25))
+    assert index.search_pages("slide", include_hidden=True).total == 48
+    index.close()

@@ -3,16 +3,16 @@ and `share_link_items` keeps the room's items as they were when it was shared (a
 snapshot: items added to the collection later are not exposed through the link).
 A new column and a new table only: existing links are untouched.
 
-Revision ID: 0016_rooms
-Revises: 0015
+Revision ID: 0017_rooms
+Revises: 0016_deckview
 Create Date: 2026-11-30
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0016_rooms'
-down_revision = '0015'
+revision = '0017_rooms'
+down_revision = '0016_deckview'
 branch_labels = None
 depends_on = None
 
