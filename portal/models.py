@@ -681,6 +681,7 @@ class ShareKind(enum.StrEnum):
 
     ASSET = "asset"  # one item of the library, its current version
     DECK = "deck"    # one of the rep's saved decks, as assembled
+    COLLECTION = "collection"  # a room: the items of a collection, as they were when shared
 
 
 class ShareLink(db.Model):
@@ -696,6 +697,7 @@ class ShareLink(db.Model):
     kind: Mapped[str] = mapped_column(String(20))
     asset_id: Mapped[int | None] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"), index=True)
     deck_id: Mapped[int | None] = mapped_column(ForeignKey("decks.id", ondelete="CASCADE"), index=True)
+    collection_id: Mapped[int | None] = mapped_column(ForeignKey("collections.id", ondelete="CASCADE"), index=True)
     title: Mapped[str] = mapped_column(String(300), default="")  # what was shared, as named then
     expires_on: Mapped[date] = mapped_column(Date)
     require_email: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -716,6 +718,22 @@ class ShareLink(db.Model):
     owner: Mapped[User] = relationship()
     asset: Mapped[Asset | None] = relationship()
     deck: Mapped[Deck | None] = relationship()
+    collection: Mapped[Collection | None] = relationship()
+    # A room's items, fixed when it was shared: what the collection gains later is not exposed.
+    items: Mapped[list[ShareLinkItem]] = relationship(
+        order_by="ShareLinkItem.position", cascade="all, delete-orphan", passive_deletes=True)
+
+
+class ShareLinkItem(db.Model):
+    """One item of a room (a shared collection), at its place in the room (1..)."""
+
+    __tablename__ = "share_link_items"
+
+    link_id: Mapped[int] = mapped_column(ForeignKey("share_links.id", ondelete="CASCADE"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"), index=True)
+
+    asset: Mapped[Asset] = relationship()
 
 
 class ShareVisit(db.Model):
@@ -750,7 +768,8 @@ class SharePageView(db.Model):
     visit_id: Mapped[int] = mapped_column(
         BigInteger().with_variant(Integer, "sqlite"), ForeignKey("share_visits.id", ondelete="CASCADE"),
         primary_key=True)
-    number: Mapped[int] = mapped_column(Integer, primary_key=True)  # the page of the shared document
+    # The page of the shared document; in a room, item position * ROOM_PAGE_STRIDE + page (portal/sharing/content.py).
+    number: Mapped[int] = mapped_column(Integer, primary_key=True)
     # The library page it shows (a deck's slide comes from some item's page), for analytics.
     asset_id: Mapped[int | None] = mapped_column(ForeignKey("assets.id", ondelete="SET NULL"))
     page_number: Mapped[int | None] = mapped_column(Integer)

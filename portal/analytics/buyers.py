@@ -22,6 +22,7 @@ from portal.models import (
     Page,
     ReportedUse,
     ShareLink,
+    ShareLinkItem,
     SharePageView,
     ShareVisit,
     User,
@@ -34,14 +35,14 @@ def _visit_in(window: DateRange):
 
 def _opened_assets(window: DateRange, asset_id: int | None = None):
     """(asset_id, visit_id) of every visit in the range to a link showing the item:
-    an item link, or a deck link whose visit read one of its slides."""
+    an item link, or a deck link (or a room) whose visit read one of its pages."""
     items = (select(ShareLink.asset_id.label("asset_id"), ShareVisit.id.label("visit_id"))
              .join(ShareLink, ShareLink.id == ShareVisit.link_id)
              .where(ShareLink.asset_id.is_not(None), _visit_in(window)))
     slides = (select(SharePageView.asset_id.label("asset_id"), SharePageView.visit_id.label("visit_id"))
               .join(ShareVisit, ShareVisit.id == SharePageView.visit_id)
               .join(ShareLink, ShareLink.id == ShareVisit.link_id)
-              .where(ShareLink.deck_id.is_not(None), SharePageView.asset_id.is_not(None), _visit_in(window)))
+              .where(ShareLink.asset_id.is_(None), SharePageView.asset_id.is_not(None), _visit_in(window)))
     if asset_id is not None:
         items = items.where(ShareLink.asset_id == asset_id)
         slides = slides.where(SharePageView.asset_id == asset_id)
@@ -106,6 +107,11 @@ def item_attention(window: DateRange, limit: int = 200) -> list[ItemAttention]:
             select(ShareLink.asset_id, func.count(), func.count().filter(ShareLink.visits_count > 0))
             .where(ShareLink.asset_id.is_not(None), made).group_by(ShareLink.asset_id)):
         item(asset_id).shares, item(asset_id).opened = int(shares), int(opened)
+    for asset_id, shares, opened in db.session.execute(  # rooms holding the item
+            select(ShareLinkItem.asset_id, func.count(), func.count().filter(ShareLink.visits_count > 0))
+            .join(ShareLink, ShareLink.id == ShareLinkItem.link_id).where(made).group_by(ShareLinkItem.asset_id)):
+        item(asset_id).shares += int(shares)
+        item(asset_id).opened += int(opened)
     for asset_id, visits in buyer_opens(window).items():
         item(asset_id).visits = visits
     for asset_id, seconds in db.session.execute(
@@ -150,9 +156,10 @@ def _normalized(column):
 
 
 def _showing(asset_id: int):
-    """Links that show the item: its own, and decks holding one of its slides."""
+    """Links that show the item: its own, decks holding one of its slides, rooms holding it."""
     decks = select(DeckSlide.deck_id).join(Page, Page.id == DeckSlide.page_id).where(Page.asset_id == asset_id)
-    return or_(ShareLink.asset_id == asset_id, ShareLink.deck_id.in_(decks))
+    rooms = select(ShareLinkItem.link_id).where(ShareLinkItem.asset_id == asset_id)
+    return or_(ShareLink.asset_id == asset_id, ShareLink.deck_id.in_(decks), ShareLink.id.in_(rooms))
 
 
 def share_outcomes(window: DateRange, asset_id: int | None = None) -> dict[str, int]:

@@ -29,10 +29,12 @@ from portal.sharing import links, visits
 
 bp = Blueprint("sharing", __name__)  # mounted under /api/v1 by create_app
 
-KINDS = ("asset", "deck")
+KINDS = ("asset", "deck", "collection")
+ROOM_ITEM = obj({"position": INTEGER, "asset_id": INTEGER, "title": STRING})
 LINK = obj({
     "id": INTEGER, "url": nullable(STRING), "kind": enum(*KINDS),
-    "target": obj({"type": enum(*KINDS), "id": INTEGER, "title": STRING}), "title": STRING,
+    "target": obj({"type": enum(*KINDS), "id": INTEGER, "title": STRING, "items": array(ROOM_ITEM)},
+                  required=["type", "id", "title"]), "title": STRING,
     "owner": obj({"id": INTEGER, "email": STRING, "name": STRING}), "expires_on": DATE,
     "require_email": BOOLEAN, "passcode": BOOLEAN, "allow_download": BOOLEAN, "notify": BOOLEAN,
     "account": STRING, "opportunity": STRING, "revoked": BOOLEAN, "revoked_at": nullable(DATETIME),
@@ -41,7 +43,8 @@ LINK = obj({
 })
 VISIT = obj({
     "id": INTEGER, "email": nullable(STRING), "started_at": DATETIME, "last_seen_at": DATETIME,
-    "device": enum(*visits.DEVICES), "seconds": INTEGER, "pages": array(obj({"number": INTEGER, "seconds": INTEGER})),
+    "device": enum(*visits.DEVICES), "seconds": INTEGER, "pages": array(obj({"number": INTEGER, "seconds": INTEGER, "item": INTEGER, "title": STRING},
+                       required=["number", "seconds"])),
     "downloaded": BOOLEAN,
 })
 LINK_WITH_VISITS = {**LINK, "properties": {**LINK["properties"], "visits": array(VISIT)},
@@ -55,9 +58,21 @@ def share_url(token: str) -> str:
     return url_for("buyer.open_link", token=token, _external=True)
 
 
+PAGE_KEYS = ("item", "title", "number", "seconds")
+
+
+def _target(link: ShareLink) -> dict:
+    if link.kind == ShareKind.ASSET:
+        return {"type": "asset", "id": link.asset_id, "title": link.asset.title}
+    if link.kind == ShareKind.DECK:
+        return {"type": "deck", "id": link.deck_id, "title": link.deck.title}
+    return {"type": "collection", "id": link.collection_id, "title": link.collection.title,
+            "items": [{"position": item.position, "asset_id": item.asset_id, "title": item.asset.title}
+                      for item in link.items]}
+
+
 def link_json(link: ShareLink, *, url: str | None = None, with_visits: bool = False) -> dict:
-    target = ({"type": "asset", "id": link.asset_id, "title": link.asset.title} if link.kind == ShareKind.ASSET
-              else {"type": "deck", "id": link.deck_id, "title": link.deck.title})
+    target = _target(link)
     body = {
         "id": link.id,
         "url": url,  # only when made: the token is kept hashed and cannot be shown again
@@ -81,10 +96,10 @@ def link_json(link: ShareLink, *, url: str | None = None, with_visits: bool = Fa
     }
     if with_visits:
         rows = visits.visits_of(link)
-        pages = visits.visit_pages([v.id for v in rows])
+        pages = visits.pages_read(link, [v.id for v in rows])
         body["visits"] = [{"id": v.id, "email": v.email, "started_at": iso(v.started_at),
                            "last_seen_at": iso(v.last_seen_at), "device": v.device, "seconds": v.seconds,
-                           "pages": [{"number": p["number"], "seconds": p["seconds"]} for p in pages[v.id]],
+                           "pages": [{key: p[key] for key in PAGE_KEYS if key in p} for p in pages[v.id]],
                            "downloaded": v.downloaded} for v in rows]
     return body
 
@@ -93,7 +108,8 @@ def link_json(link: ShareLink, *, url: str | None = None, with_visits: bool = Fa
 @allow(*EVERYONE)
 @api_doc(json=SHARE_BODY, responses={201: LINK})
 def create_share():
-    """Make a link to one item or one of the caller's saved decks (201, with its URL shown this once)."""
+    """Make a link to one item, one of the caller's saved decks, or a collection they may see, as a
+    room of its items (201, with its URL shown this once)."""
     options = links.parse_options(json_body(), default_days=current_app.config["SETTINGS"].share_days)
     link, token = links.create_link(current_user, options)
     return link_json(link, url=share_url(token)), 201

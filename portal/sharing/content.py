@@ -4,13 +4,16 @@ A link shows one item's current version in the PDF viewer (its PDF, or the PDF
 rendition of a deck, document or spreadsheet; the page pictures while there is
 none), or one of the rep's saved decks: the PDF of its current build in the same
 viewer (portal/decks/renditions.py), its slides as pictures while that is being
-made or if it could not be (each slide a page of some item). A retired or expired item
+made or if it could not be (each slide a page of some item), or a room: the items
+of a collection as they were when it was shared (a snapshot, share_link_items),
+each opened on its own in the viewer. A retired or expired item
 is never served through any link, nor a deck holding a slide of one: the buyer is
-told the content was withdrawn and the rep gets one notice (visits.py)."""
+told the content was withdrawn and the rep gets one notice (visits.py). In a room
+only that item stops; the room goes when all of its items have."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import select
@@ -26,8 +29,14 @@ from portal.models import (
     Processing,
     ShareKind,
     ShareLink,
+    ShareLinkItem,
 )
 from portal.viewer.previews import preview_key, viewer_pages
+
+MAX_ROOM_ITEMS = 50
+# A room's page views are numbered item position * this + page (one key per visit and
+# page across the room); an item's pages past this are not tracked.
+ROOM_PAGE_STRIDE = 10_000
 
 
 @dataclass(frozen=True)
@@ -44,6 +53,8 @@ class SharedContent:
     preparing: bool = False        # an item still being processed; a deck's PDF still being made
     pdf_key: str | None = None     # an item's PDF for the viewer (None: the page pictures are shown)
     pdf_pages: int = 0             # pages of that PDF (a workbook's has more pages than sheets)
+    items: list[RoomItem] = field(default_factory=list)  # a room's items, in order
+    asset: Asset | None = None     # the item shown, when it is one item
 
     @property
     def page_count(self) -> int:
@@ -66,11 +77,30 @@ def _withdrawn_reason(asset, today: date) -> str | None:
     return _withdrawn_status(asset.status, asset.expires_on, today)
 
 
+@dataclass(frozen=True)
+class RoomItem:
+    position: int
+    asset: Asset
+    withdrawn: str | None  # retired, expired: shown as no longer available, never served
+
+
+def room_items(link: ShareLink, today: date | None = None) -> list[RoomItem]:
+    today = today or date.today()
+    return [RoomItem(item.position, item.asset, _withdrawn_reason(item.asset, today)) for item in link.items]
+
+
+def _all_withdrawn(items: list[RoomItem]) -> str | None:
+    return items[0].withdrawn if items and all(item.withdrawn for item in items) else None
+
+
 def withdrawn(link: ShareLink, today: date | None = None) -> str | None:
-    """Why what the link shows may no longer be served (retired, expired), or None."""
+    """Why what the link shows may no longer be served (retired, expired), or None.
+    A room is withdrawn when every item of it is."""
     today = today or date.today()
     if link.kind == ShareKind.ASSET:
         return _withdrawn_reason(link.asset, today)
+    if link.kind == ShareKind.COLLECTION:
+        return _all_withdrawn(room_items(link, today))
     for slide in link.deck.slides:
         reason = _withdrawn_reason(slide.page.asset, today)
         if reason:
@@ -78,19 +108,44 @@ def withdrawn(link: ShareLink, today: date | None = None) -> str | None:
     return None
 
 
+def withdrawn_item(link: ShareLink, today: date | None = None) -> tuple[str, str | None] | None:
+    """What to tell the rep of a withdrawn link: (reason, None), or for a room with any
+    withdrawn item (reason, that item's title); None while everything is served."""
+    if link.kind != ShareKind.COLLECTION:
+        reason = withdrawn(link, today)
+        return (reason, None) if reason else None
+    item = next((item for item in room_items(link, today) if item.withdrawn), None)
+    return (item.withdrawn, item.asset.title) if item else None
+
+
+def _item_content(asset: Asset, today: date) -> SharedContent:
+    reason = _withdrawn_reason(asset, today)
+    version = asset.current_version
+    if reason:
+        return SharedContent(asset.title, [], withdrawn=reason, asset=asset)
+    if version is None or version.processing != Processing.READY:
+        return SharedContent(asset.title, [], preparing=version is not None
+                             and version.processing == Processing.PENDING, asset=asset)
+    return SharedContent(asset.title, [SharedPage(p.number, p) for p in version.pages],
+                         pdf_key=preview_key(version), pdf_pages=viewer_pages(version), asset=asset)
+
+
+def room_item_content(link: ShareLink, position: int, today: date | None = None) -> SharedContent | None:
+    """Item `position` of a room, as the viewer shows it; None when the link is not a
+    room or has no such item."""
+    if link.kind != ShareKind.COLLECTION:
+        return None
+    item = next((item for item in link.items if item.position == position), None)
+    return _item_content(item.asset, today or date.today()) if item else None
+
+
 def content_of(link: ShareLink, today: date | None = None) -> SharedContent:
     today = today or date.today()
     if link.kind == ShareKind.ASSET:
-        asset = link.asset
-        reason = _withdrawn_reason(asset, today)
-        version = asset.current_version
-        if reason:
-            return SharedContent(asset.title, [], withdrawn=reason)
-        if version is None or version.processing != Processing.READY:
-            return SharedContent(asset.title, [], preparing=version is not None
-                                 and version.processing == Processing.PENDING)
-        return SharedContent(asset.title, [SharedPage(p.number, p) for p in version.pages],
-                             pdf_key=preview_key(version), pdf_pages=viewer_pages(version))
+        return _item_content(link.asset, today)
+    if link.kind == ShareKind.COLLECTION:
+        items = room_items(link, today)
+        return SharedContent(link.title, [], withdrawn=_all_withdrawn(items), items=items)
     deck = link.deck
     pages = []
     for slide in deck.slides:
@@ -125,24 +180,50 @@ class BeaconTarget:
     withdrawn: str | None
     library_pages: dict[int, tuple[int, int]]  # number -> (asset id, page number); empty: an item, 1:1
     asset_id: int | None = None
+    first_number: int = 0  # a room item's page views are numbered from here (ROOM_PAGE_STRIDE)
+    items: dict[int, BeaconTarget] | None = None  # a room: each served item by position
 
     def library_page(self, number: int) -> tuple[int | None, int]:
         return self.library_pages.get(number) or (self.asset_id, number)
+
+    def for_item(self, position: object) -> BeaconTarget:
+        """What a beacon naming this item is checked against: the link itself when it
+        is not a room; in a room, the item (nothing is kept for an unknown or
+        withdrawn item, or a beacon naming none)."""
+        if self.items is None:
+            return self
+        found = self.items.get(position) if isinstance(position, int) else None
+        return found or BeaconTarget(0, None, {})
+
+
+_ITEM_PAGES = (Asset.id.label("asset_id"), Asset.status, Asset.expires_on, AssetVersion.kind,
+               AssetVersion.processing, AssetVersion.page_count, AssetVersion.preview_pages)
+
+
+def _readable_pages(row) -> int:
+    if row.processing != Processing.READY:
+        return 0
+    return max(row.page_count or 0, (row.preview_pages or 0) if row.kind != "pdf" else 0)
 
 
 def beacon_target(link: ShareLink, today: date | None = None) -> BeaconTarget:
     today = today or date.today()
     if link.kind == ShareKind.ASSET:
         row = db.session.execute(
-            select(Asset.status, Asset.expires_on, AssetVersion.kind, AssetVersion.processing,
-                   AssetVersion.page_count, AssetVersion.preview_pages)
-            .join(AssetVersion, AssetVersion.id == Asset.current_version_id, isouter=True)
+            select(*_ITEM_PAGES).join(AssetVersion, AssetVersion.id == Asset.current_version_id, isouter=True)
             .where(Asset.id == link.asset_id)).one()
-        reason = _withdrawn_status(row.status, row.expires_on, today)
-        pages = 0
-        if row.processing == Processing.READY:
-            pages = max(row.page_count or 0, (row.preview_pages or 0) if row.kind != "pdf" else 0)
-        return BeaconTarget(pages, reason, {}, link.asset_id)
+        return BeaconTarget(_readable_pages(row), _withdrawn_status(row.status, row.expires_on, today), {},
+                            link.asset_id)
+    if link.kind == ShareKind.COLLECTION:
+        rows = db.session.execute(
+            select(ShareLinkItem.position, *_ITEM_PAGES).join(Asset, Asset.id == ShareLinkItem.asset_id)
+            .join(AssetVersion, AssetVersion.id == Asset.current_version_id, isouter=True)
+            .where(ShareLinkItem.link_id == link.id)).all()
+        reasons = [_withdrawn_status(row.status, row.expires_on, today) for row in rows]
+        items = {row.position: BeaconTarget(min(_readable_pages(row), ROOM_PAGE_STRIDE - 1), None, {}, row.asset_id,
+                                            first_number=row.position * ROOM_PAGE_STRIDE)
+                 for row, reason in zip(rows, reasons, strict=True) if not reason}
+        return BeaconTarget(0, reasons[0] if rows and all(reasons) else None, {}, items=items)
     rows = db.session.execute(
         select(DeckSlide.position, Page.asset_id, Page.number, Asset.status, Asset.expires_on)
         .join(Page, Page.id == DeckSlide.page_id).join(Asset, Asset.id == Page.asset_id)

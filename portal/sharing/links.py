@@ -1,5 +1,6 @@
-"""A rep's share links: create (one item or one saved deck), list, extend, revoke,
-and each link's state. Plain arguments in; no request or session."""
+"""A rep's share links: create (one item, one saved deck, or a room of a collection's
+items), list, extend, revoke, and each link's state. Plain arguments in; no request
+or session."""
 
 from __future__ import annotations
 
@@ -12,20 +13,21 @@ from sqlalchemy import func, select
 from werkzeug.exceptions import NotFound
 from werkzeug.security import generate_password_hash
 
+from portal.collections.services import get_collection_for
 from portal.decks.services import get_deck_for
 from portal.errors import InvalidInput
 from portal.extensions import db
 from portal.feedback.inputs import NAME_MAX
 from portal.ids import whole_number
 from portal.library.services import get_asset_for
-from portal.models import ShareKind, ShareLink, User, utcnow
+from portal.models import Asset, ShareKind, ShareLink, ShareLinkItem, User, utcnow
 from portal.pagination import Listing, count_rows
-from portal.sharing.content import content_of, prepare_deck, withdrawn
+from portal.sharing.content import MAX_ROOM_ITEMS, content_of, prepare_deck, withdrawn
 from portal.sharing.tokens import new_token, token_hash
 
 MAX_DAYS = 365  # the furthest expiry a link may have
 PASSCODE_MIN, PASSCODE_MAX = 4, 100
-TARGETS = ("asset_id", "deck_id", "collection_id")
+TARGETS = {"asset_id": ShareKind.ASSET, "deck_id": ShareKind.DECK, "collection_id": ShareKind.COLLECTION}
 
 
 @dataclass
@@ -92,12 +94,10 @@ def parse_options(data: Mapping[str, Any], *, default_days: int, today: date | N
     kind, target_id = "", 0
     if len(given) != 1:
         errors["target"] = "Send exactly one of asset_id, deck_id, collection_id."
-    elif given[0] == "collection_id":
-        errors["collection_id"] = "Collections cannot be shared yet; share an item or a deck."
     else:
         try:
             target_id = whole_number(data[given[0]])
-            kind = ShareKind.ASSET.value if given[0] == "asset_id" else ShareKind.DECK.value
+            kind = TARGETS[given[0]].value
         except ValueError:
             errors[given[0]] = "A whole number: the id of what to share."
     passcode = data.get("passcode")
@@ -130,11 +130,16 @@ def create_link(user: User, options: ShareOptions) -> tuple[ShareLink, str]:
     if options.kind == ShareKind.ASSET:
         asset = get_asset_for(user, options.target_id)
         link.asset, link.title = asset, asset.title
-    else:
+    elif options.kind == ShareKind.DECK:
         deck = get_deck_for(user, options.target_id)
         if not deck.slides:
             raise InvalidInput("This deck has no slides yet; add some before sharing it.", {"deck_id": "Empty."})
         link.deck, link.title = deck, deck.title or "Untitled deck"
+    else:
+        collection = get_collection_for(user, options.target_id)
+        link.collection, link.title = collection, collection.title
+        link.items = [ShareLinkItem(position=n, asset=asset)
+                      for n, asset in enumerate(_room_assets([item.asset for item in collection.items]), 1)]
     content = content_of(link)
     if content.withdrawn:
         raise InvalidInput(f"This cannot be shared: it holds {content.withdrawn} content.",
@@ -145,6 +150,27 @@ def create_link(user: User, options: ShareOptions) -> tuple[ShareLink, str]:
     db.session.commit()
     prepare_deck(link)  # the buyer's viewer and download need the deck built: start now
     return link, token
+
+
+def _room_assets(assets: list[Asset]) -> list[Asset]:
+    """A collection's items, if they may make a room: some, at most MAX_ROOM_ITEMS, each
+    one a buyer may be shown (422 naming those that may not)."""
+    problem = None
+    # What reps may not open is not for buyers either, whoever shares (staff also see drafts).
+    refused = [asset.title for asset in assets if asset.is_hidden_from_reps()]
+    if not assets:
+        problem = "This collection is empty; add items before sharing it."
+    elif len(assets) > MAX_ROOM_ITEMS:
+        problem = (f"A shared collection holds at most {MAX_ROOM_ITEMS} items; this one has {len(assets)}. "
+                   "Share a shorter collection.")
+    elif refused:
+        problem = ("These items cannot be shown to a buyer (retired, expired, not published or still being "
+                   "processed): " + ", ".join(f"“{title}”" for title in refused[:10])
+                   + (f" and {len(refused) - 10} more" if len(refused) > 10 else "")
+                   + ". Remove them from the collection, or share the other items one by one.")
+    if problem:
+        raise InvalidInput(problem, {"collection_id": problem})
+    return assets
 
 
 def find_by_token(token: str) -> ShareLink | None:

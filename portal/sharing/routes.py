@@ -3,7 +3,8 @@ revoke, extend). `buyer`: what a buyer opens, under /s/TOKEN, with no sign-in, n
 portal navigation and no portal cookie (see __init__.py), `X-Robots-Tag: noindex`,
 `Referrer-Policy: no-referrer` and a Content-Security-Policy narrower than the
 portal's. A link shows only what was shared: every buyer URL is under its token
-and names pages by their number in what was shared, never by a library id."""
+and names pages by their number in what was shared, never by a library id (a
+room's items by their position in the room: /s/TOKEN/items/N/...)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from flask_login import current_user
 from werkzeug.exceptions import HTTPException, NotFound
 
 from portal.access import EVERYONE, PUBLIC, allow
+from portal.collections.services import get_collection_for
 from portal.decks import building
 from portal.decks.services import PPTX_MIME, download_name, list_decks
 from portal.errors import InvalidInput, TooManyRequests
@@ -32,12 +34,19 @@ from portal.extensions import csrf
 from portal.files import send_stored
 from portal.hardening import _storage_origin
 from portal.library.services import get_asset_for
-from portal.models import BuildStatus, ShareKind, ShareLink, ShareVisit
+from portal.models import Asset, BuildStatus, ShareKind, ShareLink, ShareVisit
 from portal.pagination import page_number
 from portal.ratelimit import RateLimit
 from portal.sharing import gate, links, visits
 from portal.sharing.api import share_url
-from portal.sharing.content import WITHDRAWN_MESSAGES, beacon_target, content_of, prepare_deck
+from portal.sharing.content import (
+    WITHDRAWN_MESSAGES,
+    SharedContent,
+    beacon_target,
+    content_of,
+    prepare_deck,
+    room_item_content,
+)
 from portal.sharing.tokens import well_formed
 
 bp = Blueprint("sharing", __name__)
@@ -64,38 +73,45 @@ def index():
                            labels=links.STATE_LABELS)
 
 
+def _number(raw: str | None) -> int | None:
+    return int(raw) if raw and raw.isdigit() else None
+
+
+def _new_form(*, asset_id: int | None = None, collection_id: int | None = None, chosen_deck: int | None = None,
+              values: dict, errors: dict, status: int = 200):
+    """The new-link form, with the item or collection it was opened for and the rep's
+    decks to choose from."""
+    asset = get_asset_for(current_user, asset_id) if asset_id else None
+    collection = get_collection_for(current_user, collection_id) if collection_id else None
+    decks, _ = list_decks(current_user, include_tray=False)
+    return render_template("sharing/new.html", asset=asset, collection=collection,
+                           decks=[d for d in decks if d.slides], chosen_deck=chosen_deck,
+                           default_expiry=_default_expiry(), values=values, errors=errors), status
+
+
 @bp.get("/shares/new")
 @allow(*EVERYONE)
 def new():
-    asset = None
-    if request.args.get("asset_id", "").isdigit():
-        asset = get_asset_for(current_user, int(request.args["asset_id"]))
-    decks, _ = list_decks(current_user, include_tray=False)
-    chosen_deck = request.args.get("deck_id", type=int)
-    return render_template("sharing/new.html", asset=asset, decks=[d for d in decks if d.slides],
-                           chosen_deck=chosen_deck, default_expiry=_default_expiry(), values={}, errors={})
+    return _new_form(asset_id=_number(request.args.get("asset_id")),
+                     collection_id=_number(request.args.get("collection_id")),
+                     chosen_deck=request.args.get("deck_id", type=int), values={}, errors={})
 
 
 @bp.post("/shares")
 @allow(*EVERYONE)
 def create():
     form = request.form.to_dict()
-    if form.get("target", "").startswith("deck:"):
-        form["deck_id"] = form["target"].removeprefix("deck:")
-    elif form.get("target", "").startswith("asset:"):
-        form["asset_id"] = form["target"].removeprefix("asset:")
+    kind, _, target_id = form.get("target", "").partition(":")
+    if kind in ("asset", "deck", "collection"):
+        form[f"{kind}_id"] = target_id
     for name in ("require_email", "allow_download", "notify"):
         form[name] = "1" if form.get(name) else "0"
     try:
         options = links.parse_options(form, default_days=_settings().share_days)
         link, token = links.create_link(current_user, options)
     except InvalidInput as error:
-        asset_id = form.get("asset_id", "")
-        asset = get_asset_for(current_user, int(asset_id)) if asset_id.isdigit() else None
-        decks, _ = list_decks(current_user, include_tray=False)
-        return render_template("sharing/new.html", asset=asset, decks=[d for d in decks if d.slides],
-                               chosen_deck=None, default_expiry=_default_expiry(), values=form,
-                               errors=error.fields or {"form": error.message}), 422
+        return _new_form(asset_id=_number(form.get("asset_id")), collection_id=_number(form.get("collection_id")),
+                         values=form, errors=error.fields or {"form": error.message}, status=422)
     flash(share_url(token), "share_url")
     return redirect(url_for("sharing.detail", link_id=link.id))
 
@@ -106,7 +122,7 @@ def detail(link_id: int):
     link = links.get_link_for(current_user, link_id)
     rows = visits.visits_of(link)
     return render_template("sharing/detail.html", shared=link, visits=rows,
-                           pages=visits.visit_pages([v.id for v in rows]), state=links.state(link),
+                           pages=visits.pages_read(link, [v.id for v in rows]), state=links.state(link),
                            labels=links.STATE_LABELS)
 
 
@@ -208,9 +224,15 @@ def _visit(link: ShareLink) -> ShareVisit | None:
 
 
 def _content_or_gone(link: ShareLink):
+    """What the link shows; 410 once it is withdrawn (a room: all of its items). The rep
+    is told of withdrawn content once (in a room, naming the first such item)."""
     content = content_of(link)
-    if content.withdrawn:
+    gone_item = next((item for item in content.items if item.withdrawn), None)
+    if gone_item:
+        visits.note_withdrawn(link, gone_item.withdrawn, item=gone_item.asset.title)
+    elif content.withdrawn:
         visits.note_withdrawn(link, content.withdrawn)
+    if content.withdrawn:
         raise Gone("Content withdrawn", WITHDRAWN_MESSAGES[content.withdrawn])
     return content
 
@@ -241,8 +263,45 @@ def open_link(token: str):
         if gate.needs_gate(link):
             return render_template("sharing/gate.html", link=link, errors={}, values={})
         return _start(link, None, token)
-    return render_template("sharing/buyer.html", link=link, content=content, visit=visit, token=token,
-                           owner=link.owner)
+    if link.kind == ShareKind.COLLECTION:
+        return render_template("sharing/room.html", link=link, content=content, token=token)
+    return render_template("sharing/buyer.html", link=link, content=content, token=token,
+                           urls=_viewer_urls(token))
+
+
+def _viewer_urls(token: str, position: int | None = None) -> dict:
+    """Where the buyer's viewer finds the document, its pages, the download and the
+    beacon: the link's own, or (position) a room item's."""
+    item = {} if position is None else {"position": position}
+    prefix = "buyer.item_" if item else "buyer."
+    return {"document": url_for(prefix + "document", token=token, **item),
+            "pages": url_for(prefix + "page_image", token=token, number=1, **item).removesuffix("1.png"),
+            "download": url_for(prefix + "download", token=token, **item),
+            "beacon": url_for("buyer.beacon", token=token), "item": position,
+            "room": url_for("buyer.open_link", token=token) if item else None}
+
+
+def _room_item(link: ShareLink, position: int) -> SharedContent:
+    """Item `position` of a room: 404 when there is none (or the link is no room), 410
+    once it was retired or expired (the room's other items are still served)."""
+    item = room_item_content(link, position)
+    if item is None:
+        raise NotFound()
+    if item.withdrawn:
+        raise Gone("No longer available", f"“{item.title}”: {WITHDRAWN_MESSAGES[item.withdrawn]}")
+    return item
+
+
+@buyer.get("/<token>/items/<int:position>")
+@allow(PUBLIC)
+def item_page(token: str, position: int):
+    """One item of a room in the viewer; without a visit, the room (and its gate) first."""
+    link = _live_link(token)
+    _content_or_gone(link)
+    if not visits.reusable(_visit(link)):
+        return redirect(url_for("buyer.open_link", token=token), code=303)
+    return render_template("sharing/buyer.html", link=link, content=_room_item(link, position), token=token,
+                           urls=_viewer_urls(token, position))
 
 
 @buyer.post("/<token>")
@@ -276,6 +335,17 @@ def _viewing(token: str):
 @allow(PUBLIC)
 def page_image(token: str, number: int):
     _, content, _ = _viewing(token)
+    return _send_page(content, number)
+
+
+@buyer.get("/<token>/items/<int:position>/pages/<int:number>.png")
+@allow(PUBLIC)
+def item_page_image(token: str, position: int, number: int):
+    link, _, _ = _viewing(token)
+    return _send_page(_room_item(link, position), number)
+
+
+def _send_page(content: SharedContent, number: int) -> Response:
     shared = content.page(number)
     if shared is None or not shared.page.thumbnail_key:
         raise NotFound()
@@ -301,6 +371,18 @@ def _being_prepared(message: str) -> Response:
 def document(token: str):
     """The shared item as PDF, for the viewer (shown in the page, never as a download)."""
     _, content, _ = _viewing(token)
+    return _send_pdf(content)
+
+
+@buyer.get("/<token>/items/<int:position>/document.pdf")
+@allow(PUBLIC)
+def item_document(token: str, position: int):
+    """A room item as PDF, for the viewer."""
+    link, _, _ = _viewing(token)
+    return _send_pdf(_room_item(link, position))
+
+
+def _send_pdf(content: SharedContent) -> Response:
     if content.pdf_key is None and content.preparing and content.pages:  # a deck's PDF being made
         return _being_prepared("This is being prepared; try again in a moment.")
     if content.pdf_key is None:
@@ -315,8 +397,7 @@ def download(token: str):
     if not link.allow_download or not content.pages:
         raise NotFound()
     if link.kind == ShareKind.ASSET:
-        version = link.asset.current_version
-        response = send_stored(version.storage_key, filename=version.filename, mime=version.mime)
+        response = _send_file(link.asset)
     else:
         build = building.wait_for(building.request_build(link.owner, link.deck), _settings().deck_wait_seconds)
         if build.status == BuildStatus.FAILED:
@@ -326,6 +407,23 @@ def download(token: str):
         response = send_stored(build.storage_key, filename=download_name(link.deck), mime=PPTX_MIME)
     visits.note_download(visit)
     return response
+
+
+@buyer.get("/<token>/items/<int:position>/download")
+@allow(PUBLIC)
+def item_download(token: str, position: int):
+    link, _, visit = _viewing(token)
+    item = _room_item(link, position)
+    if not link.allow_download or not item.pages:
+        raise NotFound()
+    response = _send_file(item.asset)
+    visits.note_download(visit)
+    return response
+
+
+def _send_file(asset: Asset) -> Response:
+    version = asset.current_version
+    return send_stored(version.storage_key, filename=version.filename, mime=version.mime)
 
 
 @buyer.post("/<token>/beacon")
@@ -340,7 +438,10 @@ def beacon(token: str):
     if (request.content_length or 0) > visits.MAX_BEACON_BYTES:
         raise InvalidInput("The beacon is too large.", status=413)
     if request.mimetype in ("multipart/form-data", "application/x-www-form-urlencoded"):  # the viewer's fallback
-        body = json.dumps({"pages": _json_or_none(request.form.get("pages"))}).encode()
+        # `pages`: the list, or the whole JSON beacon (viewer.js sends its body as is).
+        sent = _json_or_none(request.form.get("pages"))
+        body = json.dumps(sent if isinstance(sent, dict) else
+                          {"pages": sent, "item": _json_or_none(request.form.get("item"))}).encode()
     else:
         body = request.stream.read(visits.MAX_BEACON_BYTES + 1)
     parsed = visits.parse_beacon(body)

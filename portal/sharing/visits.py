@@ -22,10 +22,10 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from portal.errors import InvalidInput
 from portal.extensions import after_commit, db
-from portal.models import ShareLink, SharePageView, ShareVisit, utcnow
+from portal.models import ShareKind, ShareLink, SharePageView, ShareVisit, utcnow
 from portal.notifications.services import notify
 from portal.queue import enqueue
-from portal.sharing.content import BeaconTarget
+from portal.sharing.content import ROOM_PAGE_STRIDE, BeaconTarget
 from portal.sharing.tokens import new_token, token_hash, well_formed
 
 log = logging.getLogger(__name__)
@@ -99,31 +99,32 @@ def _tell(link: ShareLink, message: str) -> None:
     after_commit(db.session, f"share-email-{notification_id}", lambda: enqueue("email_share_notice", notification_id))
 
 
-def note_withdrawn(link: ShareLink, reason: str, *, by_buyer: bool = True) -> None:
+def note_withdrawn(link: ShareLink, reason: str, *, by_buyer: bool = True, item: str | None = None) -> None:
     """Tell the rep once that their link's content was withdrawn (found by a buyer, or
-    by the hourly sweep, `notify_withdrawn`)."""
+    by the hourly sweep, `notify_withdrawn`); for a room, naming the `item` found so."""
     if link.withdrawn_notice_at is not None:
         return
     link.withdrawn_notice_at = utcnow()
-    what = f"A buyer opened your link to “{link.title}”, but its content was {reason}" if by_buyer \
-        else f"The content of your link to “{link.title}” was {reason}"
+    content = f"its item “{item}”" if item else "its content"
+    what = f"A buyer opened your link to “{link.title}”, but {content} was {reason}" if by_buyer \
+        else f"The {content.removeprefix('its ')} of your link to “{link.title}” was {reason}"
     _tell(link, f"{what} and is no longer served. Share a current item instead.")
     db.session.commit()
 
 
 def notify_withdrawn(today: date | None = None) -> list[int]:
-    """Live links (not revoked, not expired) whose content was retired or expired since,
+    """Live links (not revoked, not expired) whose content (a room: any item) was retired or expired since,
     whose rep was not told yet: tell them (the queue runs this every hour). Returns the ids."""
-    from portal.sharing.content import withdrawn
+    from portal.sharing.content import withdrawn_item
 
     today = today or date.today()
     told = []
     for link in db.session.scalars(select(ShareLink).where(
             ShareLink.revoked_at.is_(None), ShareLink.expires_on >= today, ShareLink.withdrawn_notice_at.is_(None))
             .order_by(ShareLink.id)):
-        reason = withdrawn(link, today)
-        if reason:
-            note_withdrawn(link, reason, by_buyer=False)
+        found = withdrawn_item(link, today)
+        if found:
+            note_withdrawn(link, found[0], by_buyer=False, item=found[1])
             told.append(link.id)
     return told
 
@@ -140,12 +141,13 @@ def note_download(visit: ShareVisit) -> None:
 class Beacon:
     key: str | None  # the visit (else the visit cookie's)
     pages: list[tuple[int, float]]  # (number, seconds), as sent
+    item: int | None = None  # in a room, the item's position the pages are of
 
 
 def parse_beacon(body: bytes) -> Beacon:
-    """A beacon's JSON: {"pages": [{"number": N, "seconds": S}, ...]} and, from
-    clients without the visit cookie, "visit": KEY; malformed ones are refused
-    with 400 (never a 500)."""
+    """A beacon's JSON: {"pages": [{"number": N, "seconds": S}, ...]}, in a room
+    "item": POSITION, and, from clients without the visit cookie, "visit": KEY;
+    malformed ones are refused with 400 (never a 500)."""
     if len(body) > MAX_BEACON_BYTES:
         raise InvalidInput("The beacon is too large.", status=413)
     try:
@@ -155,6 +157,9 @@ def parse_beacon(body: bytes) -> Beacon:
     if not isinstance(data, dict) or not isinstance(data.get("visit", ""), str) \
             or not isinstance(data.get("pages"), list):
         raise InvalidInput("A beacon is {\"visit\", \"pages\": [{\"number\", \"seconds\"}]}.", status=400)
+    item = data.get("item")
+    if item is not None and (isinstance(item, bool) or not isinstance(item, int)):
+        raise InvalidInput("\"item\" is the whole-number position of an item in the room.", status=400)
     if len(data["pages"]) > MAX_BEACON_PAGES:
         raise InvalidInput(f"At most {MAX_BEACON_PAGES} pages in one beacon.", status=413)
     pages = []
@@ -165,7 +170,7 @@ def parse_beacon(body: bytes) -> Beacon:
                 or not isinstance(seconds, int | float) or seconds != seconds:
             raise InvalidInput("Each page is {\"number\": whole number, \"seconds\": number}.", status=400)
         pages.append((number, float(seconds)))
-    return Beacon(data.get("visit") or None, pages)
+    return Beacon(data.get("visit") or None, pages, item)
 
 
 def _upsert(dialect: str):
@@ -177,8 +182,10 @@ def record_beacon(link: ShareLink, target: BeaconTarget, beacon: Beacon, cookie_
     """Add a beacon's seconds to its visit's pages; returns the page views kept.
     Pages outside what was shared and non-positive durations are dropped, each
     entry is capped at MAX_ENTRY_SECONDS and the visit at MAX_VISIT_SECONDS;
-    an unknown visit, or one past MAX_BEACONS_PER_VISIT, keeps nothing."""
+    an unknown visit, or one past MAX_BEACONS_PER_VISIT, keeps nothing; in a room,
+    pages of an unknown or withdrawn item are dropped."""
     now = now or utcnow()
+    target = target.for_item(beacon.item)
     key = beacon.key or cookie_key
     if not key or not well_formed(key):
         return 0
@@ -208,8 +215,9 @@ def record_beacon(link: ShareLink, target: BeaconTarget, beacon: Beacon, cookie_
         row[1] += 1
     if totals:
         insert = _upsert(connection.dialect.name)
-        rows = [{"visit_id": visit.id, "number": number, "asset_id": target.library_page(number)[0],
-                 "page_number": target.library_page(number)[1], "seconds": seconds, "views": views}
+        rows = [{"visit_id": visit.id, "number": target.first_number + number,
+                 "asset_id": target.library_page(number)[0], "page_number": target.library_page(number)[1],
+                 "seconds": seconds, "views": views}
                 for number, (seconds, views) in sorted(totals.items())]
         table = SharePageView.__table__
         statement = insert(table).values(rows)
@@ -232,6 +240,21 @@ def visit_pages(visit_ids: list[int]) -> dict[int, list[dict]]:
     for row in db.session.scalars(select(SharePageView).where(SharePageView.visit_id.in_(visit_ids))
                                   .order_by(SharePageView.visit_id, SharePageView.number)):
         found[row.visit_id].append({"number": row.number, "seconds": row.seconds, "views": row.views})
+    return found
+
+
+def pages_read(link: ShareLink, visit_ids: list[int]) -> dict[int, list[dict]]:
+    """What each visit read, as the rep is shown it: {visit id: [{number, seconds, views}]};
+    in a room also each page's item (position and title), `number` being its page in
+    that item."""
+    found = visit_pages(visit_ids)
+    if link.kind != ShareKind.COLLECTION:
+        return found
+    titles = {item.position: item.asset.title for item in link.items}
+    for pages in found.values():
+        for page in pages:
+            page["item"], page["number"] = divmod(page["number"], ROOM_PAGE_STRIDE)
+            page["title"] = titles.get(page["item"], f"Item {page['item']}")
     return found
 
 

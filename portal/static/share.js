@@ -8,6 +8,7 @@
   var total = parseInt(viewer.getAttribute("data-pages"), 10) || 1;
   var pageUrl = viewer.getAttribute("data-page-url");
   var beaconUrl = viewer.getAttribute("data-beacon-url");
+  var item = parseInt(viewer.getAttribute("data-beacon-item") || "", 10);  // a room's item, else NaN
   var image = viewer.querySelector("[data-pages-image]");
   var status = viewer.querySelector("[data-pages-status]");
   var prev = viewer.querySelector("[data-pages-prev]");
@@ -30,7 +31,7 @@
     });
     pending = {};
     if (!pages.length) return;
-    var body = JSON.stringify({ pages: pages });
+    var body = JSON.stringify(isNaN(item) ? { pages: pages } : { item: item, pages: pages });
     if (navigator.sendBeacon && navigator.sendBeacon(beaconUrl, new Blob([body], { type: "application/json" }))) return;
     fetch(beaconUrl, { method: "POST", body: body, keepalive: true, credentials: "same-origin",
                        headers: { "Content-Type": "application/json" } });

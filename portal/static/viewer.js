@@ -4,6 +4,7 @@
 // Everything it needs comes from the data- attributes of its [data-viewer] element:
 //   data-src          URL of the PDF (required)
 //   data-beacon-url   where attention beacons go (JSON {"pages": [{number, seconds}]}); empty: none
+//   data-beacon-item  sent as "item" with each beacon (an item's position in a shared room); empty: none
 //   data-start-page   the page to open at (1 when missing or out of range)
 //   data-terms        search terms to highlight, separated by spaces
 //   data-download-url a download link shown in the toolbar; empty: none
@@ -32,8 +33,9 @@ function plural(n, one, many) {
 // Seconds per page, measured while the page is shown and the tab is visible, sent in
 // batches: every 30 s, when many pages piled up, and when the tab is hidden or closed.
 class Attention {
-  constructor(url) {
+  constructor(url, item) {
     this.url = url;
+    this.item = item ? parseInt(item, 10) : null;
     this.pending = new Map();
     this.page = null;
     this.since = null;
@@ -101,7 +103,7 @@ class Attention {
   }
 
   send(pages, closing) {
-    const body = JSON.stringify({ pages });
+    const body = JSON.stringify(this.item === null ? { pages } : { item: this.item, pages });
     const headers = { "Content-Type": "application/json", "X-CSRFToken": csrfToken() };
     try {
       const request = fetch(this.url, { method: "POST", headers, body, keepalive: true, credentials: "same-origin" });
@@ -173,7 +175,7 @@ class Viewer {
     this.textLayer = null;
     this.renderSeq = 0;
     this.hitPages = null;
-    this.attention = new Attention(data.beaconUrl || "");
+    this.attention = new Attention(data.beaconUrl || "", data.beaconItem || "");
     this.el = (name) => root.querySelector("[data-viewer-" + name + "]");
     this.stage = this.el("stage");
     this.box = this.el("pagebox");

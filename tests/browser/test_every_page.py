@@ -29,7 +29,9 @@ ANONYMOUS = "anonymous"
 BLOCKING = ("serious", "critical")
 # Page routes that answer a file, never a page, and only for some items (a video's or an
 # image's bytes: a deck has none, so the seeded deck answers 404 there).
-FILES_ONLY = {"viewer.media"}
+# The anonymous buyer's link is a room: its own document, pages and download are 404 by
+# design (each item has its own, under /s/<token>/items/<position>/, which are walked).
+FILES_ONLY = {"viewer.media", "buyer.document", "buyer.page_image", "buyer.download"}
 AXE_RUN = """async () => {
   const result = await axe.run(document, {resultTypes: ["violations"]});
   return result.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
@@ -137,12 +139,17 @@ def _seed(factories, tmp_path) -> Seed:
         kept = create_collection(user, CollectionInput(f"{role} shortlist", "For the Acme renewal", [brief.id, deck.id],
                                                        Audience(teams=["Enterprise"]) if user.is_staff else None))
         add_favorite(user, deck.id)
-        # A share link of one's own; the rep's is the one the anonymous buyer opens.
-        link, buyer_token = create_link(user, ShareOptions(
+        # A share link of one's own (an item); the rep also shares a room, which the anonymous buyer opens.
+        link, _ = create_link(user, ShareOptions(
             kind="asset", target_id=deck.id, expires_on=date.today() + timedelta(days=30), require_email=False,
             passcode=None, allow_download=True, notify=True, account="Acme", opportunity="Acme renewal"))
         if role == "rep":
-            seed.shared.update(token=buyer_token, number=1)
+            # The buyer opens a room of the rep's shortlist: its list, then each item in the viewer.
+            _, buyer_token = create_link(user, ShareOptions(
+                kind="collection", target_id=kept.id, expires_on=date.today() + timedelta(days=30),
+                require_email=False, passcode=None, allow_download=True, notify=True, account="Acme",
+                opportunity="Acme renewal"))
+            seed.shared.update(token=buyer_token, number=1, position=2)
         seed.ids[role] = {"use_id": use.id, "deck_id": own_deck.id, "notification_id": note.id,
                           "collection_id": kept.id, "link_id": link.id}
     return seed

@@ -45,6 +45,15 @@ def _reload_until(page, locator, count: int, attempts: int = 40) -> None:
     assert locator.count() == count
 
 
+def create_gated_link(rep_page) -> tuple[str, str]:
+    """On the new-link form: ask for the buyer's email, create; (the link's URL, its page)."""
+    rep_page.check("input[name=require_email]")
+    rep_page.click("button:has-text('Create link')")
+    url = rep_page.locator("[data-testid=share-url] input").input_value()
+    assert re.fullmatch(r"http://127\.0\.0\.1:\d+/s/[A-Za-z0-9_-]{43}", url)
+    return url, rep_page.url
+
+
 def read_pages(page, total: int, viewport: dict, pages: int = 3) -> None:
     """A buyer reads the first `pages` pages in the PDF viewer, about a second each."""
     page.wait_for_selector("[data-viewer][data-rendered='1']")
@@ -87,11 +96,7 @@ def test_rep_shares_a_deck_and_sees_what_the_buyer_read(browser, live_server, fa
         rep_page.click("text=Share a deck")
         rep_page.select_option("select[name=target]", f"deck:{deck.id}")
         rep_page.fill("input[name=account]", "Acme")
-        rep_page.check("input[name=require_email]")
-        rep_page.click("button:has-text('Create link')")
-        url = rep_page.locator("[data-testid=share-url] input").input_value()
-        assert re.fullmatch(r"http://127\.0\.0\.1:\d+/s/[A-Za-z0-9_-]{43}", url)
-        detail_url = rep_page.url
+        url, detail_url = create_gated_link(rep_page)
 
         # The buyer: no account, a phone, the email gate, three slides.
         buyer = buyer_context.new_page()

@@ -116,7 +116,7 @@ def test_create_with_defaults_and_options(client, auth, rep, item):
 BAD_INPUT = [
     ({}, "target"),
     ({"asset_id": 1, "deck_id": 1}, "target"),
-    ({"collection_id": 1}, "collection_id"),
+    ({"collection_id": "abc"}, "collection_id"),
     ({"asset_id": "abc"}, "asset_id"),
     ({"asset_id": 10**30}, "asset_id"),
     ({"asset_id": 1, "expires_on": "2020-01-01"}, "expires_on"),
