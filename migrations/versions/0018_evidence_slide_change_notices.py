@@ -1,16 +1,16 @@
 """Stale-copy notices are sent once: a record of each (new version, changed slide,
 holder, recipient) told, so processing the same version again repeats none.
 
-Revision ID: 0017_evidence
-Revises: 0016_deckview
+Revision ID: 0018_evidence
+Revises: 0017_rooms
 Create Date: 2026-11-30
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0017_evidence'
-down_revision = '0016_deckview'
+revision = '0018_evidence'
+down_revision = '0017_rooms'
 branch_labels = None
 depends_on = None
 
