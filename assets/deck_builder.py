@@ -308,6 +308,9 @@ class _Assembler:
         new_slide = PartFactory(self._next_partname("/ppt/slides/slide%d.xml"), slide_part.content_type,
                                 self.package, slide_part.blob)
         self._fitted(ref.source, new_slide)
+        # A slide hidden in its source deck was picked on purpose: keep it from vanishing
+        # when the rep presents the new deck.
+        new_slide._element.attrib.pop("show", None)
         # Charts, notes and other per-slide parts are copied for every use of the slide,
         # so two copies of one slide never share an embedded workbook.
         per_slide_memo = {k: v for k, v in self.copied[ref.source].items() if self._shared_part(v)}

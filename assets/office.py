@@ -31,6 +31,9 @@ _SUFFIX = {"pptx": ".pptx", "docx": ".docx", "xlsx": ".xlsx"}
 # The PDF export filter of each application; naming it lets options (a page range) follow.
 _PDF_FILTER = {"pptx": "impress_pdf_Export", "docx": "writer_pdf_Export",
                "xlsx": "calc_pdf_Export"}
+# A deck's hidden slides are exported too: without them the PDF's page N is no longer slide N,
+# and the viewer, thumbnails, search hits and attention would name different slides.
+_ALWAYS = {"pptx": {"ExportHiddenSlides": {"type": "boolean", "value": "true"}}}
 _running: set[int] = set()  # process groups of conversions in flight (for kill_all)
 
 
@@ -87,18 +90,19 @@ def profile_dir(root: str, slot: int) -> str:
 
 
 def pdf_target(kind: str, max_pages: int | None = None) -> str:
-    """The --convert-to argument: plain "pdf", or the kind's export filter with a page range.
+    """The --convert-to argument: plain "pdf", or the kind's export filter with its options.
 
-    LibreOffice (7.4 and later) reads filter options as JSON; the range makes it stop
+    LibreOffice (7.4 and later) reads filter options as JSON; a page range makes it stop
     writing after `max_pages` pages, so a spreadsheet whose used range prints to
     thousands of pages costs a bounded PDF.
     """
     export_filter = _PDF_FILTER.get(kind)
-    if not max_pages or export_filter is None:
+    options = dict(_ALWAYS.get(kind, {}))
+    if max_pages:
+        options["PageRange"] = {"type": "string", "value": f"1-{int(max_pages)}"}
+    if not options or export_filter is None:
         return "pdf"
-    options = json.dumps({"PageRange": {"type": "string", "value": f"1-{int(max_pages)}"}},
-                         separators=(",", ":"))
-    return f"pdf:{export_filter}:{options}"
+    return f"pdf:{export_filter}:{json.dumps(options, separators=(',', ':'))}"
 
 
 def default_slots() -> int:

@@ -410,12 +410,11 @@ def load_rows(app, assets: int, pages: int, owner_id: int) -> None:
 
 
 def over_http(index_dir: str, rounds: int, assets: int, pages: int) -> None:
-    """The same mix through the portal's JSON API: a real HTTP server on loopback,
-    the corpus loaded into the database (SQLite) so that hits become real rows."""
-    import json
+    """The same mix through the portal over HTTP: a real threaded server on loopback, the
+    corpus loaded into the database (SQLite) so that hits become real rows. The JSON API
+    with a bearer token (a marketer), then the pages a rep opens with a session cookie:
+    the search results page (assets and slides tabs) and the asset page."""
     import logging
-    import urllib.parse
-    import urllib.request
 
     from werkzeug.serving import make_server
 
@@ -424,41 +423,110 @@ def over_http(index_dir: str, rounds: int, assets: int, pages: int) -> None:
     from portal.config import load_settings
 
     data_dir = tempfile.mkdtemp(prefix="bench-http-")
-    settings = load_settings({"PORTAL_DATA_DIR": data_dir, "PORTAL_QUEUE": "immediate"})
-    app = create_app(settings, INDEX_DIR=index_dir, START_EMBEDDED_WORKER=False)
+    # Plain http on loopback: the session cookie must not be marked Secure; the bench signs
+    # in without a form, so without a CSRF token; one user sends every search, faster than
+    # the per-user limit allows a person.
+    settings = load_settings({"PORTAL_DATA_DIR": data_dir, "PORTAL_QUEUE": "immediate",
+                              "SESSION_COOKIE_SECURE": "0", "SEARCHES_PER_MINUTE": "1000000"})
+    app = create_app(settings, INDEX_DIR=index_dir, START_EMBEDDED_WORKER=False, WTF_CSRF_ENABLED=False)
     with app.app_context():
         owner, _ = save_user("bench@example.com", role="marketer", password="bench-password")
+        save_user("rep@example.com", role="rep", password="bench-password")
         owner_id = owner.id
     started = time.perf_counter()
     load_rows(app, assets, pages, owner_id)
     print(f"\nDatabase rows for the corpus loaded in {time.perf_counter() - started:.0f} s")
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server_cpu: list[float] = []
+
+    def cpu_timed(environ, start_response):
+        # The server thread's CPU time for the whole response (body included), as bench_home
+        # measures it: what a request costs, whatever else the machine runs.
+        started = time.thread_time()
+        body = b"".join(app.wsgi_app(environ, start_response))
+        server_cpu.append(time.thread_time() - started)
+        return [body]
+
+    server = make_server("127.0.0.1", 0, cpu_timed, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{server.server_port}/api/v1"
-    request = urllib.request.Request(f"{base}/tokens", data=b'{"email":"bench@example.com","password":"bench-password"}',
-                                     headers={"Content-Type": "application/json"})
-    token = json.load(urllib.request.urlopen(request))["token"]
-    headers = {"Authorization": f"Bearer {token}"}
+    base = f"http://127.0.0.1:{server.server_port}"
+    try:
+        _json_api_over_http(base, rounds, server_cpu)
+        _rep_pages_over_http(app, base, rounds, server_cpu)
+    finally:
+        server.shutdown()
+
+
+def _timed_requests(fetch, calls, rounds: int, server_cpu: list[float]) -> str:
+    """p50 / p95 ms of the wall clock seen by the client, and of the server thread's CPU time."""
+    for call in calls:  # first use: templates compiled, searchers opened
+        fetch(*call)
+    wall = []
+    server_cpu.clear()
+    for _ in range(rounds):
+        for call in calls:
+            started = time.perf_counter()
+            fetch(*call)
+            wall.append(time.perf_counter() - started)
+    cpu = list(server_cpu)
+    return f"{pick(wall, 50):6.1f} / {pick(wall, 95):6.1f}   CPU {pick(cpu, 50):6.1f} / {pick(cpu, 95):6.1f}"
+
+
+def _json_api_over_http(base: str, rounds: int, server_cpu: list[float]) -> None:
+    import requests
+
+    token = requests.post(f"{base}/api/v1/tokens",
+                          json={"email": "bench@example.com", "password": "bench-password"}).json()["token"]
+    api = requests.Session()
+    api.headers["Authorization"] = f"Bearer {token}"
 
     def get(path: str, params: dict) -> None:
-        with urllib.request.urlopen(urllib.request.Request(f"{base}{path}?{urllib.parse.urlencode(params)}",
-                                                           headers=headers)) as response:
-            body = json.load(response)
-            assert body["total"] == 0 or body["items"], (path, params)  # hits became rows
+        response = api.get(f"{base}/api/v1{path}", params=params)
+        response.raise_for_status()
+        body = response.json()
+        assert body["total"] == 0 or body["items"], (path, params)  # hits became rows
 
     print("\nHTTP query latency, portal only (GET /api/v1/search, /api/v1/search/pages: index, database rows,"
-          " highlights, search log, JSON), p50 / p95 ms")
+          " highlights, search log, JSON), p50 / p95 ms, wall then the server thread's CPU")
     for kind, (indexname, queries) in QUERY_MIX.items():
         path = "/search" if indexname == "assets" else "/search/pages"
-        samples = []
-        for text, filters in queries:
-            for _ in range(rounds):
-                started = time.perf_counter()
-                get(path, {"q": text, **filters})
-                samples.append(time.perf_counter() - started)
-        print(f"  {kind:15} {pick(samples, 50):6.1f} / {pick(samples, 95):6.1f}")
-    server.shutdown()
+        print(f"  {kind:15} {_timed_requests(get, [(path, {'q': t, **f}) for t, f in queries], rounds, server_cpu)}")
+
+
+def _rep_pages_over_http(app, base: str, rounds: int, server_cpu: list[float]) -> None:
+    import requests
+    from sqlalchemy import or_, select
+
+    from portal.extensions import db
+    from portal.models import Asset
+
+    rep = requests.Session()
+    signed_in = rep.post(f"{base}/login", data={"email": "rep@example.com", "password": "bench-password"},
+                         allow_redirects=False)
+    assert signed_in.status_code in (302, 303), signed_in.status_code
+
+    def page(path: str, params: dict, must_show: str) -> None:
+        response = rep.get(f"{base}{path}", params=params, allow_redirects=False)
+        assert response.status_code == 200 and must_show in response.text, (path, params, response.status_code)
+
+    print("\nHTML pages a rep opens (session cookie: page, layout, facets, favourites), p50 / p95 ms,"
+          " wall then the server thread's CPU")
+    for kind, (indexname, queries) in QUERY_MIX.items():
+        tab = {"tab": "slides"} if indexname == "pages" else {}
+        calls = [("/search", {"q": t, **f, **tab}, "</main>") for t, f in queries]
+        print(f"  GET /search {kind:15} {_timed_requests(page, calls, rounds, server_cpu)}")
+    with app.app_context():  # items a rep may open: published and not expired
+        today = date.today()
+        visible = list(db.session.scalars(
+            select(Asset.id).where(Asset.status == "published", or_(Asset.expires_on.is_(None),
+                                                                     Asset.expires_on >= today))
+            .order_by(Asset.id)))
+        db.session.remove()
+    opened = random.Random(16).sample(visible, min(25, len(visible)))
+    # Each round opens every item again: within the view window, so (as for a rep who comes
+    # back to an item) the view is not counted twice; "Recently viewed" is updated each time.
+    calls = [(f"/assets/{asset_id}", {}, "</main>") for asset_id in opened]
+    print(f"  GET /assets/{{id}} ({len(opened)} items)  {_timed_requests(page, calls, rounds, server_cpu)}")
 
 
 

@@ -236,7 +236,8 @@ def lineage_backfill() -> None:
 @click.command("make-previews")
 def make_previews() -> None:
     """Queue a PDF rendition (for the viewer) of every processed deck, document and
-    spreadsheet that has none; the worker makes them."""
+    spreadsheet that has none, and a new one (with thumbnails) of every deck whose
+    rendition skipped its hidden slides; the worker makes them."""
     from portal.library.previews import queue_missing_previews
 
     click.echo(f"Queued {queue_missing_previews()} rendition(s) for the worker.")

@@ -518,6 +518,14 @@ class DeckBuild(db.Model):
     started_at: Mapped[datetime | None] = mapped_column(DateTime)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # The PDF rendition of the assembled file, for the viewer (portal/decks/renditions.py), made
+    # only once someone asks to view or share this revision: None (not asked), pending, ready
+    # or failed (with the reason; the slide pictures are shown instead).
+    pdf_status: Mapped[str | None] = mapped_column(String(20))
+    pdf_key: Mapped[str | None] = mapped_column(String(512))
+    pdf_pages: Mapped[int | None] = mapped_column(Integer)
+    pdf_error: Mapped[str | None] = mapped_column(Text)
+    pdf_requested_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     deck: Mapped[Deck] = relationship(back_populates="builds")
 

@@ -27,7 +27,7 @@ from portal.api.spec import (
     nullable,
     obj,
 )
-from portal.decks import building, services
+from portal.decks import building, renditions, services
 from portal.extensions import db
 from portal.files import send_stored
 from portal.library.serializers import iso, page_thumbnail_url
@@ -62,6 +62,9 @@ BUILD = obj({
     "status": enum("none", "pending", "building", "ready", "failed"),
     "progress": obj({"done": nullable(INTEGER), "total": nullable(INTEGER)}), "error": nullable(STRING),
     "size": nullable(INTEGER), "download_url": STRING,
+    # The PDF made of it for the viewer (GET /decks/{id}/preview), when one was asked for.
+    "rendition": obj({"status": enum("none", "pending", "ready", "failed"), "pages": nullable(INTEGER),
+                      "error": nullable(STRING)}),
 })
 PPTX = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
 
@@ -102,7 +105,7 @@ def build_json(deck: Deck, build: DeckBuild | None, download_url: str) -> dict:
     """Where the assembly of the deck as it is now stands (what pages and integrations poll)."""
     if build is None:
         return {"deck_id": deck.id, "revision": None, "status": "none", "progress": {"done": 0, "total": 0},
-                "error": None, "size": None, "download_url": download_url}
+                "error": None, "size": None, "download_url": download_url, "rendition": renditions.NONE.as_json()}
     return {
         "deck_id": deck.id,
         "revision": build.revision,
@@ -111,6 +114,7 @@ def build_json(deck: Deck, build: DeckBuild | None, download_url: str) -> dict:
         "error": build.error if build.status == BuildStatus.FAILED else None,
         "size": build.size,
         "download_url": download_url,
+        "rendition": renditions.rendition_of(build).as_json(),
     }
 
 
@@ -126,6 +130,19 @@ def deck_download(deck: Deck) -> tuple[object | None, DeckBuild]:
         return None, build
     services.record_download(current_user, deck, services.slide_states(deck))
     return send_stored(build.storage_key, filename=services.download_name(deck), mime=services.PPTX_MIME), build
+
+
+def deck_preview(deck: Deck):
+    """The PDF of the deck as it is now (inline), asked for if it is not: 202 with the build's
+    status while it is made; 404 with the reason when it cannot be made."""
+    rendition = renditions.prepare(current_user, deck)
+    if rendition.ready:
+        name = services.download_name(deck).removesuffix(".pptx") + ".pdf"
+        return send_stored(rendition.pdf_key, filename=name, mime="application/pdf", as_attachment=False)
+    if rendition.state == renditions.PENDING:
+        build = building.current_build(current_user, deck)
+        return build_json(deck, build, _download_url(deck)), 202, {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    raise NotFound(rendition.error or "There is no readable copy of this deck.")
 
 
 @bp.get("/decks")
@@ -216,6 +233,15 @@ def start_build(deck_id: int):
     status = 200 if build.status == BuildStatus.READY else 202
     headers = {} if status == 200 else {"Retry-After": str(RETRY_AFTER_SECONDS)}
     return build_json(deck, build, _download_url(deck)), status, headers
+
+
+@bp.get("/decks/<int:deck_id>/preview")
+@allow(*EVERYONE)
+@api_doc(responses={200: binary("application/pdf"), 202: BUILD})
+def preview_deck(deck_id: int):
+    """The deck as it is now as PDF, for a viewer; asks for it to be made when it is not: 202 with the
+    build's status (see its "rendition") and Retry-After; 404 when it cannot be made (the status says why)."""
+    return deck_preview(services.get_deck_for(current_user, deck_id))
 
 
 @bp.get("/pages/<int:page_id>/lineage")

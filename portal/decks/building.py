@@ -220,6 +220,9 @@ def _build(build: DeckBuild, settings) -> None:
         storage.delete(key)
         raise
     _forget_older_builds(build)
+    from portal.decks.renditions import after_build
+
+    after_build(build)
 
 
 def _fail(build: DeckBuild, code: str, reason: str) -> None:
@@ -256,8 +259,9 @@ def _forget_older_builds(build: DeckBuild) -> None:
     older = db.session.scalars(select(DeckBuild).where(
         DeckBuild.deck_id == build.deck_id, DeckBuild.id != build.id, DeckBuild.status.not_in(IN_FLIGHT)))
     for old in list(older):
-        if old.storage_key:
-            storage.delete(old.storage_key)
+        for key in (old.storage_key, old.pdf_key):
+            if key:
+                storage.delete(key)
         db.session.delete(old)
     db.session.commit()
 

@@ -7,8 +7,8 @@ from flask import Blueprint, flash, jsonify, redirect, render_template, request,
 from flask_login import current_user
 
 from portal.access import EVERYONE, allow
-from portal.decks import building, services
-from portal.decks.api import build_json, deck_download
+from portal.decks import building, renditions, services
+from portal.decks.api import build_json, deck_download, deck_preview
 from portal.errors import InvalidInput, wants_json
 from portal.models import ANALYTICS_ROLES, Deck
 from portal.wording import plural
@@ -198,6 +198,28 @@ def start_build(deck_id: int):
     deck = services.get_deck_for(current_user, deck_id)
     build = building.start_build(current_user, deck)
     return jsonify(build_json(deck, build, url_for("decks.download", deck_id=deck.id)))
+
+
+@bp.get("/decks/<int:deck_id>/view")
+@allow(*EVERYONE)
+def view(deck_id: int):
+    """The deck as it is now in the viewer (its build's PDF); its slide pictures while that is made."""
+    deck = services.get_deck_for(current_user, deck_id)
+    rendition = renditions.prepare(current_user, deck)
+    viewer = None
+    if rendition.ready:
+        viewer = {"src": url_for("decks.preview", deck_id=deck.id), "beacon_url": None,
+                  "start_page": request.args.get("page", 1, type=int), "terms": "",
+                  "download_url": url_for("decks.download", deck_id=deck.id), "title": deck.title or "Deck in progress"}
+    states = [s for s in services.slide_states(deck) if current_user.is_staff or not s.retired]
+    return render_template("decks/view.html", deck=deck, rendition=rendition, viewer=viewer, states=states)
+
+
+@bp.get("/decks/<int:deck_id>/preview.pdf")
+@allow(*EVERYONE)
+def preview(deck_id: int):
+    """The PDF of the deck as it is now, shown in the viewer (202 while it is made)."""
+    return deck_preview(services.get_deck_for(current_user, deck_id))
 
 
 @bp.get("/analytics/assets/<int:asset_id>/slides.csv")

@@ -206,10 +206,10 @@ def update_deck(user: User, deck: Deck, title: str, page_ids: list[int], size: o
 
 
 def delete_deck(deck: Deck) -> None:
-    keys = [b.storage_key for b in deck.builds if b.storage_key]
+    keys = [key for b in deck.builds for key in (b.storage_key, b.pdf_key) if key]
     db.session.delete(deck)
     db.session.commit()
-    for key in keys:  # the assembled files (portal/decks/building.py) go with the deck
+    for key in keys:  # the assembled files and their PDFs (building.py, renditions.py) go with the deck
         get_storage().delete(key)
 
 

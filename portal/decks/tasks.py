@@ -1,4 +1,5 @@
-"""The decks' background tasks: assembling a deck's .pptx (portal/decks/building.py);
+"""The decks' background tasks: assembling a deck's .pptx (portal/decks/building.py) and its
+PDF for the viewer (renditions.py);
 grouping a processed deck's slides with their copies and the backfill (lineage.py)."""
 
 from __future__ import annotations
@@ -11,6 +12,13 @@ def build_deck(build_id: int) -> None:
     from portal.decks.building import build
 
     build(build_id)
+
+
+@task("render_deck", retries=1, retry_delay=30, lane=SLOW)
+def render_deck(build_id: int) -> None:
+    from portal.decks.renditions import render
+
+    render(build_id)
 
 
 @task("group_slides", retries=1, retry_delay=30)

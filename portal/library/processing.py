@@ -119,27 +119,43 @@ def save_preview(version: AssetVersion, result: ProcessingResult) -> bool:
     return True
 
 
+def _save_image(version: AssetVersion, name: str, png: str | None) -> str | None:
+    """Store one of a version's images (a page's thumbnail, the cover) beside its rendition."""
+    if not png:
+        return None
+    key = safe_key("thumbnails", f"v{version.id}", name)
+    with open(png, "rb") as stream:
+        get_storage().save(key, stream, content_type="image/png")
+    return key
+
+
+def redraw_pages(version: AssetVersion, result: ProcessingResult) -> None:
+    """New thumbnails (and slide fingerprints) for a version's pages from a new rendering, in
+    place: the page rows keep their ids, which decks, favourites and attention point at. The
+    caller commits."""
+    for page in version.pages:
+        png = result.page_pngs.get(page.number)
+        page.thumbnail_key = _save_image(version, f"page-{page.number}.png", png)
+        if version.kind == "pptx":
+            fingerprint(page, png)
+            page.group_id = None  # grouped again from the new fingerprints
+    if result.cover_png:
+        version.cover_key = _save_image(version, "cover.png", result.cover_png)
+
+
 def _save_result(version: AssetVersion, result: ProcessingResult) -> None:
     """Pages (text, notes, thumbnails) and the cover of a processed version, in one commit."""
-    storage = get_storage()
     db.session.execute(delete(Page).where(Page.version_id == version.id))
-    prefix = ("thumbnails", f"v{version.id}")
     for content in result.pages:
-        thumbnail_key = None
         png = result.page_pngs.get(content.number)
-        if png:
-            thumbnail_key = safe_key(*prefix, f"page-{content.number}.png")
-            with open(png, "rb") as stream:
-                storage.save(thumbnail_key, stream, content_type="image/png")
         page = Page(version_id=version.id, asset_id=version.asset_id, number=content.number,
-                    title=content.title[:2000], text=content.text, notes=content.notes, thumbnail_key=thumbnail_key)
+                    title=content.title[:2000], text=content.text, notes=content.notes,
+                    thumbnail_key=_save_image(version, f"page-{content.number}.png", png))
         if result.kind == "pptx":  # slide lineage: fingerprints now, grouping queued below
             fingerprint(page, png)
         db.session.add(page)
     if result.cover_png:
-        version.cover_key = safe_key(*prefix, "cover.png")
-        with open(result.cover_png, "rb") as stream:
-            storage.save(version.cover_key, stream, content_type="image/png")
+        version.cover_key = _save_image(version, "cover.png", result.cover_png)
     save_preview(version, result)
     version.kind = result.kind
     version.slide_width_emu = result.metadata.get("slide_width_emu")  # decks: mixed sizes are fitted

@@ -8,7 +8,7 @@ import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import BinaryIO
 
 from sqlalchemy import Select, and_, func, or_, select
@@ -434,12 +434,27 @@ def restore_asset(asset: Asset, user: User, reason: str = "") -> Asset:
 
 # --- usage and listing -------------------------------------------------------
 
+# One person reading one item is one view: the asset page and the viewer it opens (and a reload
+# or a second tab) fall inside the same window, as Highspot and Seismic count them.
+VIEW_WINDOW = timedelta(minutes=30)
+
+
 def record_usage(user: User | None, asset: Asset, kind: UsageKind, version: AssetVersion | None = None,
                  **details: int | None) -> None:
+    if kind is UsageKind.VIEW and user is not None and _viewed_lately(user, asset):
+        return
     version = version or asset.current_version
     db.session.add(UsageEvent(asset_id=asset.id, version_id=version.id if version else None,
                               user_id=user.id if user else None, kind=kind.value, **details))
     db.session.commit()
+
+
+def _viewed_lately(user: User, asset: Asset) -> bool:
+    """One lookup on ix_usage_events_asset_time: this asset's events since the window opened."""
+    since = utcnow() - VIEW_WINDOW
+    return db.session.scalar(select(select(UsageEvent.id).where(
+        UsageEvent.asset_id == asset.id, UsageEvent.occurred_at >= since,
+        UsageEvent.user_id == user.id, UsageEvent.kind == UsageKind.VIEW.value).exists())) or False
 
 
 LIST_FILTERS = ("content_type", "product", "stage", "region", "persona")

@@ -2,8 +2,9 @@
 
 A link shows one item's current version in the PDF viewer (its PDF, or the PDF
 rendition of a deck, document or spreadsheet; the page pictures while there is
-none), or one of the rep's saved decks, slide by slide as pictures (each slide a
-page of some item). A retired or expired item
+none), or one of the rep's saved decks: the PDF of its current build in the same
+viewer (portal/decks/renditions.py), its slides as pictures while that is being
+made or if it could not be (each slide a page of some item). A retired or expired item
 is never served through any link, nor a deck holding a slide of one: the buyer is
 told the content was withdrawn and the rep gets one notice (visits.py)."""
 
@@ -14,6 +15,7 @@ from datetime import date
 
 from sqlalchemy import select
 
+from portal.decks import renditions
 from portal.extensions import db
 from portal.models import (
     Asset,
@@ -39,7 +41,7 @@ class SharedContent:
     title: str
     pages: list[SharedPage]
     withdrawn: str | None = None  # why it is no longer served
-    preparing: bool = False        # an item still being processed
+    preparing: bool = False        # an item still being processed; a deck's PDF still being made
     pdf_key: str | None = None     # an item's PDF for the viewer (None: the page pictures are shown)
     pdf_pages: int = 0             # pages of that PDF (a workbook's has more pages than sheets)
 
@@ -96,7 +98,21 @@ def content_of(link: ShareLink, today: date | None = None) -> SharedContent:
         if reason:
             return SharedContent(link.title, [], withdrawn=reason)
         pages.append(SharedPage(slide.position, slide.page))
-    return SharedContent(deck.title or link.title, pages)
+    return _deck_content(deck.title or link.title, pages, renditions.current(deck.owner, deck))
+
+
+def _deck_content(title: str, pages: list[SharedPage], rendition: renditions.Rendition) -> SharedContent:
+    """A deck in the viewer once the PDF of its current build is made; its slide pictures
+    meanwhile (`preparing`: the page says so and checks again), or when it could not be made."""
+    if rendition.ready:
+        return SharedContent(title, pages, pdf_key=rendition.pdf_key, pdf_pages=rendition.pages)
+    return SharedContent(title, pages, preparing=rendition.state == renditions.PENDING)
+
+
+def prepare_deck(link: ShareLink) -> None:
+    """Have a deck link's current build and its PDF made (the queue does it), as a download would."""
+    if link.kind == ShareKind.DECK and link.deck.slides:
+        renditions.prepare(link.deck.owner, link.deck)
 
 
 @dataclass

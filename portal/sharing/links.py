@@ -20,7 +20,7 @@ from portal.ids import whole_number
 from portal.library.services import get_asset_for
 from portal.models import ShareKind, ShareLink, User, utcnow
 from portal.pagination import Listing, count_rows
-from portal.sharing.content import content_of, withdrawn
+from portal.sharing.content import content_of, prepare_deck, withdrawn
 from portal.sharing.tokens import new_token, token_hash
 
 MAX_DAYS = 365  # the furthest expiry a link may have
@@ -143,6 +143,7 @@ def create_link(user: User, options: ShareOptions) -> tuple[ShareLink, str]:
     link.token_hash = token_hash(token)
     db.session.add(link)
     db.session.commit()
+    prepare_deck(link)  # the buyer's viewer and download need the deck built: start now
     return link, token
 
 

@@ -37,7 +37,7 @@ from portal.pagination import page_number
 from portal.ratelimit import RateLimit
 from portal.sharing import gate, links, visits
 from portal.sharing.api import share_url
-from portal.sharing.content import WITHDRAWN_MESSAGES, beacon_target, content_of
+from portal.sharing.content import WITHDRAWN_MESSAGES, beacon_target, content_of, prepare_deck
 from portal.sharing.tokens import well_formed
 
 bp = Blueprint("sharing", __name__)
@@ -230,6 +230,9 @@ def _start(link: ShareLink, email: str | None, token: str) -> Response:
 def open_link(token: str):
     link = _live_link(token)
     content = _content_or_gone(link)
+    if link.kind == ShareKind.DECK and content.pdf_key is None:
+        prepare_deck(link)  # while the buyer passes the gate or reads the pictures
+        content = content_of(link)
     visit = _visit(link)
     if not visits.reusable(visit):
         if request.args.get("opened"):  # just sent the visit's cookie, and it did not come back
@@ -287,11 +290,19 @@ def _json_or_none(raw: str | None):
         return None
 
 
+def _being_prepared(message: str) -> Response:
+    response = make_response(_plain(202, "Being prepared", message))
+    response.headers["Retry-After"] = "5"
+    return response
+
+
 @buyer.get("/<token>/document.pdf")
 @allow(PUBLIC)
 def document(token: str):
     """The shared item as PDF, for the viewer (shown in the page, never as a download)."""
     _, content, _ = _viewing(token)
+    if content.pdf_key is None and content.preparing and content.pages:  # a deck's PDF being made
+        return _being_prepared("This is being prepared; try again in a moment.")
     if content.pdf_key is None:
         raise NotFound()
     return send_stored(content.pdf_key, filename="document.pdf", mime="application/pdf", as_attachment=False)
@@ -311,10 +322,7 @@ def download(token: str):
         if build.status == BuildStatus.FAILED:
             return _plain(503, "Not available", "The file cannot be prepared right now; read it here instead.")
         if build.status != BuildStatus.READY:
-            response = make_response(_plain(202, "Being prepared",
-                                            "The file is being prepared; try the download again in a moment."))
-            response.headers["Retry-After"] = "5"
-            return response
+            return _being_prepared("The file is being prepared; try the download again in a moment.")
         response = send_stored(build.storage_key, filename=download_name(link.deck), mime=PPTX_MIME)
     visits.note_download(visit)
     return response

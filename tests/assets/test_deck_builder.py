@@ -57,6 +57,17 @@ def test_slides_in_order_with_notes_and_one_master_per_look(decks, tmp_path):
     assert movie and all(rel.target_part.blob.startswith(b"\x00\x00\x00\x18ftyp") for rel in movie)
 
 
+def test_a_slide_hidden_in_its_deck_is_shown_in_the_new_deck(decks, tmp_path):
+    source = Presentation(decks["blue"])
+    source.slides[1]._element.set("show", "0")  # "Hide slide" in PowerPoint
+    hiding = str(tmp_path / "hiding.pptx")
+    source.save(hiding)
+    out = str(tmp_path / "picked.pptx")
+    build_deck([SlideRef(hiding, 1), SlideRef(hiding, 2)], out)
+    assert validate_package(out) == []
+    assert [slide._element.get("show") for slide in Presentation(out).slides] == [None, None]
+
+
 def test_each_chart_copy_has_its_own_workbook(decks, tmp_path):
     out = str(tmp_path / "charts.pptx")
     build_deck([SlideRef(decks["blue"], 2), SlideRef(decks["blue"], 2), SlideRef(decks["green"], 3)], out)

@@ -261,5 +261,8 @@ def test_pdf_target_names_the_export_filter_and_page_range():
     assert office.pdf_target("xlsx", 1000) == \
         'pdf:calc_pdf_Export:{"PageRange":{"type":"string","value":"1-1000"}}'
     assert office.pdf_target("pptx", 5).startswith("pdf:impress_pdf_Export:")
+    # Hidden slides are exported, so page N of a deck's PDF is slide N.
+    assert office.pdf_target("pptx") == \
+        'pdf:impress_pdf_Export:{"ExportHiddenSlides":{"type":"boolean","value":"true"}}'
     assert office.pdf_target("docx", 5).startswith("pdf:writer_pdf_Export:")
     assert office.pdf_target("bin", 5) == "pdf"

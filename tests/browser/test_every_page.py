@@ -84,6 +84,7 @@ def _seed(factories, tmp_path) -> Seed:
     from portal.analytics.routes import EXPORTS
     from portal.collections.favorites import add_favorite
     from portal.collections.services import Audience, CollectionInput, create_collection
+    from portal.decks import renditions as deck_renditions
     from portal.decks.services import create_deck
     from portal.extensions import db
     from portal.feedback.flags import flag_asset
@@ -127,6 +128,9 @@ def _seed(factories, tmp_path) -> Seed:
         use = report_use(user, brief.id, {"kind": "presented", "account": "Acme", "outcome": "won",
                                           "occurred_on": date.today()})
         own_deck = create_deck(user, f"{role} kickoff", [page.id])
+        # Its PDF made ahead (the worker's job), so /decks/<id>/view opens the viewer without
+        # waiting for LibreOffice in the request (the tests' queue runs inline).
+        assert deck_renditions.prepare(user, own_deck).ready
         note = notify(user.id, "Your item was rated", f"/assets/{brief.id}")
         db.session.commit()
         # A collection of one's own (a kit shared with the team, for staff) and a favourite.

@@ -8,7 +8,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from assets.sample_files import make_pdf
 from portal.extensions import db
@@ -297,3 +297,45 @@ def test_asset_answers_carry_a_fetchable_preview_url(client, factories, auth, gu
     assert client.get(body["preview_url"], headers=rep).data == content
     note = factories.asset(title="Plain note", filename="note.txt", content=b"just words\n")
     assert client.get(f"/api/v1/assets/{note.id}", headers=rep).get_json()["preview_url"] is None
+
+
+def _views(asset_id: int) -> dict[int, int]:
+    from portal.models import UsageEvent
+
+    rows = db.session.scalars(select(UsageEvent).where(UsageEvent.asset_id == asset_id, UsageEvent.kind == "view"))
+    counted: dict[int, int] = {}
+    for row in rows:
+        counted[row.user_id] = counted.get(row.user_id, 0) + 1
+    return counted
+
+
+def test_opening_the_asset_page_then_reading_it_is_one_view_per_person_and_window(client, factories, auth, guide):
+    from datetime import timedelta
+
+    from portal.library.services import VIEW_WINDOW
+    from portal.models import RecentView, UsageEvent
+
+    asset, _ = guide
+    rosa, sam = factories.user("rep"), factories.user("rep")
+    auth.login(rosa)
+    assert client.get(f"/assets/{asset.id}").status_code == 200
+    assert client.get(f"/assets/{asset.id}/view?page=2").status_code == 200
+    assert client.get(f"/assets/{asset.id}/view").status_code == 200  # a reload
+    assert _views(asset.id) == {rosa.id: 1}
+    assert db.session.scalar(select(RecentView.asset_id).where(RecentView.user_id == rosa.id)) == asset.id
+    # Back after the window: a second reading.
+    for event in db.session.scalars(select(UsageEvent).where(UsageEvent.asset_id == asset.id)):
+        event.occurred_at -= VIEW_WINDOW + timedelta(minutes=1)
+    db.session.commit()
+    assert client.get(f"/assets/{asset.id}/view").status_code == 200
+    assert client.get(f"/assets/{asset.id}").status_code == 200
+    assert _views(asset.id) == {rosa.id: 2}
+    auth.logout()
+    auth.login(sam)  # someone else reading it in the same minutes is counted
+    assert client.get(f"/assets/{asset.id}/view").status_code == 200
+    assert _views(asset.id) == {rosa.id: 2, sam.id: 1}
+    # Downloads are not views and are each counted.
+    for _ in range(2):
+        assert client.get(f"/assets/{asset.id}/download").status_code == 200
+    assert db.session.scalar(select(func.count()).select_from(UsageEvent).where(
+        UsageEvent.asset_id == asset.id, UsageEvent.kind == "download")) == 2
