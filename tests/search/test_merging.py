@@ -25,15 +25,17 @@ def counts(segments) -> list[int]:
 
 
 def test_a_full_tier_is_merged_smallest_first_and_large_segments_are_left_alone():
-    assert choose([Segment(1)] * 9, largest=1000) == []
-    assert counts(choose([Segment(1)] * 10 + [Segment(500)], largest=1000)) == [1] * 10
-    assert counts(choose([Segment(2)] * 14, largest=1000)) == [2] * 14  # a merger that fell behind takes them all
-    assert counts(choose([Segment(n) for n in range(10, 20)], largest=1000)) == list(range(10, 20))
+    # Tiers of live documents: under 4, under 16, under 64, ...; four in one tier are merged.
+    assert choose([Segment(1)] * 3, largest=1000) == []
+    assert counts(choose([Segment(1)] * 4 + [Segment(500)], largest=1000)) == [1] * 4
+    assert counts(choose([Segment(2)] * 7, largest=1000)) == [2] * 7  # a merger that fell behind takes them all
+    assert counts(choose([Segment(n) for n in range(4, 8)], largest=1000)) == [4, 5, 6, 7]
     rebuilt = [Segment(500)] * 20
-    assert choose(rebuilt + [Segment(1)] * 9 + [Segment(40)] * 9, largest=1000) == []
-    assert counts(choose(rebuilt + [Segment(100)] * 10, largest=1000)) == [100] * 10  # 1,000 at most
-    assert choose(rebuilt + [Segment(150)] * 10, largest=1000) == []  # would make 1,500
+    assert choose(rebuilt + [Segment(1)] * 3 + [Segment(40)] * 3, largest=1000) == []
+    assert counts(choose(rebuilt + [Segment(250)] * 4, largest=1000)) == [250] * 4  # 1,000 at most
+    assert choose(rebuilt + [Segment(300)] * 4, largest=1000) == []  # would make 1,200
     assert counts(choose([Segment(0), Segment(1), Segment(0)], largest=1000)) == [0, 0]  # all deleted: dropped
+    assert counts(choose([Segment(1)] * 10, largest=1000, factor=10)) == [1] * 10
 
 
 def _commit_one_asset_at_a_time(index: SearchIndex, ids) -> None:
