@@ -31,7 +31,9 @@ def test_marketer_uploads_rep_finds_and_downloads(new_page, factories, tmp_path)
     page.fill("input[name=persona]", "CFO")
     page.fill("input[name=tags]", "pricing, healthcare")
     page.click("form#upload-form button[type=submit]")
-    page.wait_for_url(re.compile(r".*/assets/\d+$"))
+    # The tests' queue processes the upload (LibreOffice included) inside the request: on a busy
+    # machine that takes longer than Playwright's default 15 s.
+    page.wait_for_url(re.compile(r".*/assets/\d+$"), timeout=120_000)
     assert page.locator("h1").inner_text() == "Hospital pricing 2027"
     assert page.locator("text=Care Platform").count() >= 1
     page.get_by_test_id("publish").click()  # uploads start as drafts (issue 15)
