@@ -240,16 +240,18 @@ def regrouping(total: int, database_url: str | None = None) -> None:
             print(f"lineage index: {total:,} slides, {len(buckets):,} bucket rows, built in "
                   f"{time.perf_counter() - started:.0f} s ({db.engine.dialect.name})", flush=True)
             new_ids = list(range(total + 1, total + per_deck + 1))
-            in_database = []  # seconds of each statement, cursor to result
+            in_database = []  # [seconds, statement] of each statement, cursor to result
             event.listen(db.engine, "before_cursor_execute",
-                         lambda *args: in_database.append(-time.perf_counter()))
+                         lambda conn, cursor, statement, *args: in_database.append([-time.perf_counter(), statement]))
             event.listen(db.engine, "after_cursor_execute",
-                         lambda *args: in_database.append(in_database.pop() + time.perf_counter()))
+                         lambda *args: in_database[-1].__setitem__(0, in_database[-1][0] + time.perf_counter()))
             started = time.perf_counter()
             joined = group_pages(new_ids)
             indexed = time.perf_counter() - started
-            print(f"group_pages: {len(in_database)} statements, {sum(in_database):.3f} s of {indexed:.3f} s "
-                  "between cursor and result", flush=True)
+            print(f"group_pages: {len(in_database)} statements, {sum(s for s, _ in in_database):.3f} s of "
+                  f"{indexed:.3f} s between cursor and result; the slowest:", flush=True)
+            for seconds, statement in sorted(in_database, key=lambda item: item[0], reverse=True)[:4]:
+                print(f"  {seconds:.3f} s  {' '.join(statement.split())[:90]}", flush=True)
             started = time.perf_counter()
             rows = db.session.execute(select(Page.id, Page.phash, Page.minhash).where(Page.id <= total)).all()
             matrix = np.frombuffer(b"".join(r.minhash for r in rows), dtype="<u4").reshape(len(rows), NUM_HASHES)
