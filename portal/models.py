@@ -733,7 +733,8 @@ class ShareLinkItem(db.Model):
     position: Mapped[int] = mapped_column(Integer, primary_key=True)
     asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"), index=True)
 
-    asset: Mapped[Asset] = relationship()
+    # Joined: a room's state reads every item's asset (one query a room, not one an item).
+    asset: Mapped[Asset] = relationship(lazy="joined")
 
 
 class ShareVisit(db.Model):
