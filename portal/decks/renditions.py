@@ -150,7 +150,7 @@ def render(build_id: int) -> None:
             return _fail(build, f"The deck could not be made readable in the browser: {error.reason}")
         if pages != build.progress_total:
             # Page N of the viewer must be slide N of the deck (beacons and analytics rely on it);
-            # LibreOffice leaves hidden slides out, for one.
+            # the pictures are right where a PDF with pages missing or added would not be.
             return _fail(build, f"The readable copy has {pages} pages for {build.progress_total} slides.")
         key = pdf_key(build)
         try:
