@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -38,6 +37,8 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
+
+from tests.support.servers import stop_server  # noqa: E402
 
 PASSWORD = "bench-password-7Qx!"
 QUERIES = [("/search", "pricing"), ("/search", "security compliance"), ("/search", '"pricing healthcare"'),
@@ -167,12 +168,7 @@ def run_variant(directory: Path, mmap: bool, clients: int, rounds: int) -> dict:
         return {"figures": figures, "errors": errors, "searches": len(hits) - 1, "seconds": elapsed,
                 "hits": sum(hits[1:])}
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-        log.close()
+        stop_server(server, log)
 
 
 def main() -> None:
