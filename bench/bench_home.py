@@ -48,7 +48,7 @@ REGIONS = ["North America", "EMEA", "APAC", "LATAM", "Japan"]
 PRODUCTS = [f"Product {n}" for n in range(1, 13)]
 REPS, MARKETERS, ENABLEMENT, ADMINS = 200, 10, 5, 2
 PASSWORD = "bench-password"
-PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/wt_keep"
+PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/bench_home"  # createdb -h 127.0.0.1 -U postgres bench_home
 TARGET_MS = 150
 
 
