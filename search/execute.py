@@ -65,11 +65,11 @@ class QueryRunner:
             if allowed is not None and not allowed.any():
                 out.append(Match(offset, data, allowed, None))
                 continue
-            mask, scores = SegmentMatcher(sub, data, stats, scored).evaluate(query)
+            if live is not None:
+                allowed = live if allowed is None else allowed & live
+            mask, scores = SegmentMatcher(sub, data, stats, scored, allowed).evaluate(query)
             if allowed is not None:
                 mask = mask & allowed
-            if live is not None:
-                mask = mask & live
             out.append(Match(offset, data, mask, scores))
         return out
 

@@ -10,11 +10,12 @@ sorting and the top hits are array operations.
 
 Phrases: the documents holding every word of the phrase come from the postings;
 the word order kept in the field's column (search/sequences.py) then confirms
-which of them hold the words in a row.
+which of them hold the words in a row (SegmentData.phrase_documents).
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,7 +23,7 @@ from whoosh import query as q
 
 from search.schema import SEQUENCED_FIELDS, SINGLE_FACETS
 from search.segments import FACET_CODES, SegmentData
-from search.sequences import phrase_documents, word_hash
+from search.sequences import word_hash
 from search.whoosh_internals import is_null_query, prefix_expansions, read_postings
 
 B, K1 = 0.75, 1.2  # Whoosh's BM25F defaults
@@ -73,13 +74,17 @@ class Match:
 class SegmentMatcher:
     """Turns a Whoosh query into (mask, scores) over one segment's documents."""
 
-    def __init__(self, searcher, data: SegmentData, stats: CollectionStats, scored: bool):
-        self.searcher = searcher  # the segment's own searcher
+    def __init__(self, searcher, data: SegmentData, stats: CollectionStats, scored: bool,
+                 allowed: np.ndarray | None = None):
+        self.searcher = searcher  # the segment's own searcher (a run of small segments: search/runs.py)
         self.reader = searcher.reader()
         self.data = data
         self.stats = stats
         self.scored = scored
-        self.expansions_left = MAX_EXPANDED_TERMS
+        # The live documents the filters let through (None: all): the caller keeps only these,
+        # so the costly checks (a phrase's word order) need not look at the others.
+        self.allowed = allowed
+        self.expansions_left = defaultdict(lambda: MAX_EXPANDED_TERMS)  # per segment (a run has several)
 
     def evaluate(self, query: q.Query) -> tuple[np.ndarray, np.ndarray | None]:
         return self._evaluate(query, self.scored)
@@ -127,8 +132,9 @@ class SegmentMatcher:
             return self._prefix(query, scored)
         if isinstance(query, q.Phrase):
             return self._phrase(query, scored)
-        docs = np.fromiter(query.docs(self.searcher), dtype=np.int64)  # kinds the parser rarely makes
-        return data.mask(docs), None
+        docs = [first + np.fromiter(query.docs(sub), dtype=np.int64)  # kinds the parser rarely makes
+                for sub, first in data.segments(self.searcher)]
+        return data.mask(np.concatenate(docs)), None
 
     def _all(self, children, scored: bool, combine) -> tuple[np.ndarray, np.ndarray | None]:
         mask, scores = None, None
@@ -163,11 +169,13 @@ class SegmentMatcher:
 
     def _prefix(self, query: q.Prefix, scored: bool) -> tuple[np.ndarray, np.ndarray | None]:
         mask = np.zeros(self.data.size, dtype=bool)
-        for text in prefix_expansions(query, self.reader):
-            if self.expansions_left <= 0:
-                break
-            self.expansions_left -= 1
-            mask |= self.data.mask(read_postings(self.reader, query.fieldname, text, with_weights=False)[0])
+        for n, (sub, first) in enumerate(self.data.segments(self.searcher)):
+            reader = sub.reader()
+            for text in prefix_expansions(query, reader):
+                if self.expansions_left[n] <= 0:
+                    break
+                self.expansions_left[n] -= 1
+                mask[first + read_postings(reader, query.fieldname, text, with_weights=False)[0]] = True
         # Every match scores the prefix's boost, as Whoosh's Prefix means to
         # (constantscore=True; 2.7.5 keeps it only for some indexes: see tests/search/test_parity.py).
         return mask, (mask * np.float32(query.boost)) if scored else None
@@ -189,9 +197,10 @@ class SegmentMatcher:
                 rarest, fewest = n, count
             if not mask.any():
                 return mask, None
-        # ...of which those holding them in a row.
-        stream, offsets = self.data.word_order(self.reader, query.fieldname)
-        found = phrase_documents(stream, offsets, [word_hash(w) for w in words], np.flatnonzero(mask), rarest)
+        # ...of which those holding them in a row (of the documents the caller keeps).
+        candidates = mask if self.allowed is None else mask & self.allowed
+        found = self.data.phrase_documents(self.reader, query.fieldname, [word_hash(w) for w in words],
+                                           np.flatnonzero(candidates), rarest)
         mask = self.data.mask(found)
         if not scored:
             return mask, None

@@ -20,7 +20,9 @@ Every segment costs each query a fixed share (its columns, its postings, its
 BM25 statistics), so FACTOR is 4 rather than 10: on average 1.5 segments per
 tier instead of 4.5 over about 5 tiers instead of 3, so about half the segments
 after a run of single-asset commits, for each document rewritten by about 5
-merges instead of 3 (beside the writes).
+merges instead of 3 (beside the writes). The small segments among them are then
+searched as one run (search/runs.py), so what is left of that share is mostly
+the large segments'.
 Rebuild batches (200-500 assets) never qualify, nor any segment that merges
 made `largest` or more; segments whose documents were all deleted are dropped.
 """

@@ -15,8 +15,9 @@ from collections import OrderedDict
 
 import numpy as np
 
+from search.runs import join_small_segments
 from search.schema import GROUP_COLUMNS, ID_COLUMNS, SCORED_FIELDS, SINGLE_FACETS
-from search.sequences import SEQUENCE_DTYPE
+from search.sequences import SEQUENCE_DTYPE, phrase_documents
 from search.whoosh_internals import (
     EMPTY_IDS,
     bytes_column,
@@ -135,6 +136,12 @@ class SegmentData:
         mask[docnums] = True
         return mask
 
+    @staticmethod
+    def segments(searcher) -> list[tuple[object, int]]:
+        """(segment searcher, its first document's local number): this one segment
+        (a run of small segments has several: search/runs.py)."""
+        return [(searcher, 0)]
+
     def postings(self, reader, fieldname: str, text) -> tuple[np.ndarray, np.ndarray]:
         return self.postings_cache.get((self.serial, fieldname, text), lambda: read_postings(reader, fieldname, text))
 
@@ -148,6 +155,11 @@ class SegmentData:
             with self._lock:
                 found = self._word_orders.setdefault(fieldname, found)
         return found
+
+    def phrase_documents(self, reader, fieldname: str, hashes: list[int], candidates: np.ndarray,
+                         anchor: int) -> np.ndarray:
+        """The candidates (sorted local docnums) whose word order holds the hashes in a row."""
+        return phrase_documents(*self.word_order(reader, fieldname), hashes, candidates, anchor)
 
     def allowed(self, reader, filters: tuple[tuple[str, str], ...], visible_on: int | None) -> np.ndarray | None:
         """Documents passing the facet filters and the visibility rule (None: all)."""
@@ -192,10 +204,11 @@ class SegmentCache:
 
     def leaves(self, searcher) -> list[tuple[object, int, SegmentData, np.ndarray | None]]:
         """(segment searcher, docnum offset, cached segment data, live-documents
-        mask) per non-empty segment; kept on the searcher, which never changes."""
+        mask) per non-empty segment, consecutive small segments joined into one
+        leaf (search/runs.py); kept on the searcher, which never changes."""
         leaves = searcher.__dict__.get("_collateral_leaves")
         if leaves is None:
-            leaves = []
+            segments = []
             for sub, offset in searcher.leaf_searchers():
                 reader = sub.reader()
                 if reader.doc_count_all() == 0:
@@ -204,10 +217,11 @@ class SegmentCache:
                 live = None
                 if reader.has_deletions():
                     live = ~data.mask(np.fromiter(reader.deleted_docs_set, dtype=np.int64))
-                leaves.append((sub, offset, data, live))
+                segments.append((sub, offset, data, live))
+            leaves = join_small_segments(segments)
             searcher.__dict__["_collateral_leaves"] = leaves
             with self._lock:  # forget segments merged away
-                current = {leaf[2] for leaf in leaves}
+                current = {data for _, _, data, _ in segments}
                 if len(self._segments) > 4 * max(1, len(current)) + 16:
                     self._segments = {k: v for k, v in self._segments.items() if v in current}
         return leaves

@@ -148,6 +148,9 @@ def index(library, tmp_path_factory):
     ix.update_assets([(doc, None) for doc, _ in library.replaced[15:]])  # metadata only: pages stay
     for asset_id in library.deleted:
         ix.delete_asset(asset_id)
+    # A merge swapped in between the two sides of a comparison would change the statistics
+    # (merged segments drop deleted documents, which BM25F counts): let them finish first.
+    assert ix.wait_for_merges(timeout=300), "the merges did not finish"
     ix.reference = _reference_index(library, tmp_path_factory.mktemp("reference"))
     yield ix
     ix.close()
