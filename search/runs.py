@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 RUN_BELOW = 2_048          # documents: segments this small are searched with their small neighbours
 RUN_LIMIT = 20_000         # documents in one run (what a run lays end to end per searcher stays small)
-RUN_POSTINGS_BYTES = 4 * 2**20  # joined postings a run keeps
+RUN_POSTINGS_BYTES = 2**20     # joined postings a run keeps (each pooled searcher has its runs)
 RUN_FILTERS = 256          # filter masks a run keeps
 
 
