@@ -3,8 +3,8 @@
 Every segment costs a query a fixed share whatever its size: its postings looked
 up, a mask and scores built, its facets counted and its best hits picked (some
 tens of numpy calls). Single-asset commits leave small segments between merges
-(search/merging.py keeps fewer than FACTOR per tier: about six after 1,000
-commits), and each cost a query as much as a segment of 40,000 pages: on the
+(search/merging.py keeps fewer than FACTOR per tier: six to eleven after
+1,000 commits), and each cost a query as much as a segment of 40,000 pages: on the
 10,000-asset bench, asset queries took 1.4-1.9x as long after 1,000 commits.
 
 So a searcher's consecutive segments of at most RUN_BELOW documents each (every
@@ -31,10 +31,10 @@ import numpy as np
 if TYPE_CHECKING:
     from search.segments import SegmentData
 
-RUN_BELOW = 2_048          # documents: segments this small are searched with their small neighbours
-RUN_LIMIT = 20_000         # documents in one run (what a run lays end to end per searcher stays small)
-RUN_POSTINGS_BYTES = 2**20     # joined postings a run keeps (each pooled searcher has its runs)
-RUN_FILTERS = 256          # filter masks a run keeps
+RUN_BELOW = 2_048  # documents: segments this small are searched with their small neighbours
+RUN_LIMIT = 20_000  # documents in one run (what a run lays end to end per searcher stays small)
+RUN_POSTINGS_BYTES = 2**20  # joined postings a run keeps (each pooled searcher has its runs)
+RUN_FILTERS = 256  # filter masks a run keeps
 
 
 class SegmentRun:
