@@ -25,6 +25,10 @@ searched as one run (search/runs.py), so what is left of that share is mostly
 the large segments'.
 Rebuild batches (200-500 assets) never qualify, nor any segment that merges
 made `largest` or more; segments whose documents were all deleted are dropped.
+When no tier is full, a segment of which EXPUNGE_SHARE or more of the documents
+are deleted is rewritten alone, without them (Lucene's deletesPctAllowed): an
+asset replaced after a rebuild leaves its old documents in the large segments
+the rebuild wrote, which no tier takes, and every query still walks them.
 """
 
 from __future__ import annotations
@@ -49,6 +53,7 @@ from search.whoosh_internals import build_merged_segment, last_commit, swap_in_m
 log = logging.getLogger(__name__)
 
 FACTOR = 4
+EXPUNGE_SHARE = 0.25  # deleted share of a segment's documents at which it is rewritten alone
 # The largest segment a merge may make: an asset carries all its slides' text.
 LARGEST = {ASSETS: 1_000, PAGES: 20_000}
 MERGE_LOCK = "merge.lock"
@@ -72,6 +77,9 @@ def choose(segments: list, largest: int, factor: int = FACTOR) -> list:
                 total += segment.doc_count()
             return chosen
         lower, ceiling = ceiling, ceiling * factor
+    worn = [segment for segment in segments if segment.deleted_count() >= EXPUNGE_SHARE * segment.doc_count_all()]
+    if worn:  # the most worn first
+        return [max(worn, key=lambda segment: segment.deleted_count() / segment.doc_count_all())]
     return []
 
 

@@ -15,9 +15,16 @@ from tests.search.test_index import asset, page
 @dataclass
 class Segment:
     live: int
+    deleted: int = 0
 
     def doc_count(self) -> int:
         return self.live
+
+    def doc_count_all(self) -> int:
+        return self.live + self.deleted
+
+    def deleted_count(self) -> int:
+        return self.deleted
 
 
 def counts(segments) -> list[int]:
@@ -36,6 +43,14 @@ def test_a_full_tier_is_merged_smallest_first_and_large_segments_are_left_alone(
     assert choose(rebuilt + [Segment(300)] * 4, largest=1000) == []  # would make 1,200
     assert counts(choose([Segment(0), Segment(1), Segment(0)], largest=1000)) == [0, 0]  # all deleted: dropped
     assert counts(choose([Segment(1)] * 10, largest=1000, factor=10)) == [1] * 10
+
+
+def test_a_segment_a_quarter_deleted_is_rewritten_alone_when_no_tier_is_full():
+    rebuilt = [Segment(2000, deleted=300), Segment(1400, deleted=600), Segment(1500, deleted=500)]
+    assert choose(rebuilt, largest=1000) == [rebuilt[1]]  # the most worn: 30% deleted
+    assert choose([Segment(2000, deleted=499)] + [Segment(1)] * 3, largest=1000) == []  # under a quarter
+    tier = [Segment(1)] * 4
+    assert choose(rebuilt + tier, largest=1000) == tier  # a full tier first
 
 
 def _commit_one_asset_at_a_time(index: SearchIndex, ids) -> None:
@@ -120,4 +135,29 @@ def test_a_searcher_kept_across_merges_shows_each_document_once(tmp_path):
     results = index.search_assets("pricing", include_hidden=True, per_page=200)
     assert sorted(hit.asset_id for hit in results.hits) == list(range(1, 25))
     assert index.search_pages("slide", include_hidden=True).total == 48
+    index.close()
+
+
+def test_replaced_assets_leave_no_worn_segment_behind(tmp_path):
+    # A rebuilt segment (larger than any merge may make) whose assets are replaced one by one:
+    # once a quarter of its documents are deleted it is rewritten without them.
+    index = SearchIndex(str(tmp_path / "ix"))
+    index.ensure()
+    index.merges = index.writer.merges = BackgroundMerges(index.generations, {ASSETS: 10, PAGES: 20})
+    batch = []
+    for n in range(1, 41):
+        doc = asset(n, f"Deck {n} pricing", f"healthcare pricing number{n}")
+        batch.append((doc, [page(n * 10 + k, doc, k, f"Slide {k}", "pricing slide") for k in (1, 2)]))
+    index.rebuild([batch])
+    _commit_one_asset_at_a_time(index, range(1, 13))  # 12 of 40 replaced: 30% of the rebuilt segment
+    assert index.wait_for_merges(timeout=120)
+    for name in (ASSETS, PAGES):
+        segments = last_commit(index.generations.open(name))[1]
+        assert all(s.deleted_count() < 0.25 * s.doc_count_all() for s in segments), (
+            name, [(s.doc_count_all(), s.deleted_count()) for s in segments])
+        assert sum(s.doc_count() for s in segments) == (40 if name == ASSETS else 80)
+    results = index.search_assets("pricing", include_hidden=True, per_page=200)
+    assert sorted(hit.asset_id for hit in results.hits) == list(range(1, 41))
+    assert index.search_assets("number7", include_hidden=True).total == 1
+    assert index.search_pages("slide", include_hidden=True).total == 80
     index.close()
