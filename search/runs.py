@@ -28,6 +28,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+import search.segments  # the module: search/segments.py imports this one
+
 if TYPE_CHECKING:
     from search.segments import SegmentData
 
@@ -58,8 +60,7 @@ class SegmentRun:
         if any(live is not None for *_, live in leaves):
             self.live = np.concatenate([live if live is not None else np.ones(data.size, dtype=bool)
                                         for _, _, data, live in leaves])
-        self._postings: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
-        self._postings_bytes = 0
+        self._postings = search.segments.PostingsCache(RUN_POSTINGS_BYTES)
         self._filters: dict[tuple, np.ndarray] = {}
         self._lock = threading.Lock()
 
@@ -78,21 +79,12 @@ class SegmentRun:
         return mask
 
     def postings(self, _reader, fieldname: str, text) -> tuple[np.ndarray, np.ndarray]:
-        key = (fieldname, text)
-        found = self._postings.get(key)
-        if found is None:
-            pieces = [(data.postings(sub.reader(), fieldname, text), shift) for sub, shift, data in self.parts]
-            found = (np.concatenate([ids + shift for (ids, _), shift in pieces]),
-                     np.concatenate([weights for (_, weights), _ in pieces]))
-            size = found[0].nbytes + found[1].nbytes
-            with self._lock:
-                if self._postings_bytes + size > RUN_POSTINGS_BYTES:
-                    self._postings.clear()
-                    self._postings_bytes = 0
-                if size <= RUN_POSTINGS_BYTES // 4:
-                    self._postings[key] = found
-                    self._postings_bytes += size
-        return found
+        return self._postings.get((fieldname, text), lambda: self._joined_postings(fieldname, text))
+
+    def _joined_postings(self, fieldname: str, text) -> tuple[np.ndarray, np.ndarray]:
+        pieces = [(data.postings(sub.reader(), fieldname, text), shift) for sub, shift, data in self.parts]
+        return (np.concatenate([ids + shift for (ids, _), shift in pieces]),
+                np.concatenate([weights for (_, weights), _ in pieces]))
 
     def phrase_documents(self, _reader, fieldname: str, hashes: list[int], candidates: np.ndarray,
                          anchor: int) -> np.ndarray:

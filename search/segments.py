@@ -15,7 +15,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from search.runs import join_small_segments
+from search import runs  # the module: search/runs.py imports this one
 from search.schema import GROUP_COLUMNS, ID_COLUMNS, SCORED_FIELDS, SINGLE_FACETS
 from search.sequences import SEQUENCE_DTYPE, phrase_documents
 from search.whoosh_internals import (
@@ -218,7 +218,7 @@ class SegmentCache:
                 if reader.has_deletions():
                     live = ~data.mask(np.fromiter(reader.deleted_docs_set, dtype=np.int64))
                 segments.append((sub, offset, data, live))
-            leaves = join_small_segments(segments)
+            leaves = runs.join_small_segments(segments)
             searcher.__dict__["_collateral_leaves"] = leaves
             with self._lock:  # forget segments merged away
                 current = {data for _, _, data, _ in segments}
